@@ -124,6 +124,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   req('CLNT-1', 'MUST', 'A client waits for {"status": "ready"} before sending the image length and bytes.'),
   req('CLNT-2', 'MUST', 'A client sends the image length as 8 bytes, unsigned big-endian, then exactly that many bytes.'),
   req('CLNT-3', 'MUST', 'A client reads replies with the same framing rules as the server (FRAME-2 to FRAME-5).'),
+  req('CLNT-4', 'SHOULD', 'A client parses replies incrementally and keeps unread bytes, so an image acknowledgement and the final reply arriving in one read are both handled.', false),
 ];
 
 const byId = new Map(REQUIREMENTS.map((r) => [r.id, r]));

@@ -49,6 +49,10 @@ export const TranscriptEvent = z
     error: z.string().optional().describe('codec error code for raw bytes that did not decode'),
     note: z.string().optional(),
     requirements: z.array(z.string()).optional().describe('requirement IDs a check attached'),
+    synthetic: z
+      .literal(true)
+      .optional()
+      .describe('set on events the recording side made up rather than saw (a close when the recording ended); replay and diff ignore them'),
   })
   .strict();
 export type TranscriptEvent = z.infer<typeof TranscriptEvent>;

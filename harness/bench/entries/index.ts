@@ -1,0 +1,9 @@
+import type { BenchEntryModule } from '../bench-entry.ts';
+
+/**
+ * The benchmark registry: one line per entry, loaded lazily so `npm run bench -- codec` imports only
+ * the codec. Each module lives in ./<name>.ts and exports `run` (see ../bench-entry.ts).
+ */
+export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
+  codec: () => import('./codec.ts'),
+};
