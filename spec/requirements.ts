@@ -71,7 +71,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   req('FRAME-8', 'MUST', 'A receiver accepts any valid JSON spacing and both \\uXXXX escapes and raw UTF-8 for non-ASCII text.'),
   req('FRAME-9', 'SHOULD', 'Malformed JSON or invalid UTF-8 gets an error reply and the connection is closed; it never stalls.', false),
   req('FRAME-10', 'SHOULD', 'A JSON value that is not an object, or a byte-order mark, gets an error reply.', false),
-  req('FRAME-11', 'MUST', "Replies use Python json.dumps defaults: ', ' and ': ' separators and ASCII escapes with surrogate pairs."),
+  req('FRAME-11', 'MAY', "Replies may use Python json.dumps defaults (', ' and ': ' separators, ASCII escapes with surrogate pairs), the course's and the reference server's encoding."),
   req('CONN-1', 'MUST', 'The server serves several clients at once; a client that sent half a request does not block the others.'),
   req('CONN-2', 'MUST', 'A connection carries any number of requests; each gets exactly one reply (plus the image acknowledgements), in order.'),
   req('CONN-3', 'SHOULD', 'The server serves at least 50 concurrent clients.'),
