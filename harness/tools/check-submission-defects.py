@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Proves each sample in fixtures/submissions/ carries exactly its defect, independently of the harness.
+
+Starts every sample from a temporary copy (in parallel), runs seven small probes over raw TCP and
+compares the pass/fail row with the expected one. Cells marked '?' are not deterministic on loopback
+(a fast 2 MiB upload may or may not be cut by a single recv) and are not compared.
+Exit status 0 when every row matches; prints the matrix either way.
+Run: python3 harness/tools/check-submission-defects.py [SAMPLE...]
+"""
+import concurrent.futures
+import glob
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'submissions')
+PROBES = ['fragmented', 'long', 'split-utf8', 'image', 'split-header', 'image-2MiB', 'slow-image']
+CLEAN = {p: 'pass' for p in PROBES}
+EXPECTED = {
+    'correct': CLEAN,
+    'trailing-newline': CLEAN,
+    'raw-utf8': CLEAN,
+    'bind-all': CLEAN,
+    'no-wait-ready': CLEAN,  # a client-side defect: the server half is correct
+    'header-single-recv': {**CLEAN, 'split-header': 'FAIL'},
+    'image-single-recv': {**CLEAN, 'image-2MiB': '?', 'slow-image': 'FAIL'},
+    'json-single-recv': {**CLEAN, 'fragmented': 'FAIL', 'long': 'FAIL', 'split-utf8': 'FAIL'},
+    'nonexistent-exception': {**CLEAN, 'fragmented': 'FAIL', 'long': 'FAIL', 'split-utf8': 'FAIL'},
+    'utf8-early-decode': {**CLEAN, 'split-utf8': 'FAIL'},
+    'utf8-ignore-errors': {**CLEAN, 'split-utf8': 'FAIL'},
+    'little-endian-length': {**CLEAN, 'image': 'FAIL', 'split-header': 'FAIL', 'image-2MiB': 'FAIL', 'slow-image': 'FAIL'},
+    'four-byte-length': {**CLEAN, 'image': 'FAIL', 'split-header': 'FAIL', 'image-2MiB': 'FAIL', 'slow-image': 'FAIL'},
+    'short-read-heuristic': {**CLEAN, 'image-2MiB': '?', 'slow-image': 'FAIL'},
+}
+TIMEOUT = 3  # per probe; a stalled exchange (little-endian length) costs this much
+
+
+def read_json(sock, count=1):
+    values, buffer, decoder = [], b'', json.JSONDecoder()
+    while len(values) < count:
+        try:
+            text = buffer.decode('utf-8').lstrip()
+            value, end = decoder.raw_decode(text)
+            values.append(value)
+            buffer = text[end:].encode('utf-8')
+            continue
+        except (UnicodeDecodeError, ValueError):
+            pass
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError('closed')
+        buffer += chunk
+    return values
+
+
+class Sample:
+    def __init__(self, name):
+        self.workspace = tempfile.mkdtemp(prefix='instanet-probe-')
+        shutil.copytree(os.path.join(ROOT, name), self.workspace, dirs_exist_ok=True)
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            self.port = s.getsockname()[1]
+        self.process = subprocess.Popen([sys.executable, 'server.py', '--port', str(self.port)], cwd=self.workspace,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(('127.0.0.1', self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f'{name} did not start')
+                time.sleep(0.05)
+
+    def connect(self):
+        return socket.create_connection(('127.0.0.1', self.port), timeout=TIMEOUT)
+
+    def stop(self):
+        try:
+            os.killpg(self.process.pid, 9)
+        except OSError:
+            pass
+        self.process.wait()
+        shutil.rmtree(self.workspace, ignore_errors=True)
+
+
+def probe_fragmented(sample):
+    with sample.connect() as s:
+        data = json.dumps({'action': 'login', 'username': 'user1', 'password': '123'}).encode()
+        for i in range(len(data)):
+            s.sendall(data[i:i + 1])
+            time.sleep(0.002)
+        return read_json(s)[0] == {'status': 'success', 'message': 'Login successful'}
+
+
+def probe_long(sample):
+    with sample.connect() as s:
+        s.sendall(json.dumps({'action': 'send_message', 'sender': 'user1', 'receiver': 'user2', 'message': 'x' * 6000,
+                              'timestamp': '2025-01-01T00:00:00', 'is_image': False}).encode())
+        return read_json(s)[0].get('message') == 'Message sent'
+
+
+def probe_split_utf8(sample):
+    text = 'سلام 😀 end'
+    with sample.connect() as s:
+        data = json.dumps({'action': 'send_message', 'sender': 'user3', 'receiver': 'user4', 'message': text,
+                           'timestamp': '2025-01-01T00:00:01', 'is_image': False}, ensure_ascii=False).encode()
+        cut = data.index('😀'.encode()) + 2
+        s.sendall(data[:cut])
+        time.sleep(0.2)
+        s.sendall(data[cut:])
+        if read_json(s)[0].get('message') != 'Message sent':
+            return False
+        s.sendall(json.dumps({'action': 'get_messages', 'user1': 'user3', 'user2': 'user4'}).encode())
+        return [m['message'] for m in read_json(s)[0]['messages']] == [text]
+
+
+def image_probe(size, second, split_header=False, slow=False):
+    def probe(sample):
+        timestamp = f'2025-01-01 00:00:{second:02d}'
+        data = bytes((i * 7 + size) % 256 for i in range(size))
+        with sample.connect() as s:
+            s.sendall(json.dumps({'action': 'upload_post', 'username': 'user1', 'caption': 'c',
+                                  'timestamp': timestamp}).encode())
+            if read_json(s)[0] != {'status': 'ready'}:
+                return False
+            header = struct.pack('!Q', size)
+            if split_header:
+                s.sendall(header[:3])
+                time.sleep(0.2)
+                s.sendall(header[3:])
+            else:
+                s.sendall(header)
+            if slow:
+                for i in range(0, size, 1000):
+                    s.sendall(data[i:i + 1000])
+                    time.sleep(0.02)
+            else:
+                s.sendall(data)
+            replies = read_json(s, 2)
+        if replies[1].get('message') != 'Post uploaded successfully':
+            return False
+        stored = glob.glob(os.path.join(sample.workspace, 'data', 'images', f"user1_{timestamp.replace(':', '-')}.jpg"))
+        return bool(stored) and open(stored[0], 'rb').read() == data
+    return probe
+
+
+PROBE_FUNCTIONS = {
+    'fragmented': probe_fragmented,
+    'long': probe_long,
+    'split-utf8': probe_split_utf8,
+    'image': image_probe(397, 1),
+    'split-header': image_probe(301, 2, split_header=True),
+    'image-2MiB': image_probe(2 * 1024 * 1024, 3),
+    'slow-image': image_probe(20003, 4, slow=True),
+}
+
+
+def run_sample(name):
+    sample = Sample(name)
+    row = {}
+    try:
+        for probe in PROBES:
+            try:
+                row[probe] = 'pass' if PROBE_FUNCTIONS[probe](sample) else 'FAIL'
+            except Exception:
+                row[probe] = 'FAIL'
+    finally:
+        sample.stop()
+    return name, row
+
+
+def main():
+    names = sys.argv[1:] or sorted(EXPECTED)
+    unknown = [n for n in names if n not in EXPECTED]
+    if unknown:
+        sys.exit(f'no expected row for: {", ".join(unknown)}')
+    with concurrent.futures.ThreadPoolExecutor(max_workers=7) as pool:
+        rows = dict(pool.map(run_sample, names))
+    mismatches = 0
+    print(f'{"sample":24}' + ''.join(f'{p:>14}' for p in PROBES))
+    for name in names:
+        cells = []
+        for probe in PROBES:
+            expected, actual = EXPECTED[name][probe], rows[name][probe]
+            wrong = expected != '?' and expected != actual
+            mismatches += wrong
+            cells.append(f'{actual + ("!" if wrong else ""):>14}')
+        print(f'{name:24}' + ''.join(cells))
+    print(f'{mismatches} unexpected cell(s)')
+    sys.exit(1 if mismatches else 0)
+
+
+if __name__ == '__main__':
+    main()

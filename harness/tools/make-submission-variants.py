@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Regenerates the mutant and benign samples under fixtures/submissions/ from `correct`.
+
+Each variant is a copy of `correct` whose socket_utils.py differs by exactly one edit (one
+classic defect, or one benign variation). The edits are exact text replacements that must match
+once, so a change to `correct` that invalidates an edit fails loudly here instead of silently
+producing a sample that no longer carries its defect. Run: python3 harness/tools/make-submission-variants.py
+"""
+import os
+import shutil
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'submissions')
+CORRECT = os.path.join(ROOT, 'correct')
+
+RECV_JSON_CORRECT = '''    buffer = _pending.pop(sock, b'')
+    decoder = json.JSONDecoder()
+    while True:
+        if buffer.strip():
+            try:
+                text = buffer.decode('utf-8')
+                stripped = text.lstrip()'''
+
+RECV_JSON_BODY = '''    buffer = _pending.pop(sock, b'')
+    decoder = json.JSONDecoder()
+    while True:
+        if buffer.strip():
+            try:
+                text = buffer.decode('utf-8')
+                stripped = text.lstrip()
+                message, end = decoder.raw_decode(stripped)
+                # Whitespace after an object ends it (a trailing newline); it is never image bytes.
+                rest = stripped[end:].lstrip().encode('utf-8')
+                if rest:
+                    _pending[sock] = rest
+                return message
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                # Incomplete: a character or the object is cut short; read more.
+                pass
+        chunk = sock.recv(BUFFER_SIZE)
+        if not chunk:
+            return None
+        buffer += chunk
+'''
+
+RECV_JSON_CHUNK = '''        chunk = sock.recv(BUFFER_SIZE)
+        if not chunk:
+            return None
+        buffer += chunk
+'''
+
+RECV_IMAGE_BODY = '''    header = _recv_exact(sock, 8)
+    (size,) = struct.unpack('!Q', header)
+    return _recv_exact(sock, size)
+'''
+
+SEND_WITH_IMAGE = '''    send_json_message(sock, message)
+    reply = receive_json_message(sock)
+    if reply is None or reply.get('status') != 'ready':
+        return reply
+    send_image(sock, image_data)
+'''
+
+
+def early_decode(decode_call):
+    return [
+        (RECV_JSON_CORRECT, RECV_JSON_CORRECT
+            .replace("buffer = _pending.pop(sock, b'')", "buffer = _pending.pop(sock, b'').decode('utf-8')")
+            .replace("text = buffer.decode('utf-8')", 'text = buffer'), 1),
+        (RECV_JSON_CHUNK, RECV_JSON_CHUNK.replace('buffer += chunk', f'buffer += {decode_call}'), 1),
+    ]
+
+
+# name: (kind, requirement, scenario kind that catches it, defect sentence, [(old, new, count)])
+VARIANTS = {
+    'header-single-recv': ('mutant', 'IMG-2', 'image with the 8-byte length header split across writes',
+        'receive_image reads the 8-byte length with a single recv(8), so a split header is misread',
+        [(RECV_IMAGE_BODY, RECV_IMAGE_BODY.replace('header = _recv_exact(sock, 8)', 'header = sock.recv(8)'), 1)]),
+    'image-single-recv': ('mutant', 'IMG-3', '2 MiB image upload / image DM (and slow image bytes)',
+        'receive_image reads the image with one recv(size), so realistic photos are truncated',
+        [(RECV_IMAGE_BODY, RECV_IMAGE_BODY.replace('return _recv_exact(sock, size)', 'return sock.recv(size)'), 1)]),
+    'json-single-recv': ('mutant', 'FRAME-2, FRAME-4', 'request fragmented into small writes; DM over 4096 bytes',
+        'receive_json_message parses a single recv(4096), so fragmented or >4096-byte messages fail',
+        [(RECV_JSON_BODY, '''    data = sock.recv(BUFFER_SIZE)
+    if not data:
+        return None
+    return json.loads(data.decode('utf-8'))
+''', 1)]),
+    'utf8-early-decode': ('mutant', 'FRAME-3', 'Arabic/emoji request split inside a multi-byte character',
+        'receive_json_message decodes every chunk as UTF-8 on arrival, so a character split across reads raises UnicodeDecodeError and the connection drops',
+        early_decode("chunk.decode('utf-8')")),
+    'utf8-ignore-errors': ('mutant', 'DM-3', 'Arabic/emoji DM split inside a character, then read back with get_messages',
+        "receive_json_message decodes every chunk with errors='ignore', so a character split across reads is silently lost from the stored text",
+        early_decode("chunk.decode('utf-8', errors='ignore')")),
+    'little-endian-length': ('mutant', 'IMG-2', 'any image upload or image DM: the server waits for a length of about 2^56 bytes, so the step times out',
+        "the image length is packed and read as little-endian '<Q' instead of big-endian '!Q'",
+        [("struct.pack('!Q'", "struct.pack('<Q'", 1), ("struct.unpack('!Q'", "struct.unpack('<Q'", 1)]),
+    'four-byte-length': ('mutant', 'IMG-2', 'any image upload or image DM: the stored image is empty (POST-2 / DM-5 byte check) and the 4 leftover header bytes plus the image are then parsed as the next request',
+        "the image length is a 4-byte '!I' integer instead of the 8-byte '!Q'",
+        [("struct.pack('!Q'", "struct.pack('!I'", 1), ("struct.unpack('!Q'", "struct.unpack('!I'", 1),
+         ('header = _recv_exact(sock, 8)', 'header = _recv_exact(sock, 4)', 1)]),
+    'nonexistent-exception': ('mutant', 'FRAME-2', 'request fragmented into small writes',
+        'receive_json_message catches json.JSONEncodeError, which does not exist, so the first incomplete parse raises AttributeError and the connection drops',
+        [('except (UnicodeDecodeError, json.JSONDecodeError):', 'except (UnicodeDecodeError, json.JSONEncodeError):', 1)]),
+    'short-read-heuristic': ('mutant', 'IMG-3', 'slow image bytes (image sent in delayed pieces)',
+        'receive_image stops reading as soon as one recv returns fewer bytes than asked, so slowly arriving images are truncated',
+        [(RECV_IMAGE_BODY, '''    header = _recv_exact(sock, 8)
+    (size,) = struct.unpack('!Q', header)
+    data = b''
+    while len(data) < size:
+        wanted = min(size - len(data), BUFFER_SIZE)
+        chunk = sock.recv(wanted)
+        data += chunk
+        if len(chunk) < wanted:
+            break  # a short read is taken to mean the sender is done
+    return data
+''', 1)]),
+    'no-wait-ready': ('mutant', 'CLNT-1', "grader's Python client driver, image flows client.5.x / client.6.x (the server side is correct, so the harness passes it)",
+        'send_json_message_with_image sends the length and image right after the request, without waiting for {"status": "ready"}',
+        [(SEND_WITH_IMAGE, '''    send_json_message(sock, message)
+    send_image(sock, image_data)
+    reply = receive_json_message(sock)
+    if reply is None or reply.get('status') != 'ready':
+        return reply
+''', 1)]),
+    'trailing-newline': ('benign', 'FRAME-5', 'must pass everything the correct sample passes',
+        "send_json_message appends '\\n' after every JSON object",
+        [("sock.sendall(json.dumps(message).encode('utf-8'))", "sock.sendall((json.dumps(message) + '\\n').encode('utf-8'))", 1)]),
+    'raw-utf8': ('benign', 'FRAME-8', 'must pass everything the correct sample passes',
+        "send_json_message writes raw UTF-8 (ensure_ascii=False) with compact separators",
+        [("sock.sendall(json.dumps(message).encode('utf-8'))",
+          "sock.sendall(json.dumps(message, ensure_ascii=False, separators=(',', ':')).encode('utf-8'))", 1)]),
+    'bind-all': ('benign', 'CONN-1', 'must pass everything the correct sample passes',
+        "create_server_socket binds 0.0.0.0 whatever host it is given",
+        [('server_socket.bind((host, port))', "server_socket.bind(('0.0.0.0', port))", 1)]),
+}
+
+
+def main():
+    with open(os.path.join(CORRECT, 'socket_utils.py'), encoding='utf-8') as f:
+        source = f.read()
+    for name, (kind, requirement, catcher, sentence, edits) in VARIANTS.items():
+        text = source
+        for old, new, count in edits:
+            found = text.count(old)
+            if found != count:
+                sys.exit(f'{name}: expected {count} match(es) of {old!r}, found {found}')
+            text = text.replace(old, new)
+        if text == source:
+            sys.exit(f'{name}: the edits changed nothing')
+        target = os.path.join(ROOT, name)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(CORRECT, target, ignore=shutil.ignore_patterns('__pycache__', 'DEFECT.md'))
+        with open(os.path.join(target, 'socket_utils.py'), 'w', encoding='utf-8') as f:
+            f.write(text)
+        label = 'Defect' if kind == 'mutant' else 'Benign variation'
+        verb = 'breaks' if kind == 'mutant' else 'exercises'
+        caught = 'caught by' if kind == 'mutant' else 'expected:'
+        with open(os.path.join(target, 'DEFECT.md'), 'w', encoding='utf-8') as f:
+            f.write(f'{label}: {sentence}; {verb} {requirement}; {caught} {catcher}.\n')
+        print(f'{name}: written')
+
+
+if __name__ == '__main__':
+    main()
