@@ -414,3 +414,24 @@ describe('FrameDecoder: end of stream', () => {
     expect(d.next()).toBeUndefined();
   });
 });
+
+describe('offsets after an image payload that bypassed the buffer', () => {
+  it('reports the true stream offset of the next object', async () => {
+    const { FrameDecoder, encodeImageHeader } = await import('./index.ts');
+    const decoder = new FrameDecoder();
+    const first = Buffer.from('{"a": 1}');
+    decoder.push(first);
+    expect(decoder.next()?.offset).toBe(0);
+    decoder.expectImage();
+    decoder.push(encodeImageHeader(100));
+    expect(decoder.next()).toBeUndefined();
+    decoder.push(Buffer.alloc(100, 7));
+    const image = decoder.next();
+    expect(image?.kind).toBe('image');
+    expect(image?.offset).toBe(first.length);
+    decoder.push(Buffer.from('{"b": 2}'));
+    const second = decoder.next();
+    expect(second?.offset).toBe(first.length + 8 + 100);
+    expect(decoder.position).toBe(first.length + 8 + 100 + 8);
+  });
+});

@@ -131,6 +131,8 @@ export class FrameDecoder {
       if (n > 0) {
         img.data.set(n === chunk.length ? chunk : chunk.subarray(0, n), img.received);
         img.received += n;
+        // These bytes bypass the buffer, so the buffer's base offset must move past them.
+        this.#bufOffset += n;
         if (n === chunk.length) return;
         chunk = chunk.subarray(n);
       }
