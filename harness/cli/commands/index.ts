@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { serveCommand } from './serve.ts';
+import { clientCommand } from './client.ts';
 
 // One line per command file; a command is listed here only once it works end to end,
 // so `instanet --help` never advertises something that is not there.
 export function registerCommands(program: Command): void {
-  void program;
+  program.addCommand(serveCommand());
+  program.addCommand(clientCommand());
 }

@@ -1,0 +1,152 @@
+import type { Socket } from 'node:net';
+import { FrameDecoder, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
+import { ServerError } from './errors.ts';
+
+/** LIM-2: a half-sent request (or an announced image) got no new byte for the idle limit. */
+export class IdleTimeoutError extends ServerError {
+  readonly timeoutMs: number;
+  constructor(timeoutMs: number) {
+    super('INSTANET_ERR_IDLE_TIMEOUT', `half-sent request idle for ${timeoutMs} ms`, `Request timed out: no data for ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The peer reset or closed the connection in the middle of a frame. */
+export class ConnectionLostError extends ServerError {
+  constructor(detail: string, options?: ErrorOptions) {
+    super('INSTANET_ERR_CONNECTION_LOST', `connection lost: ${detail}`, 'Connection lost', options);
+  }
+}
+
+export interface FrameReaderOptions {
+  limits: CodecLimits;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Pulls frames off a server-side socket. Unlike the codec's FrameSocket, which bounds every read
+ * by a timeout, a server must let a logged-in course client sit idle between requests for as long
+ * as it likes; only a request that has STARTED and stalls is timed out (LIM-2). Bytes of pipelined
+ * requests stay in the decoder (answered in order, FRAME-6) and the socket is paused while more
+ * than a small window piles up and nobody is reading, so a peer that floods requests without
+ * reading replies is held back by TCP instead of by our memory.
+ */
+export class FrameReader {
+  readonly decoder: FrameDecoder;
+  private readonly socket: Socket;
+  private readonly idleTimeoutMs: number;
+  private waiter: { resolve: () => void } | undefined;
+  private ended = false;
+  private failure: Error | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private paused = false;
+  private static readonly HIGH_WATER = 256 * 1024;
+
+  constructor(socket: Socket, options: FrameReaderOptions) {
+    this.socket = socket;
+    this.idleTimeoutMs = options.idleTimeoutMs;
+    this.decoder = new FrameDecoder(options.limits);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.onEnd());
+    socket.on('error', (error) => {
+      this.failure ??= new ConnectionLostError(error.message, { cause: error });
+      this.onEnd();
+    });
+  }
+
+  /**
+   * The next frame; undefined when the peer closed cleanly between frames. Throws a CodecError on
+   * bad framing, IdleTimeoutError when a started frame stalls, ConnectionLostError when the peer
+   * vanished mid-frame.
+   */
+  async next(): Promise<Frame | undefined> {
+    for (;;) {
+      const frame = this.decoder.next();
+      if (frame) {
+        this.clearIdle();
+        this.resumeIfDrained();
+        return frame;
+      }
+      this.resumeIfDrained();
+      if (this.failure) throw this.failure;
+      if (this.ended) {
+        if (this.midFrame()) throw new ConnectionLostError(`closed mid-frame after ${this.decoder.buffered} bytes`);
+        return undefined;
+      }
+      // Someone is waiting for bytes now: a pause taken while we were busy must not outlive it,
+      // even when the frame being read is itself larger than the window.
+      if (this.paused) {
+        this.paused = false;
+        this.socket.resume();
+      }
+      this.armIdle();
+      await new Promise<void>((resolve) => {
+        this.waiter = { resolve };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Makes the next frame an image (after the server sent `ready`). */
+  expectImage(): void {
+    this.decoder.expectImage();
+  }
+
+  /** Stops reading: no more wake-ups, no more buffering. */
+  dispose(): void {
+    this.clearIdle();
+    this.ended = true;
+    this.wake();
+  }
+
+  private midFrame(): boolean {
+    return this.decoder.buffered > 0 || this.decoder.pendingImage !== undefined;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    this.decoder.push(chunk);
+    if (this.waiter) {
+      // Each byte restarts the idle clock: a slow but moving upload is not idle.
+      this.armIdle();
+      this.wake();
+    } else if (this.decoder.buffered > FrameReader.HIGH_WATER && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    this.clearIdle();
+    this.wake();
+  }
+
+  private wake(): void {
+    this.waiter?.resolve();
+  }
+
+  private resumeIfDrained(): void {
+    if (this.paused && this.decoder.buffered <= FrameReader.HIGH_WATER) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private armIdle(): void {
+    this.clearIdle();
+    if (!this.midFrame()) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.failure ??= new IdleTimeoutError(this.idleTimeoutMs);
+      this.wake();
+    }, this.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+  }
+}
