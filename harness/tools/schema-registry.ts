@@ -39,7 +39,9 @@ import {
   UserRecord,
   UsersFile,
 } from '../../spec/messages/index.ts';
-import { TranscriptEvent, TranscriptHeader } from '../transcript/format.ts';
+import { TranscriptEvent, TranscriptHeader, TranscriptLine } from '../transcript/format.ts';
+import { ScenarioFile } from '../scenarios/format.ts';
+import { RunReport } from '../runner/report-format.ts';
 
 // Every JSON Schema file under schemas/ comes from one entry here; `npm run schemas` writes them and
 // a test fails when schemas/ and this list disagree. To publish a new format, import its Zod schema
@@ -109,6 +111,10 @@ export const HARNESS_SCHEMAS: readonly SchemaEntry[] = [
     'First line of a transcript (JSON Lines): format version, kit version, when and what was recorded.'),
   entry('harness', 'transcript-event', 'Transcript event line', TranscriptEvent,
     'One event of a transcript (JSON Lines): bytes seen on a connection, with direction, time and decoding.'),
+  entry('harness', 'transcript-line', 'Transcript line (header or event)', TranscriptLine,
+    'Any line of a transcript (JSON Lines), told apart by "type": the header first, then events.'),
+  entry('harness', 'scenario', 'Conformance scenario file', ScenarioFile),
+  entry('harness', 'report', 'Conformance run report (report.json)', RunReport),
 ];
 
 export const SCHEMA_REGISTRY: readonly SchemaEntry[] = [...PROTOCOL_SCHEMAS, ...HARNESS_SCHEMAS];

@@ -7,4 +7,5 @@ import type { BenchEntryModule } from '../bench-entry.ts';
 export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   codec: () => import('./codec.ts'),
   server: () => import('./server.ts'),
+  suite: () => import('./suite.ts'),
 };

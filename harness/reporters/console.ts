@@ -1,0 +1,99 @@
+import pc from 'picocolors';
+import { requirement } from '../../spec/requirements.ts';
+import type { LoadedScenario } from '../scenarios/loader.ts';
+import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
+import { notable, outcomeLine, tallyLine } from './text.ts';
+
+// Console output in h2spec's shape: a tree of cases as they finish (grouped by section), then a
+// recap of what failed with requirement, expected and actual, then the tally.
+
+export interface ConsoleReporterOptions {
+  write?: (text: string) => void;
+  color?: boolean;
+  /** Also print the log of every case, not only failing ones. */
+  verbose?: boolean;
+}
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+const MARK: Record<Verdict, string> = {
+  PASSED: '✔',
+  FAILED: '✘',
+  'NON-STRICT': '!',
+  INFORMATIONAL: 'i',
+  SKIPPED: '-',
+  ERROR: '‼',
+};
+
+function paint(c: Colors, v: Verdict, text: string): string {
+  switch (v) {
+    case 'PASSED': return c.green(text);
+    case 'FAILED': return c.red(text);
+    case 'ERROR': return c.magenta(text);
+    case 'NON-STRICT': return c.yellow(text);
+    case 'INFORMATIONAL': return c.cyan(text);
+    default: return c.dim(text);
+  }
+}
+
+export class ConsoleReporter {
+  readonly #write: (text: string) => void;
+  readonly #c: Colors;
+  readonly #verbose: boolean;
+  #group: number | undefined;
+  #total = 0;
+  #done = 0;
+
+  constructor(options: ConsoleReporterOptions = {}) {
+    this.#write = options.write ?? ((t) => process.stdout.write(t));
+    this.#c = pc.createColors(options.color ?? pc.isColorSupported);
+    this.#verbose = options.verbose ?? false;
+  }
+
+  start(cases: readonly LoadedScenario[], target: string): void {
+    this.#total = cases.length;
+    this.#write(`${this.#c.bold('InstaNet conformance')}: ${cases.length} case(s) against ${target}\n`);
+  }
+
+  onCase(r: CaseResult): void {
+    this.#done += 1;
+    if (r.group !== this.#group) {
+      this.#group = r.group;
+      this.#write(`\n  ${this.#c.bold(`${r.group}. ${r.groupTitle}`)}\n`);
+    }
+    const c = this.#c;
+    const progress = c.dim(`[${String(this.#done).padStart(String(this.#total).length)}/${this.#total}]`);
+    const extra = r.verdict === 'PASSED' ? '' : ` ${paint(c, r.verdict, r.verdict)}`;
+    this.#write(`    ${paint(c, r.verdict, MARK[r.verdict])} ${r.id} ${r.title}${extra} ${c.dim(`${r.durationMs} ms`)} ${progress}\n`);
+    if (r.verdict === 'SKIPPED' && r.reason) this.#write(`        ${c.dim(r.reason)}\n`);
+    if (this.#verbose) for (const line of r.log) this.#write(`        ${c.dim(line)}\n`);
+  }
+
+  finish(report: RunReport): void {
+    const c = this.#c;
+    const problems = notable(report);
+    if (problems.length) {
+      this.#write(`\n${c.bold('Failures')}\n`);
+      for (const r of problems) {
+        this.#write(`\n  ${paint(c, r.verdict, `${r.id} ${r.title} (${r.verdict})`)}\n`);
+        for (const id of r.requirements) this.#write(`    ${c.dim(`${id}: ${requirement(id).text}`)}\n`);
+        if (r.failure) {
+          this.#write(`    step:     ${r.failure.step}\n`);
+          this.#write(`    expected: ${c.green(r.failure.expected)}\n`);
+          this.#write(`    actual:   ${c.red(r.failure.actual)}\n`);
+          for (const m of r.failure.mismatches.slice(0, 5)) this.#write(`      at ${m.path}: expected ${m.expected}, got ${m.actual}\n`);
+        } else if (r.reason) this.#write(`    ${r.reason}\n`);
+        if (r.hint) this.#write(`    ${c.yellow(`hint: ${r.hint.replace(/\s+/g, ' ')}`)}\n`);
+      }
+    }
+    for (const i of report.instances) {
+      if (i.status === 'crashed' || i.status === 'not-started') {
+        this.#write(`\n  ${c.red(`server ${i.status}`)} (cases ${i.cases[0]}…${i.cases[i.cases.length - 1]}): ${i.detail ?? ''}\n`);
+        const err = i.stderr.trim().split('\n').slice(-5).join('\n      ');
+        if (err) this.#write(`      ${c.dim(err)}\n`);
+      }
+    }
+    this.#write(`\n${tallyLine(report)} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
+    this.#write(`${report.ok ? c.green(outcomeLine(report)) : c.red(outcomeLine(report))}\n`);
+  }
+}

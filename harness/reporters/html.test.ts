@@ -1,0 +1,128 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { RunReport } from '../runner/report-format.ts';
+import { runSuite } from '../runner/run-suite.ts';
+import { loadScenarios, parseScenarioFile } from '../scenarios/loader.ts';
+import { referenceTarget } from '../targets/reference-target.ts';
+import { renderJunit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+import { writeReports } from './write-reports.ts';
+
+// The reports of one real run (reference server, a few real cases plus one that must fail), checked
+// as their readers see them: the HTML in headless Chromium, JUnit/Markdown/JSON by their shape.
+
+const FAILING = parseScenarioFile(
+  `# yaml-language-server: $schema=../../schemas/scenario.schema.json
+group: 2
+title: Connect and log in
+scenarios:
+  - id: 2.9.1
+    title: A case written to fail <script>alert(1)</script>
+    tasks: [2]
+    requirements: [AUTH-1]
+    level: MUST
+    hint: "Compare the reply text <exactly>"
+    clients: {a: {}}
+    steps:
+      - send: {action: login, username: user1, password: "123"}
+        expect: {status: success, message: "Welcome & hello"}
+`,
+  'inline.yaml',
+);
+
+let dir: string;
+let report: RunReport;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'instanet-html-'));
+  const shipped = (await loadScenarios()).filter((s) => ['2.1.1', '5.1.1', '5.3.1', '7.5.1'].includes(s.id));
+  report = await runSuite({ target: referenceTarget(), scenarios: [...shipped, ...FAILING] });
+  await writeReports(report, dir);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('report.html in Chromium', () => {
+  test('loads without console errors, with the matrix and every case', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:') && !r.url().startsWith('data:')) errors.push(`network request: ${r.url()}`);
+    });
+    await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
+    await page.waitForLoadState('load');
+    expect(errors).toEqual([]);
+    expect(await page.locator('.matrix a.cell').count()).toBe(report.cases.length);
+    expect(await page.locator('details.case').count()).toBe(report.cases.length);
+    // Escaped, not executed: the title is shown as text.
+    expect(await page.locator('#case-2\\.9\\.1 > summary').innerText()).toContain('<script>alert(1)</script>');
+    await page.close();
+  });
+
+  test('a failing case is open with expected vs actual, its hint and its transcript', async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
+    const failing = page.locator('#case-2\\.9\\.1');
+    expect(await failing.getAttribute('open')).not.toBeNull();
+    expect(await failing.locator('.side .exp').innerText()).toContain('Welcome & hello');
+    expect(await failing.locator('.side .act').innerText()).toContain('Login successful');
+    expect(await failing.locator('.hint').innerText()).toContain('Compare the reply text <exactly>');
+    const transcript = failing.locator('table.transcript');
+    expect(await transcript.isVisible()).toBe(true);
+    expect(await transcript.innerText()).toContain('"action": "login"');
+    expect(await transcript.innerText()).toContain('client → server');
+    await page.close();
+  });
+
+  test('a passing case expands to its transcript on click, and the matrix links open cases', async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
+    const upload = page.locator('#case-5\\.1\\.1');
+    expect(await upload.getAttribute('open')).toBeNull();
+    expect(await upload.locator('table.transcript').isVisible()).toBe(false);
+    await upload.locator('> summary').click();
+    await upload.locator('details.transcript > summary').click();
+    const table = upload.locator('table.transcript');
+    expect(await table.isVisible()).toBe(true);
+    expect(await table.innerText()).toMatch(/image: 600 bytes/);
+    expect(await table.innerText()).toMatch(/length header: 600 bytes announced/);
+    await page.locator('.matrix a.cell', { hasText: '7.5.1' }).click();
+    expect(await page.locator('#case-7\\.5\\.1').getAttribute('open')).not.toBeNull();
+    await page.locator('.filters button[data-filter="FAILED"]').click();
+    expect(await page.locator('details.case:not(.hidden)').count()).toBe(1);
+    await page.close();
+  });
+});
+
+describe('the other reports', () => {
+  test('report.json parses against its schema; JUnit and Markdown carry the failure', async () => {
+    const json = JSON.parse(await readFile(path.join(dir, 'report.json'), 'utf8')) as unknown;
+    expect(RunReport.parse(json).cases).toHaveLength(report.cases.length);
+    const junit = renderJunit(report);
+    expect(junit).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
+    expect(junit.match(/<testsuite /g)).toHaveLength(3); // one per group: 2 (with the inline case), 5, 7
+    expect(junit).toContain('<failure message="step 1 (a: login): expected');
+    expect(junit).toContain('&lt;script&gt;');
+    expect(junit).not.toContain('<script>');
+    const md = renderMarkdown(report);
+    expect(md).toMatch(/^## InstaNet conformance: ❌ FAIL: 1 MUST case\(s\) failed/);
+    expect(md).toContain('#### ❌ 2.9.1');
+    expect(md).toContain('> 💡 Compare the reply text <exactly>');
+  });
+});

@@ -1,0 +1,142 @@
+import net from 'node:net';
+import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, type JsonObject } from '../../spec/codec/index.ts';
+import { StepFailure } from './step-failure.ts';
+import type { SentKind, WireLog } from './wire-log.ts';
+
+// One scenario client: a TCP connection with the spec's decoder on the read side and logged,
+// optionally shaped, writes. Every way a server can let us down becomes a StepFailure with the
+// bytes that prove it.
+
+const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
+const showBytes = (b: Buffer) => (b.length ? clip(JSON.stringify(b.toString('utf8'))) : 'nothing');
+
+export class ScenarioConnection {
+  readonly #frames: FrameSocket;
+  #closedByPeer = false;
+  #closedWaiters: (() => void)[] = [];
+  #bytesIn = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly socket: net.Socket,
+    private readonly log: WireLog,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.#bytesIn += chunk.length;
+      log.received(name, chunk);
+    });
+    const closed = (how: string) => {
+      if (this.#closedByPeer) return;
+      this.#closedByPeer = true;
+      log.close(name, 's2c', how);
+      for (const w of this.#closedWaiters.splice(0)) w();
+    };
+    socket.on('end', () => closed('the server closed the connection (FIN)'));
+    socket.on('close', () => closed('connection closed'));
+    socket.on('error', (error: NodeJS.ErrnoException) => closed(`connection error: ${error.code ?? error.message}`));
+    this.#frames = new FrameSocket(socket);
+  }
+
+  static open(name: string, host: string, port: number, timeoutMs: number, log: WireLog): Promise<ScenarioConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new StepFailure('timeout', `a TCP connection to ${host}:${port}`, `not accepted within ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        log.connect(name, `connected to ${host}:${port}`);
+        resolve(new ScenarioConnection(name, socket, log));
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        reject(new StepFailure('refused', `a TCP connection to ${host}:${port}`, `${error.code ?? error.message} (is the server running?)`));
+      });
+    });
+  }
+
+  get closedByPeer(): boolean {
+    return this.#closedByPeer;
+  }
+
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** Writes the pieces in order, pausing between them; a write to a closed connection fails the step. */
+  async write(pieces: readonly Buffer[], delayMs: number, kind: SentKind, what: string): Promise<void> {
+    if (pieces.length > 1) {
+      const sizes = [...new Set(pieces.map((p) => p.length))];
+      this.log.note(this.name, `${what}: written in ${pieces.length} pieces of ${sizes.length === 1 ? sizes[0] : sizes.join('/')} byte(s), ${delayMs} ms apart`);
+    }
+    for (let i = 0; i < pieces.length; i += 1) {
+      const piece = pieces[i] as Buffer;
+      if (i > 0 && delayMs > 0) await sleep(delayMs);
+      this.log.sent(this.name, kind, piece);
+      try {
+        await this.#frames.write(piece);
+      } catch (error) {
+        throw new StepFailure('closed', `to send ${what}`, `the connection was closed by the server (${(error as Error).message})`);
+      }
+    }
+  }
+
+  async readJson(timeoutMs: number, expected: string): Promise<{ value: JsonObject; raw: Buffer }> {
+    try {
+      const { value, raw } = await this.#frames.readJson(timeoutMs);
+      return { value, raw };
+    } catch (error) {
+      throw this.#failure(error, expected, timeoutMs);
+    }
+  }
+
+  /** Resolves true when the server closes the connection within the time, false otherwise. */
+  waitClosed(timeoutMs: number): Promise<boolean> {
+    if (this.#closedByPeer) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#closedWaiters = this.#closedWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#closedWaiters.push(done);
+    });
+  }
+
+  halfClose(): void {
+    this.log.close(this.name, 'c2s', 'half-close: client sent FIN');
+    this.socket.end();
+  }
+
+  destroy(note = 'client closed the connection'): void {
+    if (!this.socket.destroyed) {
+      this.log.close(this.name, 'c2s', note);
+      this.#frames.destroy();
+    }
+  }
+
+  #failure(error: unknown, expected: string, timeoutMs: number): Error {
+    if (error instanceof ReadTimeoutError) {
+      this.log.timeout(this.name, error.message);
+      const partial = error.bytes.length ? `; ${error.bytes.length} byte(s) of an unfinished message: ${showBytes(error.bytes)}` : '';
+      return new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms${partial}`);
+    }
+    if (error instanceof PeerClosedError) {
+      const partial = error.bytes.length ? ` after ${error.bytes.length} byte(s) of an unfinished message: ${showBytes(error.bytes)}` : '';
+      const cause = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+      return new StepFailure('closed', expected, `the server closed the connection${cause ? ` (${cause})` : ''}${partial}`);
+    }
+    if (error instanceof CodecError) {
+      return new StepFailure('mismatch', expected, `bytes that are not a JSON object (${error.code}): ${showBytes(error.bytes)}`);
+    }
+    return error as Error;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

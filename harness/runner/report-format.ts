@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { TranscriptEvent } from '../transcript/format.ts';
+
+// The run report: what report.json holds, what runSuite returns, and what every other reporter
+// (JUnit, Markdown, HTML, console, the grader) is rendered from. schemas/report.schema.json is
+// generated from here.
+
+export const REPORT_FORMAT_VERSION = 1;
+
+export const Verdict = z
+  .enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR'])
+  .describe(
+    'PASSED: met; FAILED: a MUST case failed; NON-STRICT: a SHOULD case failed; INFORMATIONAL: an informational case '
+      + 'did not meet the expectation (observed, not counted); SKIPPED: not run (a dependency did not pass, or the target cannot show what it checks); '
+      + 'ERROR: the harness itself failed',
+  );
+export type Verdict = z.infer<typeof Verdict>;
+export const VERDICTS = Verdict.options;
+
+export const CaseLevelValue = z.enum(['MUST', 'SHOULD', 'INFORMATIONAL']);
+
+export const FailureKind = z
+  .enum(['timeout', 'closed', 'mismatch', 'schema', 'files', 'refused', 'not-started', 'harness'])
+  .describe('what went wrong: no reply in time, connection closed, wrong reply, reply outside the protocol schema, data files wrong, connection refused, server did not start, harness bug');
+export type FailureKind = z.infer<typeof FailureKind>;
+
+export const MismatchEntry = z
+  .object({ path: z.string().describe('JSON path, e.g. $.messages[0].message'), expected: z.string(), actual: z.string() })
+  .strict();
+
+export const Failure = z
+  .object({
+    step: z.string().describe('which step failed, e.g. "3 (bob: get_messages)"'),
+    kind: FailureKind,
+    expected: z.string(),
+    actual: z.string(),
+    mismatches: z.array(MismatchEntry).describe('field by field, when a reply was compared'),
+  })
+  .strict();
+export type Failure = z.infer<typeof Failure>;
+
+export const CaseResult = z
+  .object({
+    id: z.string().describe('hierarchical case id <group>.<sub>.<n>'),
+    title: z.string(),
+    group: z.number().int(),
+    groupTitle: z.string(),
+    tasks: z.array(z.number().int()),
+    requirements: z.array(z.string()).describe('requirement IDs (spec/requirements.ts)'),
+    level: CaseLevelValue.describe('level declared by the scenario'),
+    effectiveLevel: CaseLevelValue.describe("level applied in this run's profile"),
+    verdict: Verdict,
+    durationMs: z.number().nonnegative(),
+    reason: z.string().optional().describe('one line: why it did not pass, or why it was skipped'),
+    failure: Failure.optional(),
+    hint: z.string().optional().describe('advice for students'),
+    skippedBecause: z.array(z.object({ id: z.string(), verdict: Verdict }).strict()).optional(),
+    log: z.array(z.string()).describe('what the case did, step by step'),
+    instance: z.number().int().nonnegative().optional().describe('index into instances: the server process that served it'),
+    transcript: z.array(TranscriptEvent).describe('every byte each way, with timing (image bytes summarised by length and sha256)'),
+  })
+  .strict();
+export type CaseResult = z.infer<typeof CaseResult>;
+
+export const InstanceRecord = z
+  .object({
+    index: z.number().int().nonnegative(),
+    cases: z.array(z.string()),
+    address: z.string().optional(),
+    status: z.enum(['ok', 'crashed', 'killed', 'not-started']),
+    detail: z.string().optional(),
+    stdout: z.string(),
+    stderr: z.string(),
+  })
+  .strict()
+  .describe('One server instance the run started (a fresh state per scenario group or isolated case).');
+
+export const Tally = z.object(Object.fromEntries(VERDICTS.map((v) => [v, z.number().int().nonnegative()])) as Record<Verdict, z.ZodNumber>).strict();
+export type Tally = z.infer<typeof Tally>;
+
+export const RunReport = z
+  .object({
+    format: z.literal(REPORT_FORMAT_VERSION),
+    kit: z.string(),
+    runId: z.string(),
+    startedAt: z.string(),
+    durationMs: z.number().nonnegative(),
+    target: z.string().describe('what was tested'),
+    profile: z.enum(['strict', 'course']).describe("strict: every case at its declared level; course: cases the course's starter cannot meet are levelled down"),
+    strict: z.boolean().describe('--strict: SHOULD failures also fail the run'),
+    selection: z.object({ cases: z.array(z.string()), exclude: z.array(z.string()), timeoutMs: z.number().int() }).strict(),
+    ok: z.boolean().describe('no MUST case FAILED or ERROR (with strict: no NON-STRICT either)'),
+    exitCode: z.number().int().describe('0 when ok, 1 otherwise'),
+    tally: Tally,
+    cases: z.array(CaseResult),
+    instances: z.array(InstanceRecord),
+  })
+  .strict()
+  .describe('An InstaNet conformance run: a verdict per case, with the evidence.');
+export type RunReport = z.infer<typeof RunReport>;
+export type InstanceRecord = z.infer<typeof InstanceRecord>;

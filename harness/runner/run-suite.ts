@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { KIT_VERSION } from '../cli/version.ts';
+import { executionOrder, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
+import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
+import { baseResult, executeScenario } from './execute-scenario.ts';
+import { type Profile } from './levels.ts';
+import type { CaseResult, InstanceRecord, RunReport, Verdict } from './report-format.ts';
+import { REPORT_FORMAT_VERSION } from './report-format.ts';
+import { selectIds } from './select.ts';
+import { Clock } from './templates.ts';
+import { failureVerdict, runOk, tally } from './verdicts.ts';
+
+export interface RunSuiteOptions {
+  target: Target;
+  /** Case globs or section prefixes ("4.*", "4.2", "4.2.1"); default every case. */
+  cases?: string[];
+  exclude?: string[];
+  /** Default per-step timeout (ms); scenarios may set longer ones per step. Default 2000. */
+  timeoutMs?: number;
+  /** --strict: SHOULD failures (NON-STRICT) also fail the run. */
+  strict?: boolean;
+  onCase?: (result: CaseResult) => void;
+  /** Called once the selection is known, before the first case runs. */
+  onStart?: (cases: readonly LoadedScenario[]) => void;
+  /** Default: target.profile, else 'course'. */
+  profile?: Profile;
+  /** Scenarios to run instead of loading scenarioDir (default fixtures/scenarios). */
+  scenarios?: LoadedScenario[];
+  scenarioDir?: string;
+  /** Password of the scenario users (default "123"). */
+  password?: string;
+}
+
+const PASSING: ReadonlySet<Verdict> = new Set(['PASSED']);
+
+/** Groups cases into runs of one server instance: a scenario group shares one, an isolated case gets its own. */
+function batches(cases: readonly LoadedScenario[]): LoadedScenario[][] {
+  const out: LoadedScenario[][] = [];
+  let current: LoadedScenario[] = [];
+  let group: number | undefined;
+  for (const s of cases) {
+    if (s.isolate) {
+      if (current.length) out.push(current);
+      out.push([s]);
+      current = [];
+      group = undefined;
+      continue;
+    }
+    if (group !== s.group && current.length) {
+      out.push(current);
+      current = [];
+    }
+    group = s.group;
+    current.push(s);
+  }
+  if (current.length) out.push(current);
+  return out;
+}
+
+export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const strict = options.strict ?? false;
+  const profile: Profile = options.profile ?? options.target.profile ?? 'course';
+  const all = options.scenarios ?? (await loadScenarios(options.scenarioDir));
+  const selected = selectIds(all, options.cases, options.exclude);
+  options.onStart?.(selected);
+  const selectedIds = new Set(selected.map((s) => s.id));
+  const results = new Map<string, CaseResult>();
+  const instances: InstanceRecord[] = [];
+  const clock = new Clock();
+
+  const emit = (r: CaseResult) => {
+    results.set(r.id, r);
+    options.onCase?.(r);
+  };
+
+  for (const batch of batches(executionOrder(selected))) {
+    const index = instances.length;
+    const record: InstanceRecord = { index, cases: batch.map((s) => s.id), status: 'ok', stdout: '', stderr: '' };
+    instances.push(record);
+    let instance: TargetInstance | undefined;
+    const ensureInstance = async (): Promise<TargetInstance> => {
+      if (!instance) {
+        instance = await options.target.start();
+        record.address = `${instance.host}:${instance.port}`;
+      }
+      return instance;
+    };
+    try {
+      for (const s of batch) {
+        // check50's rule: a case whose dependency did not pass is skipped, naming the dependency.
+        const blockers = (s.depends ?? [])
+          .filter((d) => selectedIds.has(d))
+          .map((d) => ({ id: d, verdict: results.get(d)?.verdict ?? 'SKIPPED' }))
+          .filter((d) => !PASSING.has(d.verdict));
+        if (blockers.length) {
+          emit({
+            ...baseResult(s, profile),
+            verdict: 'SKIPPED',
+            durationMs: 0,
+            reason: `depends on ${blockers.map((b) => `${b.id} (${b.verdict})`).join(', ')}`,
+            skippedBecause: blockers,
+            log: [],
+            transcript: [],
+          });
+          continue;
+        }
+        let started: TargetInstance;
+        try {
+          started = await ensureInstance();
+        } catch (error) {
+          emit(startFailure(s, profile, error, record));
+          continue;
+        }
+        emit(await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, ...(options.password ? { password: options.password } : {}) }));
+      }
+    } finally {
+      if (instance) {
+        const output = instance.output();
+        const stopped = await instance.stop().catch((e: unknown) => ({ status: 'killed' as const, detail: `stop failed: ${(e as Error).message}` }));
+        record.status = stopped.status;
+        if (stopped.detail) record.detail = stopped.detail;
+        const after = instance.output();
+        record.stdout = after.stdout || output.stdout;
+        record.stderr = after.stderr || output.stderr;
+      }
+    }
+  }
+
+  const cases = selected.map((s) => results.get(s.id) as CaseResult);
+  const t = tally(cases.map((c) => c.verdict));
+  const ok = runOk(t, strict);
+  return {
+    format: REPORT_FORMAT_VERSION,
+    kit: KIT_VERSION,
+    runId: `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    target: options.target.description,
+    profile,
+    strict,
+    selection: { cases: options.cases ?? [], exclude: options.exclude ?? [], timeoutMs },
+    ok,
+    exitCode: ok ? 0 : 1,
+    tally: t,
+    cases,
+    instances,
+  };
+}
+
+function startFailure(s: LoadedScenario, profile: Profile, error: unknown, record: InstanceRecord): CaseResult {
+  const base = baseResult(s, profile);
+  record.status = 'not-started';
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TargetStartError) {
+    record.stdout = error.output.stdout;
+    record.stderr = error.output.stderr;
+    record.detail = message;
+    return {
+      ...base,
+      verdict: failureVerdict(base.effectiveLevel),
+      durationMs: 0,
+      reason: message,
+      failure: { step: 'start the server', kind: 'not-started', expected: 'the server to start and accept connections', actual: message, mismatches: [] },
+      hint: 'Run the server command yourself and read its error output (included in this report).',
+      log: [],
+      transcript: [],
+    };
+  }
+  record.detail = message;
+  return { ...base, verdict: 'ERROR', durationMs: 0, reason: `the harness could not start the target: ${message}`, log: [], transcript: [] };
+}

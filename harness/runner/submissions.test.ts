@@ -1,0 +1,105 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { spawnedTarget } from '../targets/spawned-target.ts';
+import type { RunReport, Verdict } from './report-format.ts';
+import { runSuite } from './run-suite.ts';
+
+// The harness proven against servers whose defects we know: every mutant is caught by the case
+// written for it, and the correct and benign samples fail nothing. The table lists every case that
+// does not pass; anything else must be PASSED, so a new false positive or a missed defect fails here.
+
+const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+
+// The course starter's own defects (no validation, no session, path traversal, lost updates, empty
+// get_feed, dropped connections on bad input): INFORMATIONAL in the course profile, for every sample.
+const STARTER: Record<string, Verdict> = {
+  '3.4.1': 'INFORMATIONAL', // self friend request accepted
+  '3.4.2': 'INFORMATIONAL', // duplicate friend request stored
+  '4.4.1': 'INFORMATIONAL', // DM to an unknown user accepted
+  '5.4.1': 'INFORMATIONAL', // get_feed always []
+  '5.5.1': 'INFORMATIONAL', // add_comment never saved
+  '7.1.2': 'INFORMATIONAL', // request without action: KeyError, connection dropped
+  '7.2.1': 'INFORMATIONAL', // missing field: KeyError, connection dropped
+  '7.3.1': 'INFORMATIONAL', // malformed JSON: the connection stalls
+  '7.3.2': 'INFORMATIONAL', // non-object JSON: connection dropped without a reply
+  '7.7.1': 'INFORMATIONAL', // a 1 TiB image length: waits for the bytes
+  '8.1.1': 'INFORMATIONAL', // lost updates under 20 concurrent writers
+  '9.1.1': 'INFORMATIONAL', // no login required
+  '9.1.2': 'INFORMATIONAL', // may act as another user
+  '9.1.3': 'INFORMATIONAL', // get_user_data returns the password
+  '9.2.1': 'INFORMATIONAL', // "../" in a sender escapes data/
+  '9.2.2': 'INFORMATIONAL', // "../" in a username escapes data/
+};
+
+const imageBroken: Record<string, Verdict> = {
+  '5.1.1': 'FAILED', '6.1.1': 'FAILED',
+  ...Object.fromEntries(['5.1.2', '5.1.3', '5.2.1', '5.2.2', '5.2.3', '5.3.1', '5.3.2', '5.4.1', '5.5.1', '5.5.2', '6.1.2', '6.2.1', '6.2.2', '6.2.3', '6.3.1', '7.4.1', '7.7.1', '9.2.2'].map((id) => [id, 'SKIPPED' as Verdict])),
+};
+const fragmentation: Record<string, Verdict> = {
+  '1.1.2': 'FAILED', '3.3.1': 'FAILED', '3.3.2': 'FAILED', '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.1': 'FAILED', '4.3.2': 'FAILED',
+};
+
+const EXPECTED: Record<string, Record<string, Verdict>> = {
+  correct: STARTER,
+  'bind-all': STARTER,
+  'raw-utf8': { ...STARTER, '2.3.1': 'INFORMATIONAL' }, // compact separators, raw UTF-8: fine for json.loads
+  'trailing-newline': STARTER,
+  'no-wait-ready': STARTER, // a client-side defect: the server side is correct
+  'header-single-recv': { ...STARTER, '5.2.2': 'FAILED', '6.2.2': 'FAILED' },
+  'four-byte-length': { ...STARTER, ...imageBroken },
+  'little-endian-length': { ...STARTER, ...imageBroken },
+  'image-single-recv': { ...STARTER, '5.2.1': 'FAILED', '5.2.3': 'FAILED', '5.3.2': 'SKIPPED', '6.2.1': 'FAILED', '6.2.3': 'FAILED' },
+  'short-read-heuristic': { ...STARTER, '5.2.1': 'FAILED', '5.2.3': 'FAILED', '5.3.2': 'SKIPPED', '6.2.1': 'FAILED', '6.2.3': 'FAILED' },
+  // One recv: a fragmented or long request never parses; a malformed one fails at once instead of stalling.
+  'json-single-recv': (({ '7.3.1': _, ...rest }) => ({ ...rest, ...fragmentation, '7.5.1': 'INFORMATIONAL' as Verdict }))(STARTER),
+  // The AttributeError drops the connection on any incomplete read, which also ends the malformed-JSON stall.
+  'nonexistent-exception': (({ '7.3.1': _, ...rest }) => ({ ...rest, ...fragmentation }))(STARTER),
+  'utf8-early-decode': { ...STARTER, '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.2': 'FAILED' },
+  'utf8-ignore-errors': { ...STARTER, '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.2': 'FAILED' },
+};
+
+const reports = new Map<string, RunReport | Error>();
+
+async function runAll(names: string[], parallel: number): Promise<void> {
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name; name = queue.shift()) {
+      try {
+        reports.set(name, await runSuite({ target: spawnedTarget({ command: 'python3 server.py --port {port}', cwd: path.join(SUBMISSIONS, name) }) }));
+      } catch (error) {
+        reports.set(name, error as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+describe('exact verdicts against the sample submissions', () => {
+  beforeAll(async () => {
+    await runAll(Object.keys(EXPECTED), 2);
+  }, 300_000);
+
+  test('the table covers every sample in fixtures/submissions', async () => {
+    const entries = await readdir(SUBMISSIONS, { withFileTypes: true });
+    const samples = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    expect(samples).toEqual(Object.keys(EXPECTED).sort());
+  });
+
+  test.each(Object.keys(EXPECTED))('%s', (name) => {
+    const report = reports.get(name);
+    if (report instanceof Error || !report) throw report ?? new Error(`no report for ${name}`);
+    const actual = Object.fromEntries(report.cases.filter((c) => c.verdict !== 'PASSED').map((c) => [c.id, c.verdict]));
+    // On a surprise, say why: the case's reason and what its server instance printed.
+    const why = report.cases
+      .filter((c) => (EXPECTED[name] ?? {})[c.id] !== (c.verdict === 'PASSED' ? undefined : c.verdict))
+      .map((c) => {
+        const instance = report.instances.find((i) => i.index === c.instance);
+        return `${c.id} ${c.verdict}: ${c.reason ?? ''}\n  server ${instance?.status ?? '?'} ${instance?.detail ?? ''}\n  stderr: ${instance?.stderr.slice(-800) ?? ''}`;
+      });
+    expect(actual, why.join('\n')).toEqual(EXPECTED[name]);
+    const mustFail = Object.values(EXPECTED[name] ?? {}).includes('FAILED');
+    expect(report.exitCode).toBe(mustFail ? 1 : 0);
+  });
+});

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { TranscriptEvent } from '../transcript/format.ts';
+import { TranscriptRecorder, type ConnectionRecorder } from '../transcript/recorder.ts';
+
+// The per-case transcript: every byte each way, decoded into frames by the transcript recorder
+// (the same codec and image rule as every other transcript of the kit), with the time since the
+// case started. Shaped writes add a note, so a report shows how a message was cut.
+
+export type SentKind = 'json' | 'raw' | 'image-length' | 'image-bytes';
+
+export class WireLog {
+  readonly #recorder: TranscriptRecorder;
+  readonly problems: string[] = [];
+
+  constructor(source = 'scenario', target?: string) {
+    this.#recorder = new TranscriptRecorder({ source, ...(target ? { target } : {}) });
+  }
+
+  get events(): TranscriptEvent[] {
+    return this.#recorder.events;
+  }
+
+  // A transcript is evidence, not the check: a recording problem must never change a verdict, so
+  // it is noted in the transcript and the case goes on.
+  #safely(conn: string, what: string, action: (c: ConnectionRecorder) => void): void {
+    try {
+      action(this.#recorder.connection(conn));
+    } catch (error) {
+      const message = `transcript: could not record ${what}: ${(error as Error).message}`;
+      this.problems.push(message);
+      try {
+        this.#recorder.connection(conn).note(message);
+      } catch {
+        // nothing more to do
+      }
+    }
+  }
+
+  connect(conn: string, note?: string): void {
+    this.#safely(conn, 'connect', (c) => c.connected(note));
+  }
+
+  note(conn: string, note: string, requirements?: string[]): void {
+    this.#safely(conn, 'note', (c) => c.note(note, requirements));
+  }
+
+  close(conn: string, dir: 'c2s' | 's2c', note?: string): void {
+    this.#safely(conn, 'close', (c) => c.closed(dir, note));
+  }
+
+  timeout(conn: string, note: string): void {
+    this.#safely(conn, 'timeout', (c) => c.timeout(note));
+  }
+
+  sent(conn: string, _kind: SentKind, bytes: Buffer, note?: string): void {
+    this.#safely(conn, 'sent bytes', (c) => {
+      if (c.isClosed) return;
+      if (note) c.note(note);
+      c.sent(bytes);
+    });
+  }
+
+  received(conn: string, chunk: Buffer): void {
+    this.#safely(conn, 'received bytes', (c) => c.received(chunk));
+  }
+
+  /** Flushes half-read frames of every connection into raw events. */
+  finish(reason: string): void {
+    try {
+      this.#recorder.finish(reason);
+    } catch (error) {
+      this.problems.push(`transcript: finish failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+export const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -1,0 +1,26 @@
+export interface ScenarioProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export const formatProblem = (p: ScenarioProblem) => `${p.file}:${p.line}:${p.col}: ${p.message}`;
+
+/** A scenario file that cannot be used; lists every problem found, each with its position. */
+export class ScenarioFormatError extends Error {
+  readonly code = 'INSTANET_ERR_SCENARIO_FORMAT';
+  constructor(readonly problems: readonly ScenarioProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+    this.name = 'ScenarioFormatError';
+  }
+}
+
+/** A selection (--cases/--exclude) that names nothing, or a scenario directory with no scenarios. */
+export class ScenarioSelectionError extends Error {
+  readonly code = 'INSTANET_ERR_SCENARIO_SELECTION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioSelectionError';
+  }
+}

@@ -1,0 +1,183 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { UsersFile } from '../../spec/messages/index.ts';
+import { freePort } from './free-port.ts';
+import { splitCommand } from './split-command.ts';
+import { TargetConfigError, TargetStartError, type Target, type TargetInstance } from './target.ts';
+
+export interface SpawnedTargetOptions {
+  /** The command line; {port} (and {host}) are replaced, e.g. "python3 server.py --port {port}". */
+  command: string;
+  /** The submission folder; every start runs in a fresh temporary copy of it. */
+  cwd: string;
+  /** data/users/users.json to write into each copy (default user1..user6, password "123"). */
+  users?: UsersFile;
+  readyTimeoutMs?: number;
+  /** Turns the argv into a sandboxed one (the grader's jail); gets the temporary workspace. */
+  wrap?: (argv: string[], workspace: string) => string[];
+  env?: Record<string, string>;
+  /** Empty posts, messages and images in each copy (default true), so every group starts clean. */
+  resetData?: boolean;
+  /** Leave the temporary copies on disk (for debugging a submission). */
+  keepWorkspace?: boolean;
+}
+
+export const DEFAULT_USERS: UsersFile = Object.fromEntries(
+  [1, 2, 3, 4, 5, 6].map((i) => [`user${i}`, { password: '123', friends: [], requests: [] }]),
+) as UsersFile;
+
+const OUTPUT_LIMIT = 256 * 1024;
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+// A harness killed by Ctrl-C or a test runner must not leave servers holding ports.
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of live) killGroup(child, 'SIGKILL');
+  });
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** The course's data layout with a known set of users; json.dump(indent=4) style like the starter. */
+async function prepareData(workspace: string, users: UsersFile, reset: boolean): Promise<void> {
+  const data = path.join(workspace, 'data');
+  for (const sub of ['users', 'posts', 'messages', 'images']) await mkdir(path.join(data, sub), { recursive: true });
+  await writeFile(path.join(data, 'users', 'users.json'), JSON.stringify(users, null, 4));
+  if (!reset) return;
+  await writeFile(path.join(data, 'posts', 'posts.json'), '[]');
+  for (const sub of ['messages', 'images']) {
+    for (const name of await readdir(path.join(data, sub))) {
+      if (name !== '.gitkeep') await rm(path.join(data, sub, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+export function spawnedTarget(options: SpawnedTargetOptions): Target {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 10_000;
+  const users = options.users ?? DEFAULT_USERS;
+  if (!options.command.trim()) throw new TargetConfigError('--server needs a command, e.g. "python3 server.py --port {port}"');
+  return {
+    description: `${options.command} (in ${options.cwd})`,
+    async start(): Promise<TargetInstance> {
+      installExitHook();
+      const source = path.resolve(options.cwd);
+      const info = await stat(source).catch(() => undefined);
+      if (!info?.isDirectory()) throw new TargetConfigError(`--cwd ${options.cwd} is not a directory`);
+      const workspace = await mkdtemp(path.join(os.tmpdir(), 'instanet-target-'));
+      const cleanup = async () => {
+        if (!options.keepWorkspace) await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+      };
+      try {
+        await cp(source, workspace, { recursive: true, filter: (src) => !/(^|[\\/])(__pycache__|\.git|node_modules|\.venv|venv)$/.test(src) });
+        await prepareData(workspace, users, options.resetData ?? true);
+      } catch (error) {
+        await cleanup();
+        throw error;
+      }
+      const port = await freePort();
+      const argv = splitCommand(options.command.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1'));
+      const finalArgv = options.wrap ? options.wrap(argv, workspace) : argv;
+      const [file, ...args] = finalArgv;
+      if (!file) throw new TargetConfigError('empty command');
+
+      let stdout = '';
+      let stderr = '';
+      const append = (which: 'out' | 'err', chunk: Buffer) => {
+        const text = chunk.toString('utf8');
+        if (which === 'out') stdout = (stdout + text).slice(-OUTPUT_LIMIT);
+        else stderr = (stderr + text).slice(-OUTPUT_LIMIT);
+      };
+      const child = spawn(file, args, {
+        cwd: workspace,
+        detached: true, // its own process group, so stop() reaches the children it forks too
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      });
+      live.add(child);
+      child.stdout?.on('data', (c: Buffer) => append('out', c));
+      child.stderr?.on('data', (c: Buffer) => append('err', c));
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      let spawnError: Error | undefined;
+      const exited = new Promise<void>((resolve) => {
+        child.once('exit', (code, signal) => {
+          exit = { code, signal };
+          live.delete(child);
+          resolve();
+        });
+        child.once('error', (error) => {
+          spawnError = error;
+          live.delete(child);
+          resolve();
+        });
+      });
+      const output = () => ({ stdout, stderr });
+      let stopped = false;
+
+      const stop = async (): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }> => {
+        if (stopped) return { status: 'ok' };
+        stopped = true;
+        try {
+          if (exit || spawnError) {
+            return { status: 'crashed', detail: spawnError ? spawnError.message : `exited by itself (code ${exit?.code}, signal ${exit?.signal})` };
+          }
+          killGroup(child, 'SIGTERM');
+          const graceful = await Promise.race([exited.then(() => true), delay(1500).then(() => false)]);
+          if (graceful) return { status: 'ok' };
+          killGroup(child, 'SIGKILL');
+          await Promise.race([exited, delay(2000)]);
+          return { status: 'killed', detail: 'did not stop on SIGTERM; killed' };
+        } finally {
+          await cleanup();
+        }
+      };
+
+      const deadline = Date.now() + readyTimeoutMs;
+      for (;;) {
+        if (spawnError || exit) {
+          await stop();
+          const why = spawnError ? `could not run ${file}: ${spawnError.message}` : `exited before accepting connections (code ${exit?.code}, signal ${exit?.signal})`;
+          throw new TargetStartError(`the server ${why}`, output());
+        }
+        if (await canConnect(port)) break;
+        if (Date.now() > deadline) {
+          await stop();
+          throw new TargetStartError(`the server did not accept connections on port ${port} within ${readyTimeoutMs} ms`, output());
+        }
+        await delay(50);
+      }
+      return { host: '127.0.0.1', port, dataDir: path.join(workspace, 'data'), output, stop };
+    },
+  };
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

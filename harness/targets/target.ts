@@ -1,0 +1,42 @@
+// A target is the server under test. start() gives a server with fresh state; the runner starts one
+// instance per scenario group (and per isolated case) and stops it when the group is done.
+
+export interface TargetInstance {
+  host: string;
+  port: number;
+  /** Set when the harness may read the server's data folder (the folder holding users/, posts/, ...). */
+  dataDir?: string;
+  output(): { stdout: string; stderr: string };
+  stop(): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }>;
+}
+
+export interface Target {
+  readonly description: string;
+  /**
+   * The profile a run uses by default against this target: 'strict' holds every case to its declared
+   * level; 'course' levels down what the course's own starter cannot meet. Absent means 'course'.
+   */
+  readonly profile?: 'strict' | 'course';
+  start(): Promise<TargetInstance>;
+}
+
+/** The server under test could not be started (or did not accept connections in time). */
+export class TargetStartError extends Error {
+  readonly code = 'INSTANET_ERR_TARGET_START';
+  constructor(
+    message: string,
+    readonly output: { stdout: string; stderr: string } = { stdout: '', stderr: '' },
+  ) {
+    super(message);
+    this.name = 'TargetStartError';
+  }
+}
+
+/** A target description that cannot be used (bad host:port, missing directory, ...). */
+export class TargetConfigError extends Error {
+  readonly code = 'INSTANET_ERR_TARGET_CONFIG';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetConfigError';
+  }
+}

@@ -1,0 +1,470 @@
+import { createHash } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CodecError, FrameDecoder, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
+import { KIT_VERSION } from '../cli/version.ts';
+import { ByteTape } from './byte-tape.ts';
+import { bytesFields } from './event-bytes.ts';
+import { RecorderStateError } from './errors.ts';
+import {
+  TRANSCRIPT_FORMAT_VERSION,
+  type Direction,
+  type Transcript,
+  type TranscriptEvent,
+  type TranscriptHeader,
+} from './format.ts';
+
+/** Images up to this size keep their bytes in the transcript (`preview`), so replays send them exactly. */
+export const PREVIEW_MAX_BYTES = 16 * 1024;
+/** Undecodable bytes beyond this are summarised (length + sha256) rather than stored. */
+export const RAW_MAX_BYTES = 1024 * 1024;
+const IMAGE_HEADER_BYTES = 8;
+
+export interface RecorderHeader {
+  source: string;
+  title?: string;
+  target?: string;
+  /** Defaults to now. */
+  recordedAt?: string;
+  /** Defaults to this kit's version. */
+  kit?: string;
+}
+
+export interface RecorderOptions {
+  /** Codec limits for both directions; the defaults match the spec's. */
+  limits?: Partial<CodecLimits>;
+  /** Milliseconds, monotonic; injectable so tests get stable `t` values. */
+  clock?: () => number;
+  previewMaxBytes?: number;
+  rawMaxBytes?: number;
+}
+
+export type EventListener = (event: TranscriptEvent) => void;
+
+type EventBody = Omit<TranscriptEvent, 'type' | 't' | 'conn'>;
+
+export class TranscriptRecorder {
+  readonly header: TranscriptHeader;
+  readonly events: TranscriptEvent[] = [];
+  readonly #connections = new Map<string, ConnectionRecorder>();
+  readonly #listeners: EventListener[] = [];
+  readonly #clock: () => number;
+  readonly #origin: number;
+  readonly options: Readonly<Required<Omit<RecorderOptions, 'clock' | 'limits'>>> & { limits: Partial<CodecLimits> };
+
+  constructor(header: RecorderHeader, options: RecorderOptions = {}) {
+    this.header = {
+      type: 'header',
+      format: TRANSCRIPT_FORMAT_VERSION,
+      kit: header.kit ?? KIT_VERSION,
+      recordedAt: header.recordedAt ?? new Date().toISOString(),
+      source: header.source,
+      ...(header.title !== undefined ? { title: header.title } : {}),
+      ...(header.target !== undefined ? { target: header.target } : {}),
+    };
+    this.#clock = options.clock ?? (() => performance.now());
+    this.#origin = this.#clock();
+    this.options = {
+      limits: options.limits ?? {},
+      previewMaxBytes: options.previewMaxBytes ?? PREVIEW_MAX_BYTES,
+      rawMaxBytes: options.rawMaxBytes ?? RAW_MAX_BYTES,
+    };
+  }
+
+  /** The recorder of connection `id`; the same id returns the same recorder. */
+  connection(id: string): ConnectionRecorder {
+    if (id.length === 0) throw new RecorderStateError('a connection id must not be empty');
+    let conn = this.#connections.get(id);
+    if (!conn) {
+      conn = new ConnectionRecorder(this, id);
+      this.#connections.set(id, conn);
+    }
+    return conn;
+  }
+
+  get connections(): ReadonlyMap<string, ConnectionRecorder> {
+    return this.#connections;
+  }
+
+  /** Called with every event as it is recorded (the proxy prints violations from here). */
+  onEvent(listener: EventListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
+  }
+
+  /** Flush every connection still open: half-read frames become `raw` events, then `close` events. */
+  finish(reason = 'recording ended'): void {
+    for (const conn of this.#connections.values()) conn.finish(reason);
+  }
+
+  transcript(): Transcript {
+    return { header: this.header, events: this.events };
+  }
+
+  toJsonl(): string {
+    return toJsonl(this.transcript());
+  }
+
+  /** Writes atomically (temp file + rename), so a reader never sees half a transcript. */
+  async write(file: string): Promise<void> {
+    await writeTranscriptFile(file, this.transcript());
+  }
+
+  /** @internal used by ConnectionRecorder */
+  emit(conn: string, body: EventBody): TranscriptEvent {
+    const t = Math.max(0, Math.round((this.#clock() - this.#origin) * 1000) / 1000);
+    const event = { type: 'event', t, conn, ...body } as TranscriptEvent;
+    this.events.push(event);
+    for (const listener of this.#listeners) listener(event);
+    return event;
+  }
+}
+
+export function toJsonl(transcript: Transcript): string {
+  const lines = [JSON.stringify(transcript.header)];
+  for (const event of transcript.events) lines.push(JSON.stringify(event));
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeTranscriptFile(file: string, transcript: Transcript): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temp, toJsonl(transcript));
+  await rename(temp, file);
+}
+
+/** Whether a decoded client request is followed by an image exchange (IMG-1, DM-5, POST-1). */
+export function requestCarriesImage(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const request = value as Record<string, unknown>;
+  return request.action === 'upload_post' || (request.action === 'send_message' && request.is_image === true);
+}
+
+interface CodecLikeError {
+  code: string;
+  message: string;
+  offset?: number;
+}
+
+function isCodecError(error: unknown): error is CodecLikeError {
+  return error instanceof CodecError;
+}
+
+/** One direction of one connection: its decoder and the bytes not yet written into events. */
+class DirectionState {
+  readonly decoder: FrameDecoder;
+  readonly tape = new ByteTape();
+  /** Stream offset up to which bytes are in events. */
+  accounted = 0;
+  /** Set after a codec error: the rest of the stream is recorded raw. */
+  brokenBy: { code: string; offset: number } | undefined;
+  /** The image-length event of the image being received was already emitted. */
+  announcedImage = false;
+  /** Stream offset of the pending image's header (set when the decoder switched to image mode). */
+  imageStart: number | undefined;
+  closed = false;
+
+  constructor(limits: Partial<CodecLimits>) {
+    this.decoder = new FrameDecoder(limits);
+  }
+}
+
+/**
+ * Records one TCP connection. `sent` is what the client wrote (c2s), `received` what the server wrote
+ * (s2c). Bytes are decoded as they come, so events appear in the order the bytes were seen.
+ */
+export class ConnectionRecorder {
+  readonly id: string;
+  readonly #recorder: TranscriptRecorder;
+  readonly #c2s: DirectionState;
+  readonly #s2c: DirectionState;
+  #awaitingReady = false;
+  #connected = false;
+  #attachNext: string[] = [];
+  #last: TranscriptEvent | undefined;
+
+  constructor(recorder: TranscriptRecorder, id: string) {
+    this.#recorder = recorder;
+    this.id = id;
+    this.#c2s = new DirectionState(recorder.options.limits);
+    this.#s2c = new DirectionState(recorder.options.limits);
+  }
+
+  /** The last event recorded on this connection. */
+  get lastEvent(): TranscriptEvent | undefined {
+    return this.#last;
+  }
+
+  /** Whether the client side is now expected to send an image (the server said ready). */
+  get imageMode(): boolean {
+    return this.#c2s.decoder.pendingImage !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.#c2s.closed && this.#s2c.closed;
+  }
+
+  connected(note?: string): TranscriptEvent {
+    this.#connected = true;
+    return this.#emit({ kind: 'connect', ...(note !== undefined ? { note } : {}) });
+  }
+
+  /** Bytes the client wrote to the server. */
+  sent(bytes: Buffer | Uint8Array): void {
+    this.#feed('c2s', this.#c2s, bytes);
+  }
+
+  /** Bytes the server wrote to the client. */
+  received(bytes: Buffer | Uint8Array): void {
+    this.#feed('s2c', this.#s2c, bytes);
+  }
+
+  /**
+   * The stream in direction `dir` ended (c2s: the client closed or half-closed; s2c: the server did).
+   * Bytes of a half-read frame become a `raw` event. Calling it again for the same direction is a no-op,
+   * since sockets report an end in more than one way.
+   */
+  closed(dir: Direction, reason?: string, options: { synthetic?: boolean } = {}): TranscriptEvent | undefined {
+    const state = this.#state(dir);
+    if (state.closed) return undefined;
+    this.#flush(dir, state);
+    state.closed = true;
+    return this.#emit({
+      kind: 'close',
+      dir,
+      ...(reason !== undefined ? { note: reason } : {}),
+      // A close the recording side caused or made up (the recording ended) says nothing about the peer.
+      ...(options.synthetic ? { synthetic: true as const } : {}),
+    });
+  }
+
+  /** A wait for the peer ran out (by default a wait for the server). */
+  timeout(note?: string, dir: Direction = 's2c'): TranscriptEvent {
+    return this.#emit({ kind: 'timeout', dir, ...(note !== undefined ? { note } : {}) });
+  }
+
+  note(text: string, requirements?: readonly string[]): TranscriptEvent {
+    return this.#emit({
+      kind: 'note',
+      note: text,
+      ...(requirements && requirements.length > 0 ? { requirements: [...requirements] } : {}),
+    });
+  }
+
+  /**
+   * Attach requirement IDs to the last event of this connection (`'last'`, the default: a check
+   * judging the reply just received) or to the next one (`'next'`: a check about to send). With no
+   * event yet, `'last'` falls back to the next one.
+   */
+  attach(requirements: readonly string[], position: 'last' | 'next' = 'last'): void {
+    if (requirements.length === 0) return;
+    if (position === 'last' && this.#last) {
+      this.#last.requirements = mergeIds(this.#last.requirements, requirements);
+    } else {
+      this.#attachNext = mergeIds(this.#attachNext, requirements) ?? [];
+    }
+  }
+
+  /** @internal flush both directions and close what is still open */
+  finish(reason: string): void {
+    if (!this.#connected && this.#c2s.tape.end === 0 && this.#s2c.tape.end === 0) return;
+    if (!this.#c2s.closed) this.closed('c2s', reason, { synthetic: true });
+    if (!this.#s2c.closed) this.closed('s2c', reason, { synthetic: true });
+  }
+
+  #state(dir: Direction): DirectionState {
+    return dir === 'c2s' ? this.#c2s : this.#s2c;
+  }
+
+  #emit(body: EventBody): TranscriptEvent {
+    if (this.#attachNext.length > 0) {
+      body = { ...body, requirements: mergeIds(body.requirements, this.#attachNext) };
+      this.#attachNext = [];
+    }
+    const event = this.#recorder.emit(this.id, body);
+    this.#last = event;
+    return event;
+  }
+
+  #feed(dir: Direction, state: DirectionState, bytes: Buffer | Uint8Array): void {
+    if (state.closed) {
+      throw new RecorderStateError(`connection ${this.id}: bytes recorded in direction ${dir} after it closed`);
+    }
+    if (bytes.length === 0) return;
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    state.tape.push(chunk);
+    if (state.brokenBy) {
+      this.#emitRawTail(dir, state, undefined);
+      return;
+    }
+    state.decoder.push(chunk);
+    this.#drain(dir, state);
+  }
+
+  #drain(dir: Direction, state: DirectionState): void {
+    for (;;) {
+      let frame: Frame | undefined;
+      try {
+        frame = state.decoder.next();
+      } catch (error) {
+        if (!isCodecError(error)) throw error;
+        state.brokenBy = { code: error.code, offset: error.offset ?? state.accounted };
+        this.#announcePendingImage(dir, state);
+        this.#emitRawTail(dir, state, error);
+        return;
+      }
+      if (!frame) break;
+      if (frame.kind === 'json') this.#onJson(dir, state, frame);
+      else this.#onImage(dir, state, frame);
+    }
+    this.#announcePendingImage(dir, state);
+  }
+
+  #onJson(dir: Direction, state: DirectionState, frame: Extract<Frame, { kind: 'json' }>): void {
+    // Offsets come from our own tape, not frame.offset: the decoder only skips whitespace between
+    // objects, so the object starts at the first non-whitespace byte after the last event (and the
+    // codec's offsets drift after an image payload, see recorder.test.ts).
+    const start = state.accounted + leadingWhitespace(state.tape, state.accounted);
+    this.#emitGap(dir, state, start);
+    state.accounted = start + frame.raw.length;
+    state.tape.discardBefore(state.accounted);
+    this.#emit({ kind: 'json', dir, ...bytesFields(frame.raw), json: frame.value });
+    if (dir === 'c2s') {
+      if (requestCarriesImage(frame.value)) this.#awaitingReady = true;
+    } else if (this.#awaitingReady) {
+      // The first reply to an image-carrying request decides: "ready" means the image follows
+      // (IMG-1); anything else (an error) means the client must not send it (CLNT-1).
+      this.#awaitingReady = false;
+      if (frame.value.status === 'ready' && !this.#c2s.brokenBy && !this.#c2s.closed) {
+        try {
+          this.#c2s.decoder.expectImage();
+          // The decoder has skipped the whitespace it held; the header starts after it.
+          this.#c2s.imageStart = this.#c2s.accounted + leadingWhitespace(this.#c2s.tape, this.#c2s.accounted);
+        } catch (error) {
+          // The client already started another JSON message: it did not wait for ready (CLNT-1).
+          // The decoder keeps reading JSON, and the image bytes will show as raw bytes.
+          this.#emit({ kind: 'note', note: `image expected but not decodable: ${(error as Error).message}`, requirements: ['CLNT-1'] });
+          return;
+        }
+        this.#drain('c2s', this.#c2s);
+      }
+    }
+  }
+
+  #onImage(dir: Direction, state: DirectionState, frame: Extract<Frame, { kind: 'image' }>): void {
+    const start = state.imageStart ?? state.accounted;
+    if (!state.announcedImage) {
+      this.#emitGap(dir, state, start);
+      this.#emit({ kind: 'image-length', dir, base64: frame.header.toString('base64'), length: frame.length });
+    }
+    state.announcedImage = false;
+    state.imageStart = undefined;
+    state.accounted = start + frame.header.length + frame.data.length;
+    state.tape.discardBefore(state.accounted);
+    const sha256 = createHash('sha256').update(frame.data).digest('hex');
+    const preview =
+      frame.data.length <= this.#recorder.options.previewMaxBytes ? { preview: frame.data.toString('base64') } : {};
+    this.#emit({ kind: 'image-bytes', dir, length: frame.data.length, sha256, ...preview });
+  }
+
+  /**
+   * Emit image-length as soon as the 8-byte header is in, not when the last image byte arrives, so a
+   * sender that stalls mid-image shows what it announced, in time order.
+   */
+  #announcePendingImage(dir: Direction, state: DirectionState): void {
+    const pending = state.decoder.pendingImage;
+    if (state.announcedImage || !pending || pending.length === undefined) return;
+    state.announcedImage = true;
+    const headerAt = state.imageStart ?? state.accounted;
+    this.#emitGap(dir, state, headerAt);
+    const header = state.tape.slice(headerAt, headerAt + IMAGE_HEADER_BYTES);
+    state.accounted = headerAt + IMAGE_HEADER_BYTES;
+    state.tape.discardBefore(state.accounted);
+    this.#emit({ kind: 'image-length', dir, base64: header.toString('base64'), length: pending.length });
+  }
+
+  /** Bytes between the last event and a frame: whitespace the codec skipped (FRAME-5). */
+  #emitGap(dir: Direction, state: DirectionState, until: number): void {
+    if (until <= state.accounted) return;
+    const gap = state.tape.slice(state.accounted, Math.min(until, state.tape.end));
+    state.accounted = until;
+    state.tape.discardBefore(until);
+    this.#emit({ kind: 'raw', dir, ...bytesFields(gap), note: 'bytes between messages (whitespace)' });
+  }
+
+  /** Everything held but not attributed becomes one raw event (stored in full up to rawMaxBytes). */
+  #emitRawTail(dir: Direction, state: DirectionState, error: CodecLikeError | undefined): void {
+    const from = state.accounted;
+    const to = state.tape.end;
+    if (to <= from) return;
+    const bytes = state.tape.slice(from, to);
+    state.accounted = to;
+    state.tape.discardBefore(to);
+    const limit = this.#recorder.options.rawMaxBytes;
+    const stored = bytes.length > limit ? bytes.subarray(0, limit) : bytes;
+    const notes: string[] = [];
+    if (error) notes.push(error.message);
+    else if (state.brokenBy) notes.push(`not decoded: the stream broke at offset ${state.brokenBy.offset} (${state.brokenBy.code})`);
+    if (stored.length < bytes.length) notes.push(`first ${stored.length} of ${bytes.length} bytes stored`);
+    this.#emit({
+      kind: 'raw',
+      dir,
+      ...bytesFields(stored),
+      ...(stored.length < bytes.length
+        ? { length: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }
+        : {}),
+      ...(error ? { error: error.code } : {}),
+      ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+    });
+  }
+
+  #flush(dir: Direction, state: DirectionState): void {
+    if (state.brokenBy) {
+      this.#emitRawTail(dir, state, undefined);
+      return;
+    }
+    try {
+      state.decoder.end();
+    } catch (error) {
+      if (!isCodecError(error)) throw error;
+      this.#announcePendingImage(dir, state);
+      state.brokenBy = { code: error.code, offset: error.offset ?? state.accounted };
+      this.#emitRawTail(dir, state, error);
+      return;
+    }
+    // A clean end can still leave whitespace after the last message.
+    if (state.tape.end > state.accounted) {
+      const bytes = state.tape.slice(state.accounted, state.tape.end);
+      state.accounted = state.tape.end;
+      state.tape.discardBefore(state.accounted);
+      this.#emit({ kind: 'raw', dir, ...bytesFields(bytes), note: 'bytes after the last message (whitespace)' });
+    }
+  }
+}
+
+const WHITESPACE = new Set([0x20, 0x0a, 0x0d, 0x09]);
+
+/** How many JSON whitespace bytes the tape holds from `offset` on. */
+function leadingWhitespace(tape: ByteTape, offset: number): number {
+  let n = 0;
+  const end = tape.end;
+  // Whitespace runs are short in practice; slice in small steps rather than copying the whole tail.
+  while (offset + n < end) {
+    const window = tape.slice(offset + n, Math.min(end, offset + n + 64));
+    let i = 0;
+    while (i < window.length && WHITESPACE.has(window[i]!)) i += 1;
+    n += i;
+    if (i < window.length) break;
+  }
+  return n;
+}
+
+function mergeIds(existing: readonly string[] | undefined, more: readonly string[]): string[] | undefined {
+  const merged = [...(existing ?? [])];
+  for (const id of more) if (!merged.includes(id)) merged.push(id);
+  return merged.length > 0 ? merged : undefined;
+}
