@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { requirement } from '../../spec/requirements.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
+import { coverageLine } from '../runner/requirement-coverage.ts';
 import { notable, outcomeLine, tallyLine } from './text.ts';
 
 // Console output in h2spec's shape: a tree of cases as they finish (grouped by section), then a
@@ -94,6 +95,7 @@ export class ConsoleReporter {
       }
     }
     this.#write(`\n${tallyLine(report)} (${(report.durationMs / 1000).toFixed(1)} s)\n`);
+    if (report.requirements) this.#write(`${c.dim(coverageLine(report.requirements))}\n`);
     this.#write(`${report.ok ? c.green(outcomeLine(report)) : c.red(outcomeLine(report))}\n`);
   }
 }

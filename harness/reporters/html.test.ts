@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REQUIREMENTS, requirement } from '../../spec/requirements.ts';
 import { RunReport } from '../runner/report-format.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import { loadScenarios, parseScenarioFile } from '../scenarios/loader.ts';
@@ -108,6 +109,23 @@ describe('report.html in Chromium', () => {
     expect(await page.locator('details.case:not(.hidden)').count()).toBe(1);
     await page.close();
   });
+
+  test('the Requirements table follows each ID to its cases, and each case back to its IDs', async () => {
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(path.join(dir, 'report.html')).href);
+    expect(await page.locator('table.reqtable tbody tr').count()).toBe(REQUIREMENTS.length);
+    // AUTH-1 is cited by the passing 2.1.1 and the failing 2.9.1: the failure wins.
+    const auth1 = page.locator('#req-AUTH-1');
+    expect(await auth1.getAttribute('data-status')).toBe('not-met');
+    expect(await auth1.innerText()).toContain(requirement('AUTH-1').text);
+    await auth1.locator('a.cell', { hasText: '2.1.1' }).click();
+    expect(await page.locator('#case-2\\.1\\.1').getAttribute('open')).not.toBeNull();
+    await page.locator('#case-2\\.1\\.1 .req a', { hasText: 'AUTH-1' }).click();
+    expect(new URL(page.url()).hash).toBe('#req-AUTH-1');
+    // CLNT-1 is checked by no scenario of this run's catalogue.
+    expect(await page.locator('#req-CLNT-1').getAttribute('data-status')).toBe('no-scenario');
+    await page.close();
+  });
 });
 
 describe('the other reports', () => {
@@ -124,5 +142,8 @@ describe('the other reports', () => {
     expect(md).toMatch(/^## InstaNet conformance: ❌ FAIL: 1 MUST case\(s\) failed/);
     expect(md).toContain('#### ❌ 2.9.1');
     expect(md).toContain('> 💡 Compare the reply text <exactly>');
+    // Compact traceability: one row per requirement, what is not met first.
+    expect(md).toMatch(/<details><summary>Requirements: \d+ of \d+ requirements exercised, 1 not met/);
+    expect(md).toMatch(/\| AUTH-1 \| MUST \| ❌ not met \| 2\.1\.1 ✅, 2\.9\.1 ❌ \|/);
   });
 });

@@ -1,7 +1,8 @@
 import escapeHtml from 'escape-html';
 import { requirement, isRequirementId } from '../../spec/requirements.ts';
 import type { TranscriptEvent } from '../transcript/format.ts';
-import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
+import type { CaseResult, RequirementCoverage, RunReport, Verdict } from '../runner/report-format.ts';
+import { coverageLine, REQUIREMENT_STATUS_LABEL } from '../runner/requirement-coverage.ts';
 import { groups, isProblem, outcomeLine, tallyLine, VERDICT_ORDER } from './text.ts';
 
 // report.html: one self-contained file (inline CSS and a few lines of script, no network), so it
@@ -30,6 +31,10 @@ details.case[data-problem="1"]{border-left:4px solid var(--fail)}
 .req{margin:2px 0}.req b{font-family:ui-monospace,monospace}
 img.thumb{max-width:96px;max-height:96px;border:1px solid var(--line)}
 .hidden{display:none}
+.reqtable td{font-size:13px}.reqtable td.id{white-space:nowrap;font-family:ui-monospace,monospace}.reqtable a.cell{display:inline-block;margin:1px;padding:0 5px;border-radius:4px;color:#fff;text-decoration:none;font-size:12px}
+.st{display:inline-block;padding:0 6px;border-radius:4px;font-size:12px;white-space:nowrap;border:1px solid var(--line)}
+.st-met{background:#dafbe1}.st-not-met{background:#ffebe9;color:var(--fail);font-weight:600}.st-not-met-should{background:#fff8c5}.st-informational{background:#ddf4ff}.st-not-exercised,.st-no-scenario{color:var(--muted)}
+tr:target{outline:2px solid var(--info)}
 `;
 
 const SCRIPT = `
@@ -93,7 +98,7 @@ function transcript(c: CaseResult, open: boolean): string {
 function caseSection(c: CaseResult): string {
   const problem = isProblem(c.verdict);
   const reqs = c.requirements
-    .map((id) => `<div class="req"><b>${h(id)}</b> ${isRequirementId(id) ? `(${h(requirement(id).level)}) ${h(requirement(id).text)}` : ''}</div>`)
+    .map((id) => `<div class="req"><b><a href="#${h(requirementAnchor(id))}">${h(id)}</a></b> ${isRequirementId(id) ? `(${h(requirement(id).level)}) ${h(requirement(id).text)}` : ''}</div>`)
     .join('');
   const parts = [`<div class="reqs">${reqs}</div>`, `<p class="muted">Tasks: ${h(c.tasks.join(', ') || '—')} · level ${h(c.level)}${c.effectiveLevel !== c.level ? ` (judged ${h(c.effectiveLevel)} in this profile)` : ''} · ${h(c.durationMs)} ms</p>`];
   if (c.failure) {
@@ -108,6 +113,24 @@ function caseSection(c: CaseResult): string {
   parts.push(transcript(c, problem));
   return `<details class="case" id="${h(caseAnchor(c.id))}" data-verdict="${h(c.verdict)}" data-problem="${problem ? 1 : 0}"${problem ? ' open' : ''}>
 <summary>${badge(c.verdict)} <b>${h(c.id)}</b> ${h(c.title)}</summary>${parts.join('\n')}</details>`;
+}
+
+const requirementAnchor = (id: string) => `req-${id}`;
+
+// The traceability table: each requirement ID with its text, status and links to its cases; each
+// case links back to its requirement rows.
+function requirementsTable(rows: readonly RequirementCoverage[]): string {
+  const body = rows
+    .map((r) => {
+      const cases = r.cases
+        .map((c) => `<a class="cell v-${h(c.verdict)}" href="#${h(caseAnchor(c.id))}" title="${h(`${c.id}: ${c.verdict}`)}">${h(c.id)}</a>`)
+        .join('');
+      const unselected = r.unselected.length ? ` <span class="muted">not run: ${h(r.unselected.join(', '))}</span>` : '';
+      return `<tr id="${h(requirementAnchor(r.id))}" data-status="${h(r.status)}"><td class="id">${h(r.id)}</td><td>${h(r.level)}</td><td>${h(r.text)}</td><td><span class="st st-${h(r.status)}">${h(REQUIREMENT_STATUS_LABEL[r.status])}</span></td><td>${cases || (unselected ? '' : '—')}${unselected}</td></tr>`;
+    })
+    .join('');
+  return `<h2>Requirements</h2><p class="muted">${h(coverageLine(rows))}</p>
+<table class="reqtable"><thead><tr><th>requirement</th><th>level</th><th>text</th><th>status</th><th>cases</th></tr></thead><tbody>${body}</tbody></table>`;
 }
 
 export function renderHtml(report: RunReport): string {
@@ -132,6 +155,7 @@ export function renderHtml(report: RunReport): string {
 <div class="tally">${VERDICT_ORDER.map((v) => `<span>${badge(v)} ${h(t[v])}</span>`).join('')}</div>
 <div class="muted">${h(tallyLine(report))}</div></header>
 <main><h2>Summary</h2><table class="matrix"><tbody>${matrix}</tbody></table>
+${report.requirements ? requirementsTable(report.requirements) : ''}
 <h2>Cases</h2><div class="filters">${filters}<button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button></div>
 ${report.cases.map(caseSection).join('\n')}
 ${instances ? `<h2>Server output</h2>${instances}` : ''}

@@ -1,4 +1,6 @@
 import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
+import type { RequirementCoverage, RequirementStatus } from '../runner/report-format.ts';
+import { coverageLine, REQUIREMENT_STATUS_LABEL } from '../runner/requirement-coverage.ts';
 import { groups, notable, outcomeLine } from './text.ts';
 
 // summary.md: short enough for a CI job summary ($GITHUB_STEP_SUMMARY), with what failed first and
@@ -19,6 +21,29 @@ const cell = (text: string, max = 300) => {
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 };
 const code = (text: string, max = 300) => `\`${cell(text, max).replace(/`/g, "'")}\``;
+
+const STATUS_ICON: Record<RequirementStatus, string> = {
+  met: '✅',
+  'not-met': '❌',
+  'not-met-should': '⚠️',
+  informational: 'ℹ️',
+  'not-exercised': '⏭️',
+  'no-scenario': '➖',
+};
+
+// Compact: one row per requirement, the cases inline; what is not met sorts to the top.
+function requirementsBlock(rows: readonly RequirementCoverage[]): string[] {
+  const order: RequirementStatus[] = ['not-met', 'not-met-should', 'informational', 'met', 'not-exercised', 'no-scenario'];
+  const sorted = [...rows].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
+  const out = [`<details><summary>Requirements: ${coverageLine(rows)}</summary>`, '', '| requirement | level | status | cases |', '|---|---|---|---|'];
+  for (const r of sorted) {
+    const cases = r.cases.map((c) => `${c.id} ${ICON[c.verdict]}`).join(', ');
+    const more = r.unselected.length ? `${cases ? '; ' : ''}not run: ${r.unselected.join(', ')}` : '';
+    out.push(`| ${r.id} | ${r.level} | ${STATUS_ICON[r.status]} ${REQUIREMENT_STATUS_LABEL[r.status]} | ${cell(`${cases}${more}`, 200) || '—'} |`);
+  }
+  out.push('', '</details>', '');
+  return out;
+}
 
 function failureBlock(c: CaseResult): string {
   const lines = [`#### ${ICON[c.verdict]} ${c.id} ${c.title} — ${c.verdict}`, '', `Requirements: ${c.requirements.join(', ')} · level ${c.effectiveLevel}`, ''];
@@ -48,6 +73,7 @@ export function renderMarkdown(report: RunReport): string {
     out.push('### What needs attention', '');
     for (const c of problems) out.push(failureBlock(c));
   }
+  if (report.requirements) out.push(...requirementsBlock(report.requirements));
   out.push('<details><summary>All cases</summary>', '', '| case | title | requirements | level | verdict |', '|---|---|---|---|---|');
   for (const g of groups(report)) {
     out.push(`| **${g.group}** | **${cell(g.title)}** | | | |`);

@@ -113,6 +113,16 @@ function schemaFor(step: Step, request: Record<string, unknown> | undefined): Zo
   return isAction(action) ? (replySchema(action) as ZodTypeAny) : ReplyEnvelope;
 }
 
+/** Races a promise against a timer; the loser's outcome is swallowed so it cannot surface later. */
+function withDeadline<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+  promise.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 export async function runSteps(steps: readonly Step[], ctx: StepContext, prefix = ''): Promise<void> {
   for (let i = 0; i < steps.length; i += 1) {
     await runStep(steps[i] as Step, ctx, `${prefix}${i + 1}`);
@@ -195,11 +205,32 @@ async function execute(step: Step, ctx: StepContext, index: string, client: stri
       : step.raw.hex !== undefined ? Buffer.from(step.raw.hex.replace(/\s+/g, ''), 'hex')
       : Buffer.from(step.raw.base64 ?? '', 'base64');
     const { pieces, delayMs } = shapePieces(bytes, step.shape);
-    await conn.write(pieces, delayMs, 'raw', 'raw bytes');
-    ctx.log.push(`${index}: ${client} sent ${bytes.length} raw byte(s) in ${pieces.length} write(s)`);
+    // The write and the reply share the step's deadline: a server that stops reading (LIM-1
+    // against a server without limits) must cost one timeout, not hang the case.
+    // The pauses a shaped write makes on purpose are not the server's time.
+    const budget = timeoutMs + Math.max(0, pieces.length - 1) * delayMs;
+    const deadline = performance.now() + budget;
+    let writeFailure: StepFailure | undefined;
+    try {
+      await withDeadline(conn.write(pieces, delayMs, 'raw', 'raw bytes'), budget, () =>
+        new StepFailure('timeout', `the server to take the ${bytes.length} raw byte(s)`, `it stopped reading: not all were written within ${budget} ms`));
+      ctx.log.push(`${index}: ${client} sent ${bytes.length} raw byte(s) in ${pieces.length} write(s)`);
+    } catch (error) {
+      // A server that answers and closes before taking every byte (an oversize request) has
+      // done its part; its reply, if the step expects one, decides.
+      if (!(error instanceof StepFailure && error.kind === 'closed' && step.expect !== undefined)) throw error;
+      writeFailure = error;
+      ctx.log.push(`${index}: ${client}: the server closed the connection before taking all ${bytes.length} raw byte(s)`);
+    }
     if (step.expect !== undefined) {
       const expected = expand(step.expect, { clock: ctx.clock });
-      const reply = await conn.readJson(timeoutMs, `a reply to the raw bytes: ${describePattern(expected)}`);
+      const left = Math.max(1, Math.round(deadline - performance.now()));
+      let reply: Awaited<ReturnType<ScenarioConnection['readJson']>>;
+      try {
+        reply = await conn.readJson(left, `a reply to the raw bytes: ${describePattern(expected)}`);
+      } catch (error) {
+        throw writeFailure ?? error;
+      }
       check(reply, expected, step.schema === false ? undefined : ReplyEnvelope, 'the reply');
     }
     return;

@@ -4,3 +4,4 @@ export { effectiveLevel, type Profile } from './levels.ts';
 export { match, describePattern, type Mismatch } from './matchers.ts';
 export { failureVerdict, runOk, tally } from './verdicts.ts';
 export { selectIds } from './select.ts';
+export { requirementCoverage, coverageSummary, coverageLine, REQUIREMENT_STATUS_LABEL, type CoverageSummary } from './requirement-coverage.ts';

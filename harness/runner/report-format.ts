@@ -78,6 +78,33 @@ export const InstanceRecord = z
 export const Tally = z.object(Object.fromEntries(VERDICTS.map((v) => [v, z.number().int().nonnegative()])) as Record<Verdict, z.ZodNumber>).strict();
 export type Tally = z.infer<typeof Tally>;
 
+export const RequirementStatus = z
+  .enum(['met', 'not-met', 'not-met-should', 'informational', 'not-exercised', 'no-scenario'])
+  .describe(
+    'Roll-up of the cases that cite a requirement. met: a case passed and none failed; not-met: a case citing it FAILED; '
+      + 'not-met-should: a case citing it was NON-STRICT; informational: a case citing it missed at INFORMATIONAL level (observed, not counted); '
+      + 'not-exercised: scenarios cite it but none of them ran in this run (not selected, or skipped / harness error); '
+      + 'no-scenario: no scenario cites it (checked elsewhere, e.g. the grader or the reference server tests)',
+  );
+export type RequirementStatus = z.infer<typeof RequirementStatus>;
+
+export const RequirementCoverage = z
+  .object({
+    id: z.string().describe('requirement ID (spec/requirements.ts, spec/protocol.md)'),
+    level: z.enum(['MUST', 'SHOULD', 'MAY']),
+    section: z.string().describe('spec section, e.g. FRAME'),
+    sectionTitle: z.string(),
+    text: z.string(),
+    status: RequirementStatus,
+    cases: z
+      .array(z.object({ id: z.string(), verdict: Verdict, effectiveLevel: CaseLevelValue }).strict())
+      .describe('the cases of this run that cite it, with their verdicts'),
+    unselected: z.array(z.string()).describe('cases that cite it but were not selected in this run'),
+  })
+  .strict()
+  .describe('One requirement followed from the spec to the cases that check it (traceability).');
+export type RequirementCoverage = z.infer<typeof RequirementCoverage>;
+
 export const RunReport = z
   .object({
     format: z.literal(REPORT_FORMAT_VERSION),
@@ -94,6 +121,11 @@ export const RunReport = z
     tally: Tally,
     cases: z.array(CaseResult),
     instances: z.array(InstanceRecord),
+    // Optional only so reports written before it existed still validate; runSuite always sets it.
+    requirements: z
+      .array(RequirementCoverage)
+      .optional()
+      .describe('every requirement of the catalogue, in catalogue order, with the cases that check it and a roll-up status'),
   })
   .strict()
   .describe('An InstaNet conformance run: a verdict per case, with the evidence.');

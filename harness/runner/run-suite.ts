@@ -6,6 +6,7 @@ import { baseResult, executeScenario } from './execute-scenario.ts';
 import { type Profile } from './levels.ts';
 import type { CaseResult, InstanceRecord, RunReport, Verdict } from './report-format.ts';
 import { REPORT_FORMAT_VERSION } from './report-format.ts';
+import { requirementCoverage } from './requirement-coverage.ts';
 import { selectIds } from './select.ts';
 import { Clock } from './templates.ts';
 import { failureVerdict, runOk, tally } from './verdicts.ts';
@@ -147,6 +148,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
     tally: t,
     cases,
     instances,
+    requirements: requirementCoverage(all, cases),
   };
 }
 

@@ -24,7 +24,10 @@ const STARTER: Record<string, Verdict> = {
   '7.2.1': 'INFORMATIONAL', // missing field: KeyError, connection dropped
   '7.3.1': 'INFORMATIONAL', // malformed JSON: the connection stalls
   '7.3.2': 'INFORMATIONAL', // non-object JSON: connection dropped without a reply
+  '7.3.3': 'INFORMATIONAL', // invalid UTF-8 in a string: the failed decode reads as "incomplete", it stalls
+  '7.3.4': 'INFORMATIONAL', // a byte-order mark: str.strip() keeps U+FEFF, the object never parses
   '7.7.1': 'INFORMATIONAL', // a 1 TiB image length: waits for the bytes
+  '7.8.1': 'INFORMATIONAL', // an 8 MiB request: no limit, buffered and re-parsed until the step times out
   '8.1.1': 'INFORMATIONAL', // lost updates under 20 concurrent writers
   '9.1.1': 'INFORMATIONAL', // no login required
   '9.1.2': 'INFORMATIONAL', // may act as another user
@@ -35,7 +38,7 @@ const STARTER: Record<string, Verdict> = {
 
 const imageBroken: Record<string, Verdict> = {
   '5.1.1': 'FAILED', '6.1.1': 'FAILED',
-  ...Object.fromEntries(['5.1.2', '5.1.3', '5.2.1', '5.2.2', '5.2.3', '5.3.1', '5.3.2', '5.4.1', '5.5.1', '5.5.2', '6.1.2', '6.2.1', '6.2.2', '6.2.3', '6.3.1', '7.4.1', '7.7.1', '9.2.2'].map((id) => [id, 'SKIPPED' as Verdict])),
+  ...Object.fromEntries(['5.1.2', '5.1.3', '5.2.1', '5.2.2', '5.2.3', '5.3.1', '5.3.2', '5.4.1', '5.5.1', '5.5.2', '5.6.1', '6.1.2', '6.2.1', '6.2.2', '6.2.3', '6.3.1', '7.4.1', '7.7.1', '9.2.2'].map((id) => [id, 'SKIPPED' as Verdict])),
 };
 const fragmentation: Record<string, Verdict> = {
   '1.1.2': 'FAILED', '3.3.1': 'FAILED', '3.3.2': 'FAILED', '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.1': 'FAILED', '4.3.2': 'FAILED',
@@ -58,6 +61,20 @@ const EXPECTED: Record<string, Record<string, Verdict>> = {
   'nonexistent-exception': (({ '7.3.1': _, ...rest }) => ({ ...rest, ...fragmentation }))(STARTER),
   'utf8-early-decode': { ...STARTER, '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.2': 'FAILED' },
   'utf8-ignore-errors': { ...STARTER, '4.2.2': 'FAILED', '4.2.3': 'FAILED', '4.3.2': 'FAILED' },
+};
+
+// Whether a fast 2 MiB upload on loopback exposes these two defects depends on how much of the image
+// the kernel has buffered when the server's single recv() runs: sometimes all of it. The case meant
+// for them, slow image bytes (5.2.3, 6.2.3), catches them every time and stays exact above; these
+// cells may go either way, and the photo's storage check (5.3.2) follows its dependency.
+const truncatedImageTiming: Record<string, Verdict[]> = {
+  '5.2.1': ['FAILED', 'PASSED'],
+  '5.3.2': ['SKIPPED', 'PASSED'],
+  '6.2.1': ['FAILED', 'PASSED'],
+};
+const TIMING_DEPENDENT: Record<string, Record<string, Verdict[]>> = {
+  'image-single-recv': truncatedImageTiming,
+  'short-read-heuristic': truncatedImageTiming,
 };
 
 const reports = new Map<string, RunReport | Error>();
@@ -90,15 +107,22 @@ describe('exact verdicts against the sample submissions', () => {
   test.each(Object.keys(EXPECTED))('%s', (name) => {
     const report = reports.get(name);
     if (report instanceof Error || !report) throw report ?? new Error(`no report for ${name}`);
-    const actual = Object.fromEntries(report.cases.filter((c) => c.verdict !== 'PASSED').map((c) => [c.id, c.verdict]));
+    const loose = TIMING_DEPENDENT[name] ?? {};
+    for (const [id, allowed] of Object.entries(loose)) {
+      expect(allowed, `${id} of ${name}`).toContain(report.cases.find((c) => c.id === id)?.verdict);
+    }
+    const actual = Object.fromEntries(
+      report.cases.filter((c) => c.verdict !== 'PASSED' && !(c.id in loose)).map((c) => [c.id, c.verdict]),
+    );
+    const expected = Object.fromEntries(Object.entries(EXPECTED[name] ?? {}).filter(([id]) => !(id in loose)));
     // On a surprise, say why: the case's reason and what its server instance printed.
     const why = report.cases
-      .filter((c) => (EXPECTED[name] ?? {})[c.id] !== (c.verdict === 'PASSED' ? undefined : c.verdict))
+      .filter((c) => !(c.id in loose) && expected[c.id] !== (c.verdict === 'PASSED' ? undefined : c.verdict))
       .map((c) => {
         const instance = report.instances.find((i) => i.index === c.instance);
         return `${c.id} ${c.verdict}: ${c.reason ?? ''}\n  server ${instance?.status ?? '?'} ${instance?.detail ?? ''}\n  stderr: ${instance?.stderr.slice(-800) ?? ''}`;
       });
-    expect(actual, why.join('\n')).toEqual(EXPECTED[name]);
+    expect(actual, why.join('\n')).toEqual(expected);
     const mustFail = Object.values(EXPECTED[name] ?? {}).includes('FAILED');
     expect(report.exitCode).toBe(mustFail ? 1 : 0);
   });

@@ -8,12 +8,19 @@ import { TranscriptRecorder, type ConnectionRecorder } from '../transcript/recor
 
 export type SentKind = 'json' | 'raw' | 'image-length' | 'image-bytes';
 
+/**
+ * Undecodable bytes kept per raw event of a case transcript. Every case's transcript goes into
+ * report.json and report.html, so an oversize request (LIM-1, 8 MiB) keeps its first 64 KiB plus
+ * its length and sha256, not a megabyte.
+ */
+export const CASE_RAW_MAX_BYTES = 64 * 1024;
+
 export class WireLog {
   readonly #recorder: TranscriptRecorder;
   readonly problems: string[] = [];
 
   constructor(source = 'scenario', target?: string) {
-    this.#recorder = new TranscriptRecorder({ source, ...(target ? { target } : {}) });
+    this.#recorder = new TranscriptRecorder({ source, ...(target ? { target } : {}) }, { rawMaxBytes: CASE_RAW_MAX_BYTES });
   }
 
   get events(): TranscriptEvent[] {

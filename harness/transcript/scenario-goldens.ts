@@ -1,6 +1,8 @@
 import { KIT_VERSION } from '../cli/version.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { RunReport } from '../runner/report-format.ts';
+import { loadScenarios } from '../scenarios/index.ts';
+import type { Step } from '../scenarios/format.ts';
 import { referenceTarget } from '../targets/index.ts';
 import { TRANSCRIPT_FORMAT_VERSION, type Transcript, type TranscriptEvent } from './format.ts';
 
@@ -33,8 +35,27 @@ function slug(text: string): string {
  */
 export const MAX_CASE_TRANSCRIPT_CHARS = 256 * 1024;
 
+function hasConcurrentStep(steps: readonly Step[]): boolean {
+  return steps.some((step) => step.concurrent !== undefined || hasConcurrentStep(step.parallel ?? []) || hasConcurrentStep(step.steps ?? []));
+}
+
+/**
+ * Cases whose clients write at the same time (`concurrent` steps): the order in which the server
+ * stores their writes is theirs to choose, so a replay cannot be held to the recorded order. The
+ * harness checks these cases live; their goldens would only flake.
+ */
+export async function concurrentCaseIds(): Promise<Set<string>> {
+  const scenarios = await loadScenarios();
+  return new Set(scenarios.filter((s) => hasConcurrentStep(s.steps)).map((s) => s.id));
+}
+
 /** Joins the per-case transcripts of one server instance into one transcript. */
-export function joinInstance(report: RunReport, instanceIndex: number, maxCaseChars = MAX_CASE_TRANSCRIPT_CHARS): ScenarioGolden | undefined {
+export function joinInstance(
+  report: RunReport,
+  instanceIndex: number,
+  maxCaseChars = MAX_CASE_TRANSCRIPT_CHARS,
+  leaveOut: ReadonlySet<string> = new Set(),
+): ScenarioGolden | undefined {
   const instance = report.instances[instanceIndex];
   if (!instance) return undefined;
   const cases = report.cases.filter((c) => instance.cases.includes(c.id) && c.transcript.length > 0);
@@ -43,6 +64,15 @@ export function joinInstance(report: RunReport, instanceIndex: number, maxCaseCh
   const kept: string[] = [];
   let offset = 0;
   for (const c of cases) {
+    if (leaveOut.has(c.id)) {
+      events.push({ type: 'event', t: offset, conn: c.id, kind: 'note', note: `case ${c.id} left out: its clients write concurrently, so the stored order is not reproducible` });
+      continue;
+    }
+    if (c.transcript.some((e) => e.kind === 'raw' && e.length !== undefined)) {
+      // The case transcript kept only a prefix of these bytes (an oversize request): nothing to replay.
+      events.push({ type: 'event', t: offset, conn: c.id, kind: 'note', note: `case ${c.id} left out: its transcript keeps only a prefix of the bytes sent` });
+      continue;
+    }
     const size = JSON.stringify(c.transcript).length;
     if (size > maxCaseChars) {
       events.push({ type: 'event', t: offset, conn: c.id, kind: 'note', note: `case ${c.id} left out: its transcript is ${(size / 1024 / 1024).toFixed(1)} MiB` });
@@ -59,6 +89,7 @@ export function joinInstance(report: RunReport, instanceIndex: number, maxCaseCh
     }
     offset = Math.round((last + 1) * 1000) / 1000;
   }
+  if (kept.length === 0) return undefined;
   const first = cases[0]!;
   const name = `${first.id}-${slug(first.groupTitle)}`;
   return {
@@ -91,8 +122,9 @@ export async function recordScenarioGoldens(options: RecordScenarioOptions = {})
     ...(options.exclude ? { exclude: options.exclude } : {}),
   });
   const goldens: ScenarioGolden[] = [];
+  const leaveOut = await concurrentCaseIds();
   report.instances.forEach((_, index) => {
-    const golden = joinInstance(report, index);
+    const golden = joinInstance(report, index, MAX_CASE_TRANSCRIPT_CHARS, leaveOut);
     if (golden) goldens.push(golden);
   });
   return { report, goldens };
