@@ -42,6 +42,7 @@ import {
 import { TranscriptEvent, TranscriptHeader, TranscriptLine } from '../transcript/format.ts';
 import { ScenarioFile } from '../scenarios/format.ts';
 import { RunReport } from '../runner/report-format.ts';
+import { Rubric } from '../grader/rubric-format.ts';
 
 // Every JSON Schema file under schemas/ comes from one entry here; `npm run schemas` writes them and
 // a test fails when schemas/ and this list disagree. To publish a new format, import its Zod schema
@@ -115,6 +116,8 @@ export const HARNESS_SCHEMAS: readonly SchemaEntry[] = [
     'Any line of a transcript (JSON Lines), told apart by "type": the header first, then events.'),
   entry('harness', 'scenario', 'Conformance scenario file', ScenarioFile),
   entry('harness', 'report', 'Conformance run report (report.json)', RunReport),
+  entry('harness', 'rubric', 'Grading rubric', Rubric,
+    'A grading rubric for `instanet grade` (fixtures/rubrics/*.yaml): tasks with points, each item mapped to scenario ids or globs and client checks.'),
 ];
 
 export const SCHEMA_REGISTRY: readonly SchemaEntry[] = [...PROTOCOL_SCHEMAS, ...HARNESS_SCHEMAS];

@@ -7,5 +7,6 @@ import type { BenchEntryModule } from '../bench-entry.ts';
 export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   codec: () => import('./codec.ts'),
   server: () => import('./server.ts'),
+  grade: () => import('./grade.ts'),
   suite: () => import('./suite.ts'),
 };

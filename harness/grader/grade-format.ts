@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+// grade.json: everything known about one graded submission. The gradebook, the Gradescope file,
+// the student's report and the class dashboard are all rendered from it, and `gradebook merge`
+// and resuming read it back, so it is validated on the way in.
+
+export const GRADE_FORMAT_VERSION = 1;
+
+const Verdict = z.enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR']);
+
+export const GradeStatus = z
+  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'error'])
+  .describe(
+    'ok: graded; no-server: no server.py with socket_utils.py beside it; bad-archive: unreadable or unsafe zip; '
+      + 'no-listen: never listened; crashed: exited at start-up; timeout: listened but never answered, or ran out of '
+      + 'its time budget; disk-quota: wrote past its disk quota; error: the grader itself failed',
+  );
+export type GradeStatus = z.infer<typeof GradeStatus>;
+
+export const GradedCase = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    source: z.enum(['server', 'client']),
+    verdict: Verdict,
+    requirements: z.array(z.string()),
+    hint: z.string().optional(),
+    detail: z.string().optional(),
+    expected: z.string().optional(),
+    actual: z.string().optional(),
+  })
+  .strict();
+export type GradedCase = z.infer<typeof GradedCase>;
+
+export const GradedItem = z
+  .object({
+    name: z.string(),
+    points: z.number(),
+    earned: z.number(),
+    cases: z.array(z.object({ id: z.string(), weight: z.number(), credit: z.number() }).strict()),
+    unmatched: z.array(z.string()),
+  })
+  .strict();
+
+export const GradedTask = z
+  .object({ id: z.string(), title: z.string(), points: z.number(), earned: z.number(), items: z.array(GradedItem) })
+  .strict();
+export type GradedTask = z.infer<typeof GradedTask>;
+
+export const SubmissionGrade = z
+  .object({
+    format: z.literal(GRADE_FORMAT_VERSION),
+    kit: z.string(),
+    rubric: z.string().describe('rubric name'),
+    name: z.string().describe('submission name (folder or zip name)'),
+    folder: z.string().describe('folder of this submission inside the output folder'),
+    source: z.enum(['folder', 'zip']),
+    located: z.string().optional().describe('where server.py was found, relative to the submission'),
+    key: z.string().describe('sha256 of the submission files, the rubric and the kit version: the resume key'),
+    status: GradeStatus,
+    detail: z.string().optional().describe('e.g. the last stderr line of a crash'),
+    sandbox: z.enum(['bwrap', 'container', 'none']),
+    gradedAt: z.string(),
+    durationMs: z.number().nonnegative(),
+    total: z.number(),
+    max: z.number(),
+    tasks: z.array(GradedTask),
+    ungraded: z.array(z.object({ id: z.string(), title: z.string(), cases: z.array(z.string()), passed: z.number() }).strict()),
+    cases: z.array(GradedCase).describe('every case the grade is based on, server and client'),
+    incidents: z.array(z.string()).describe('crashes, quota breaches and timeouts seen while cases ran'),
+    warnings: z.array(z.string()),
+    output: z.object({ stdout: z.string(), stderr: z.string() }).strict().describe("the server's captured output (capped)"),
+    clientOutput: z.string().describe("the client driver's stderr (capped)"),
+  })
+  .strict();
+export type SubmissionGrade = z.infer<typeof SubmissionGrade>;
+
+export function statusText(grade: Pick<SubmissionGrade, 'status' | 'detail'>): string {
+  return grade.detail && grade.status !== 'ok' ? `${grade.status}: ${grade.detail}` : grade.status;
+}

@@ -1,0 +1,205 @@
+import { cp, mkdir, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import AdmZip from 'adm-zip';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SubmissionGrade } from './grade-format.ts';
+import { runGrade, type GradeRunResult } from './grade-run.ts';
+import { parseCsv } from './gradebook-csv.ts';
+
+// The grader end to end on the kit's own samples: every fixture submission plus the broken ones
+// (the unmodified skeleton, a crash at start-up, a server that never answers, and a realistic
+// nested hand-in delivered as a zip), graded in one run with the default rubric, sandboxed.
+
+const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+const BROKEN = fileURLToPath(new URL('../../fixtures/broken-submissions/', import.meta.url));
+
+// Points per task (task1..task6), from the default rubric (fixtures/rubrics/cpe356.yaml).
+const FULL = [15, 10, 20, 15, 20, 20];
+const EXPECTED: Record<string, { tasks: number[]; status: string; detail?: RegExp }> = {
+  correct: { tasks: FULL, status: 'ok' },
+  'bind-all': { tasks: FULL, status: 'ok' },
+  'raw-utf8': { tasks: FULL, status: 'ok' },
+  'trailing-newline': { tasks: FULL, status: 'ok' },
+  // nested.zip: found in "Phase 2 - Question/InstaNet" beside __MACOSX and __pycache__.
+  nested: { tasks: FULL, status: 'ok' },
+  // Server: a split 8-byte header fails 5.2.2 and 6.2.2 (one of three chunking cases: -2 each).
+  // Client: its send side is the same code (struct.pack + sendall), so the client half passes.
+  'header-single-recv': { tasks: [15, 10, 20, 15, 18, 18], status: 'ok' },
+  // One recv(size) for the body: the 2 MiB and slow-bytes cases fail (2 of 3 chunking cases: -4),
+  // so does the byte-for-byte check of the stored 2 MiB post (skipped after 5.2.1: -1 of 2).
+  'image-single-recv': { tasks: [15, 10, 20, 15, 15, 16], status: 'ok' },
+  // One recv(4096) per message: the half-request case (1.1.2: -4.5), fragmented requests (3.3.1,
+  // 3.3.2: -4), Unicode split inside a character and long DMs (-4.67), the client's long reply
+  // (client.2.3: -1.67 of 5).
+  'json-single-recv': { tasks: [10.5, 8.33, 16, 10.33, 20, 20], status: 'ok' },
+  'nonexistent-exception': { tasks: [10.5, 8.33, 16, 10.33, 20, 20], status: 'ok' },
+  // Every image exchange breaks, on both halves.
+  'little-endian-length': { tasks: [15, 10, 20, 15, 0, 0], status: 'ok' },
+  'four-byte-length': { tasks: [15, 10, 20, 15, 0, 0], status: 'ok' },
+  // Decoding chunk by chunk: Unicode split inside a character (4.2.2, 4.2.3: -2.67 of 4) and the
+  // long Arabic message written in 1000-byte pieces (4.3.2: -1 of 2).
+  'utf8-early-decode': { tasks: [15, 10, 20, 11.33, 20, 20], status: 'ok' },
+  'utf8-ignore-errors': { tasks: [15, 10, 20, 11.33, 20, 20], status: 'ok' },
+  // The client mutant: the server half is correct's; it loses exactly the client image checks
+  // of Tasks 5 and 6 (6 points each).
+  'no-wait-ready': { tasks: [15, 10, 20, 15, 14, 14], status: 'ok' },
+  skeleton: { tasks: [0, 0, 0, 0, 0, 0], status: 'crashed', detail: /^AttributeError: 'NoneType' object has no attribute/ },
+  'crash-at-startup': { tasks: [0, 0, 0, 0, 0, 0], status: 'crashed', detail: /^NameError: name 'BUFER_SIZE' is not defined/ },
+  // It listens but never answers: status timeout, every server case 0. Its create_client_socket
+  // does connect (client.2.1, 1 of 3 client login checks: 1.67 of 5).
+  hang: { tasks: [0, 1.67, 0, 0, 0, 0], status: 'timeout', detail: /no reply to login/ },
+  // Hand-ins that never reach Python.
+  'notes-only': { tasks: [0, 0, 0, 0, 0, 0], status: 'no-server', detail: /^missing server\.py$/ },
+  'zip-slip': { tasks: [0, 0, 0, 0, 0, 0], status: 'bad-archive', detail: /would be written outside its folder/ },
+};
+
+let root: string;
+let submissions: string;
+let out: string;
+let first: GradeRunResult;
+
+async function leftovers(prefix: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if ((await readlink(`/proc/${entry}/cwd`)).startsWith(prefix)) pids.push(Number(entry));
+    } catch {
+      /* exited */
+    }
+  }
+  return pids;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'grader-e2e-'));
+  // The grader's scratch folders go under this file's own TMPDIR, so "no process left behind" is
+  // checked for this run only (other test files grade at the same time).
+  await mkdir(path.join(root, 'tmp'));
+  process.env.TMPDIR = path.join(root, 'tmp');
+  submissions = path.join(root, 'class');
+  out = path.join(root, 'out');
+  await mkdir(submissions, { recursive: true });
+  for (const entry of await readdir(SUBMISSIONS, { withFileTypes: true })) {
+    if (entry.isDirectory()) await cp(path.join(SUBMISSIONS, entry.name), path.join(submissions, entry.name), { recursive: true });
+  }
+  for (const name of ['skeleton', 'crash-at-startup', 'hang']) {
+    await cp(path.join(BROKEN, name), path.join(submissions, name), { recursive: true });
+  }
+  const zip = new AdmZip();
+  zip.addLocalFolder(path.join(BROKEN, 'nested'));
+  zip.writeZip(path.join(submissions, 'nested.zip'));
+  const notes = new AdmZip();
+  notes.addFile('README.txt', Buffer.from('I will hand in the code tomorrow'));
+  notes.writeZip(path.join(submissions, 'notes-only.zip'));
+  const slip = new AdmZip();
+  slip.addFile('server.py', Buffer.from('print(1)'));
+  (slip.getEntries()[0] as AdmZip.IZipEntry).entryName = '../../server.py';
+  slip.writeZip(path.join(submissions, 'zip-slip.zip'));
+  first = await runGrade({
+    submissions,
+    out,
+    jobs: 2,
+    sandbox: 'auto',
+    caseTimeoutSeconds: 3,
+    force: false,
+    progress: 'none',
+    stream: { write: () => true } as unknown as NodeJS.WritableStream,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('instanet grade on the kit samples', () => {
+  it('grades every submission with the exact points per task', () => {
+    const got = Object.fromEntries(first.grades.map((g) => [g.name, { tasks: g.tasks.map((t) => t.earned), status: g.status }]));
+    const deterministic = Object.fromEntries(Object.entries(EXPECTED).map(([name, e]) => [name, { tasks: e.tasks, status: e.status }]));
+    // short-read-heuristic stops at the first short recv(): whether a fast 2 MiB upload on loopback
+    // arrives in one piece depends on scheduling, so only its deterministic part is pinned below.
+    const { 'short-read-heuristic': shortRead, ...rest } = got;
+    expect(rest).toEqual(deterministic);
+    expect(shortRead?.tasks.slice(0, 4)).toEqual([15, 10, 20, 15]);
+    // Slow image bytes always fail it (5.2.3 and 6.2.3), nothing else can go below the 2 MiB cases.
+    expect(shortRead?.tasks[4]).toBeGreaterThanOrEqual(11);
+    expect(shortRead?.tasks[4]).toBeLessThanOrEqual(18);
+    expect(shortRead?.tasks[5]).toBeGreaterThanOrEqual(12);
+    expect(shortRead?.tasks[5]).toBeLessThanOrEqual(18);
+    for (const g of first.grades) {
+      expect(g.total).toBeCloseTo(g.tasks.reduce((s, t) => s + t.earned, 0), 5);
+      const expected = EXPECTED[g.name];
+      if (expected?.detail) expect(g.detail).toMatch(expected.detail);
+    }
+  });
+
+  it('writes gradebook.csv, per-student results.json and report.html, index.html and grade.log', async () => {
+    const csv = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
+    expect(csv[0]).toEqual(['name', 'task1 (15)', 'task2 (10)', 'task3 (20)', 'task4 (15)', 'task5 (20)', 'task6 (20)', 'total (100)', 'status']);
+    expect(csv.slice(1).map((r) => r[0]).sort()).toEqual(Object.keys(EXPECTED).concat('short-read-heuristic').sort());
+    const row = (name: string) => csv.find((r) => r[0] === name);
+    expect(row('correct')?.slice(1)).toEqual(['15', '10', '20', '15', '20', '20', '100', 'ok']);
+    expect(row('skeleton')?.[7]).toBe('0');
+    expect(row('crash-at-startup')?.[8]).toMatch(/^crashed: NameError: name 'BUFER_SIZE' is not defined/);
+    expect(row('hang')?.[8]).toMatch(/^timeout: /);
+
+    for (const g of first.grades) {
+      const dir = path.join(out, g.folder);
+      const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8')) as {
+        score: number;
+        tests: { score: number; max_score: number; status: string; name: string; number: string; output: string; output_format: string; visibility: string }[];
+      };
+      expect(results.score).toBe(g.total);
+      expect(results.tests.filter((t) => t.max_score > 0).reduce((s, t) => s + t.max_score, 0)).toBe(100);
+      for (const t of results.tests) {
+        expect(Object.keys(t)).toEqual(expect.arrayContaining(['score', 'max_score', 'status', 'name', 'number', 'output', 'output_format', 'visibility']));
+      }
+      expect(SubmissionGrade.parse(JSON.parse(await readFile(path.join(dir, 'grade.json'), 'utf8'))).name).toBe(g.name);
+      expect(await readFile(path.join(dir, 'report.html'), 'utf8')).toContain(`${g.total} / 100`);
+    }
+    const noWait = JSON.parse(await readFile(path.join(out, 'no-wait-ready', 'results.json'), 'utf8')) as { tests: { name: string; output: string }[] };
+    const clientTest = noWait.tests.find((t) => t.name.includes('Your client sends image posts'));
+    expect(clientTest?.output).toMatch(/client\.5\.1.*FAILED/);
+    expect(clientTest?.output).toMatch(/💡 /);
+
+    const index = await readFile(path.join(out, 'index.html'), 'utf8');
+    expect(index).toContain('Most common failures');
+    expect(index).toContain('correct/report.html');
+    const log = await readFile(path.join(out, 'grade.log'), 'utf8');
+    expect(log).toMatch(/hang: 1\.67\/100 timeout/);
+  });
+
+  it('leaves no process behind', async () => {
+    expect(await leftovers(root)).toEqual([]);
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]); // scratch folders removed too
+  });
+
+  it('resumes: a second run keeps every unchanged grade, --force regrades', async () => {
+    const again = await runGrade({
+      submissions,
+      out,
+      jobs: 2,
+      sandbox: 'auto',
+      caseTimeoutSeconds: 3,
+      force: false,
+      progress: 'none',
+      only: '{correct,skeleton,crash-at-startup}',
+      stream: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
+    expect([again.graded, again.reused]).toEqual([0, 3]);
+    const forced = await runGrade({
+      submissions,
+      out,
+      jobs: 2,
+      sandbox: 'auto',
+      caseTimeoutSeconds: 3,
+      force: true,
+      progress: 'none',
+      only: 'crash-at-startup',
+      stream: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
+    expect([forced.graded, forced.reused]).toEqual([1, 0]);
+  });
+});

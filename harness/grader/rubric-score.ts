@@ -1,0 +1,131 @@
+import picomatch from 'picomatch';
+import { creditOf, type CaseRef, type CaseVerdict, type Rubric } from './rubric-format.ts';
+
+// Scoring is a pure function of the rubric and the verdicts, so a grade can be recomputed (and
+// audited) from results.json alone, and the same inputs always give the same points.
+
+/** One graded case: a harness scenario or a client-driver check, reduced to what scoring needs. */
+export interface CaseOutcome {
+  readonly id: string;
+  readonly title: string;
+  readonly verdict: CaseVerdict;
+  readonly requirements: readonly string[];
+  readonly hint?: string | undefined;
+  readonly detail?: string | undefined;
+  readonly expected?: unknown;
+  readonly actual?: unknown;
+  readonly source: 'server' | 'client';
+}
+
+export interface ScoredCase {
+  readonly id: string;
+  readonly weight: number;
+  readonly credit: number;
+  readonly outcome: CaseOutcome;
+}
+
+export interface ItemScore {
+  readonly name: string;
+  readonly points: number;
+  readonly earned: number;
+  readonly cases: readonly ScoredCase[];
+  /** Patterns that matched no case at all: a rubric that drifted from the suite. */
+  readonly unmatched: readonly string[];
+}
+
+export interface TaskScore {
+  readonly id: string;
+  readonly title: string;
+  readonly points: number;
+  readonly earned: number;
+  readonly items: readonly ItemScore[];
+}
+
+export interface UngradedScore {
+  readonly id: string;
+  readonly title: string;
+  readonly cases: readonly CaseOutcome[];
+  readonly passed: number;
+}
+
+export interface Score {
+  readonly tasks: readonly TaskScore[];
+  readonly ungraded: readonly UngradedScore[];
+  readonly total: number;
+  readonly max: number;
+}
+
+/** Points are kept to two decimals so that CSV, HTML and Gradescope show the same figure. */
+export function roundPoints(value: number): number {
+  return Math.round(value * 100 + Number.EPSILON) / 100;
+}
+
+const refOf = (ref: CaseRef): { match: string; weight: number } =>
+  typeof ref === 'string' ? { match: ref, weight: 1 } : { match: ref.match, weight: ref.weight };
+
+export function caseMatcher(pattern: string): (id: string) => boolean {
+  return picomatch(pattern, { dot: true });
+}
+
+/**
+ * `outcomes` lists every case the submission was graded on, including cases that could not run
+ * (a server that never started has all its cases as ERROR), so a missing case is always a rubric
+ * problem, never a silent zero.
+ */
+export function scoreSubmission(rubric: Rubric, outcomes: readonly CaseOutcome[]): Score {
+  const tasks = rubric.tasks.map((task): TaskScore => {
+    const items = task.items.map((item): ItemScore => {
+      const cases: ScoredCase[] = [];
+      const taken = new Set<string>();
+      const unmatched: string[] = [];
+      for (const raw of item.cases) {
+        const ref = refOf(raw);
+        const isMatch = caseMatcher(ref.match);
+        const matched = outcomes.filter((o) => isMatch(o.id));
+        if (matched.length === 0) unmatched.push(ref.match);
+        for (const outcome of matched) {
+          // A case listed twice in one item (an id and a glob) counts once, with its first weight.
+          if (taken.has(outcome.id)) continue;
+          taken.add(outcome.id);
+          cases.push({ id: outcome.id, weight: ref.weight, credit: creditOf(rubric, outcome.verdict), outcome });
+        }
+      }
+      const weights = cases.reduce((s, c) => s + c.weight, 0);
+      const share = weights === 0 ? 0 : cases.reduce((s, c) => s + c.weight * c.credit, 0) / weights;
+      return { name: item.name, points: item.points, earned: roundPoints(item.points * share), cases, unmatched };
+    });
+    return {
+      id: task.id,
+      title: task.title,
+      points: task.points,
+      earned: roundPoints(items.reduce((s, i) => s + i.earned, 0)),
+      items,
+    };
+  });
+  const ungraded = rubric.ungraded.map((group): UngradedScore => {
+    const matchers = group.cases.map(caseMatcher);
+    const cases = outcomes.filter((o) => matchers.some((m) => m(o.id)));
+    return { id: group.id, title: group.title, cases, passed: cases.filter((c) => c.verdict === 'PASSED').length };
+  });
+  return {
+    tasks,
+    ungraded,
+    total: roundPoints(tasks.reduce((s, t) => s + t.earned, 0)),
+    max: roundPoints(tasks.reduce((s, t) => s + t.points, 0)),
+  };
+}
+
+/** Rubric patterns that match none of the given case ids (checked once per run, before grading). */
+export function unmatchedPatterns(rubric: Rubric, ids: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const task of rubric.tasks) {
+    for (const item of task.items) {
+      for (const raw of item.cases) {
+        const { match } = refOf(raw);
+        const isMatch = caseMatcher(match);
+        if (!ids.some(isMatch)) out.push(`${task.id} / ${item.name}: ${match}`);
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+import { cp, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
+import { freePort, ServerProcess, type StartFailure } from './server-process.ts';
+
+// The grader's own Target (the harness contract in harness/targets/target.ts): each start() is a
+// fresh copy of the submission's prepared workspace, run under the sandbox on a free port. Owning
+// it here keeps every grader-specific guard (disk quota, capped output, abort, process sweep) in one
+// place.
+
+export type GraderTarget = Target;
+export type GraderTargetInstance = TargetInstance;
+
+/** The grader's start failures carry their classification (no-listen, crashed, ...) for the status. */
+export class ServerStartError extends TargetStartError {
+  readonly failure: StartFailure;
+  constructor(failure: StartFailure, output: { stdout: string; stderr: string }) {
+    super(`${failure.status}: ${failure.detail}`, output);
+    this.failure = failure;
+  }
+  get stdout(): string {
+    return this.output.stdout;
+  }
+  get stderr(): string {
+    return this.output.stderr;
+  }
+}
+
+export interface SandboxedTargetOptions {
+  /** Prepared workspace (code + fresh data/) copied for every start. */
+  baseWorkspace: string;
+  /** Folder the per-start copies go in. */
+  scratch: string;
+  /** The argv to run, {port} replaced, before sandbox wrapping. */
+  command: readonly string[];
+  wrap: (argv: string[], workspace: string) => string[];
+  readyMs: number;
+  outputLimitBytes: number;
+  diskLimitBytes: number;
+  description: string;
+}
+
+export class SandboxedTarget implements GraderTarget {
+  readonly description: string;
+  private count = 0;
+  private readonly live = new Set<ServerProcess>();
+  private aborted = false;
+  /** Quota breaches and crashes seen while cases ran: they explain failures in the report. */
+  readonly incidents: string[] = [];
+
+  constructor(private readonly options: SandboxedTargetOptions) {
+    this.description = options.description;
+  }
+
+  async start(): Promise<GraderTargetInstance> {
+    if (this.aborted) throw new ServerStartError({ status: 'aborted', detail: 'the submission ran out of time' }, { stdout: '', stderr: '' });
+    const workspace = path.join(this.options.scratch, `instance-${++this.count}`);
+    await mkdir(workspace, { recursive: true });
+    await cp(this.options.baseWorkspace, workspace, { recursive: true });
+    let lastError: ServerStartError | undefined;
+    // A port picked as free can be taken by a parallel job before Python binds it: one retry.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const port = await freePort();
+      const argv = this.options.command.map((a) => a.replaceAll('{port}', String(port)));
+      const proc = new ServerProcess({
+        argv: this.options.wrap(argv, workspace),
+        workspace,
+        port,
+        readyMs: this.options.readyMs,
+        outputLimitBytes: this.options.outputLimitBytes,
+        diskLimitBytes: this.options.diskLimitBytes,
+      });
+      this.live.add(proc);
+      const failure = await proc.waitListening(() => this.aborted);
+      if (!failure) return this.instance(proc, port, workspace);
+      await proc.stop();
+      this.live.delete(proc);
+      lastError = new ServerStartError(failure, { stdout: proc.stdout.text(), stderr: proc.stderr.text() });
+      if (!(failure.status === 'crashed' && /address already in use/i.test(failure.detail))) break;
+    }
+    throw lastError as ServerStartError;
+  }
+
+  private instance(proc: ServerProcess, port: number, workspace: string): GraderTargetInstance {
+    return {
+      host: '127.0.0.1',
+      port,
+      dataDir: path.join(workspace, 'data'),
+      output: () => ({ stdout: proc.stdout.text(), stderr: proc.stderr.text() }),
+      stop: async () => {
+        const crashed = !proc.running;
+        const quota = proc.diskQuotaExceeded;
+        const detail = quota ?? (crashed ? `${proc.exitDescription()}: ${proc.crashLine()}` : undefined);
+        await proc.stop();
+        this.live.delete(proc);
+        if (quota) this.incidents.push(`disk-quota: ${quota}`);
+        else if (crashed) this.incidents.push(`crashed during the run: ${proc.crashLine()}`);
+        if (quota || crashed) return { status: quota ? 'killed' : 'crashed', detail: detail ?? '' };
+        return { status: 'ok' };
+      },
+    };
+  }
+
+  /** Stops every running instance and refuses new ones: the submission's budget is spent. */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await Promise.all([...this.live].map((p) => p.stop()));
+    this.live.clear();
+  }
+
+  get liveCount(): number {
+    return this.live.size;
+  }
+}

@@ -1,0 +1,192 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, lstat } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { CappedOutput } from './capped-output.ts';
+import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
+
+// One student server process: started in its workspace on a free port, watched until it listens,
+// exits or runs out of time, and always stopped with its whole process tree.
+
+export type StartFailure =
+  | { status: 'no-listen'; detail: string }
+  | { status: 'crashed'; detail: string }
+  | { status: 'disk-quota'; detail: string }
+  | { status: 'aborted'; detail: string };
+
+export interface ServerProcessOptions {
+  argv: string[];
+  workspace: string;
+  port: number;
+  readyMs: number;
+  outputLimitBytes: number;
+  diskLimitBytes: number;
+  env?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class ServerProcess {
+  readonly stdout: CappedOutput;
+  readonly stderr: CappedOutput;
+  private readonly child: ChildProcess;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly exited: Promise<void>;
+  private diskTimer: NodeJS.Timeout | undefined;
+  private quotaHit: string | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: ServerProcessOptions) {
+    this.stdout = new CappedOutput(options.outputLimitBytes);
+    this.stderr = new CappedOutput(options.outputLimitBytes);
+    const [command, ...args] = options.argv;
+    if (!command) throw new Error('empty server command');
+    this.child = spawn(command, args, {
+      cwd: options.workspace,
+      detached: true, // own process group, so the whole tree can be signalled at once
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+    });
+    trackGroup(this.child.pid);
+    this.child.stdout?.on('data', (c: Buffer) => this.stdout.push(c));
+    this.child.stderr?.on('data', (c: Buffer) => this.stderr.push(c));
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', (error) => {
+        this.stderr.push(Buffer.from(`${error.message}\n`));
+        this.exitInfo ??= { code: -1, signal: null };
+        resolve();
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve();
+      });
+    });
+    this.diskTimer = setInterval(() => void this.checkDisk(), 500);
+    this.diskTimer.unref();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  get diskQuotaExceeded(): string | undefined {
+    return this.quotaHit;
+  }
+
+  private async checkDisk(): Promise<void> {
+    if (this.quotaHit || !this.running) return;
+    const used = await directorySize(this.options.workspace, this.options.diskLimitBytes);
+    if (used > this.options.diskLimitBytes && !this.quotaHit) {
+      this.quotaHit = `workspace grew past ${Math.round(this.options.diskLimitBytes / 1024 / 1024)} MiB`;
+      await this.stop();
+    }
+  }
+
+  /** Resolves when the port accepts a connection; otherwise a classified failure. */
+  async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
+    const deadline = Date.now() + this.options.readyMs;
+    while (Date.now() < deadline) {
+      if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
+      if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
+      if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+      if (await canConnect(this.options.port)) return undefined;
+      await Promise.race([this.exited, delay(50)]);
+    }
+    if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+    return {
+      status: 'no-listen',
+      detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
+    };
+  }
+
+  crashLine(): string {
+    const info = this.exitInfo;
+    const last = this.stderr.lastLine() ?? this.stdout.lastLine();
+    if (last) return last;
+    if (info?.signal) return `killed by ${info.signal}`;
+    if (info?.code === 0) return 'exited with code 0 (server.py must keep running in the foreground)';
+    return `exited with code ${info?.code ?? '?'}`;
+  }
+
+  exitDescription(): string | undefined {
+    if (!this.exitInfo) return undefined;
+    return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exit code ${this.exitInfo.code}`;
+  }
+
+  /** SIGTERM, a short grace, SIGKILL; then anything left with its cwd in the workspace. */
+  async stop(): Promise<void> {
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskTimer = undefined;
+    if (this.stopping) {
+      await this.exited;
+      return;
+    }
+    this.stopping = true;
+    if (this.running) {
+      killGroup(this.child.pid, 'SIGTERM');
+      await Promise.race([this.exited, delay(300)]);
+      killGroup(this.child.pid, 'SIGKILL');
+      await Promise.race([this.exited, delay(2000)]);
+    }
+    await sweepProcesses(this.options.workspace);
+    untrackGroup(this.child.pid);
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Sum of file sizes under dir, stopping early once past `stopAt` (no symlinks followed). */
+export async function directorySize(dir: string, stopAt = Number.POSITIVE_INFINITY): Promise<number> {
+  let total = 0;
+  const stack = [dir];
+  while (stack.length && total <= stopAt) {
+    const current = stack.pop() as string;
+    let entries;
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      if (entry.isDirectory()) stack.push(full);
+      else if (entry.isFile()) {
+        try {
+          total += (await lstat(full)).blocks * 512;
+        } catch {
+          /* removed meanwhile */
+        }
+      }
+    }
+  }
+  return total;
+}
