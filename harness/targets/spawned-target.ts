@@ -151,10 +151,10 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
             return { status: 'crashed', detail: spawnError ? spawnError.message : `exited by itself (code ${exit?.code}, signal ${exit?.signal})` };
           }
           killGroup(child, 'SIGTERM');
-          const graceful = await Promise.race([exited.then(() => true), delay(1500).then(() => false)]);
+          const graceful = await settlesWithin(exited, 1500);
           if (graceful) return { status: 'ok' };
           killGroup(child, 'SIGKILL');
-          await Promise.race([exited, delay(2000)]);
+          await settlesWithin(exited, 2000);
           return { status: 'killed', detail: 'did not stop on SIGTERM; killed' };
         } finally {
           await cleanup();
@@ -180,4 +180,19 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
   };
 }
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+// Referenced on purpose: while the harness waits for a server that already died, this timer may be
+// the only thing keeping Node alive, and an unreferenced one would end the process mid-await (exit 13).
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Whether `promise` settles within `ms`; the timer is cleared either way so it never delays exit. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -47,6 +47,18 @@ describe('instanet test', () => {
     }
   });
 
+  test('a server that exits at once is reported with its error output, not a silent exit', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'instanet-cli-empty-'));
+    try {
+      const run = await cli(['--server', 'python3 missing.py --port {port}', '--cwd', empty, '--cases', '2.1.1', '--out', path.join(out, 'dead')]);
+      expect(run.exitCode, run.stderr).toBe(1);
+      expect(run.stdout).toContain('the server exited before accepting connections');
+      expect(run.stdout).toContain("can't open file");
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
   test('against a defective submission: exit 1 and a recap naming requirement, expected, actual and hint', async () => {
     const run = await cli([
       '--server', 'python3 server.py --port {port}',
