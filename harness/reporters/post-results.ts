@@ -2,20 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { KIT_VERSION } from '../cli/version.ts';
+import { InstaNetError } from '../errors.ts';
 
 // `--post-results URL` on `test` and `grade`: send the report to a webhook (a course dashboard, a CI
 // collector). Network failures and 5xx are worth retrying; a 4xx means the request itself is wrong
 // and sending it again would not help (429 excepted: the server asked us to come back later).
 // Every attempt carries the same Idempotency-Key, so a receiver can drop a retried duplicate.
 
-export class PostResultsError extends Error {
-  readonly code: string;
+export class PostResultsError extends InstaNetError {
   readonly status: number | undefined;
   readonly attempts: number;
   constructor(code: string, message: string, details: { status?: number; attempts: number; cause?: unknown }) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = 'PostResultsError';
-    this.code = code;
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.status = details.status;
     this.attempts = details.attempts;
   }

@@ -1,5 +1,5 @@
-import net from 'node:net';
-import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, type JsonObject } from '../../spec/codec/index.ts';
+import type net from 'node:net';
+import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, dialTcp, type JsonObject } from '../../spec/codec/index.ts';
 import { StepFailure } from './step-failure.ts';
 import type { SentKind, WireLog } from './wire-log.ts';
 
@@ -38,24 +38,16 @@ export class ScenarioConnection {
     this.#frames = new FrameSocket(socket);
   }
 
-  static open(name: string, host: string, port: number, timeoutMs: number, log: WireLog): Promise<ScenarioConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new StepFailure('timeout', `a TCP connection to ${host}:${port}`, `not accepted within ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        log.connect(name, `connected to ${host}:${port}`);
-        resolve(new ScenarioConnection(name, socket, log));
-      });
-      socket.once('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        reject(new StepFailure('refused', `a TCP connection to ${host}:${port}`, `${error.code ?? error.message} (is the server running?)`));
-      });
-    });
+  static async open(name: string, host: string, port: number, timeoutMs: number, log: WireLog): Promise<ScenarioConnection> {
+    const socket = await dialTcp(
+      { host, port, timeoutMs },
+      {
+        timeout: () => new StepFailure('timeout', `a TCP connection to ${host}:${port}`, `not accepted within ${timeoutMs} ms`),
+        error: (error) => new StepFailure('refused', `a TCP connection to ${host}:${port}`, `${error.code ?? error.message} (is the server running?)`),
+      },
+    );
+    log.connect(name, `connected to ${host}:${port}`);
+    return new ScenarioConnection(name, socket, log);
   }
 
   get closedByPeer(): boolean {

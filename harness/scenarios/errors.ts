@@ -1,3 +1,5 @@
+import { InstaNetError } from '../errors.ts';
+
 export interface ScenarioProblem {
   file: string;
   line: number;
@@ -8,19 +10,15 @@ export interface ScenarioProblem {
 export const formatProblem = (p: ScenarioProblem) => `${p.file}:${p.line}:${p.col}: ${p.message}`;
 
 /** A scenario file that cannot be used; lists every problem found, each with its position. */
-export class ScenarioFormatError extends Error {
-  readonly code = 'INSTANET_ERR_SCENARIO_FORMAT';
+export class ScenarioFormatError extends InstaNetError<'INSTANET_ERR_SCENARIO_FORMAT'> {
   constructor(readonly problems: readonly ScenarioProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-    this.name = 'ScenarioFormatError';
+    super('INSTANET_ERR_SCENARIO_FORMAT', problems.map(formatProblem).join('\n'));
   }
 }
 
 /** A selection (--cases/--exclude) that names nothing, or a scenario directory with no scenarios. */
-export class ScenarioSelectionError extends Error {
-  readonly code = 'INSTANET_ERR_SCENARIO_SELECTION';
+export class ScenarioSelectionError extends InstaNetError<'INSTANET_ERR_SCENARIO_SELECTION'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ScenarioSelectionError';
+    super('INSTANET_ERR_SCENARIO_SELECTION', message);
   }
 }

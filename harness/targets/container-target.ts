@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
+import { InstaNetError } from '../errors.ts';
 import { TargetStartError, type Target, type TargetInstance } from './target.ts';
 
 // A submission run in a container (`instanet grade --sandbox container --image python:3.12-slim`):
@@ -65,11 +66,9 @@ export interface ContainerTargetOptions {
   limits?: { memoryMiB: number; processes: number; fileSizeMiB: number; cpuSeconds: number };
 }
 
-export class ContainerUnavailableError extends Error {
-  readonly code = 'INSTANET_ERR_CONTAINER_RUNTIME';
+export class ContainerUnavailableError extends InstaNetError<'INSTANET_ERR_CONTAINER_RUNTIME'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ContainerUnavailableError';
+    super('INSTANET_ERR_CONTAINER_RUNTIME', message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { InstaNetError } from '../errors.ts';
+
 // A target is the server under test. start() gives a server with fresh state; the runner starts one
 // instance per scenario group (and per isolated case) and stops it when the group is done.
 
@@ -21,22 +23,18 @@ export interface Target {
 }
 
 /** The server under test could not be started (or did not accept connections in time). */
-export class TargetStartError extends Error {
-  readonly code = 'INSTANET_ERR_TARGET_START';
+export class TargetStartError extends InstaNetError<'INSTANET_ERR_TARGET_START'> {
   constructor(
     message: string,
     readonly output: { stdout: string; stderr: string } = { stdout: '', stderr: '' },
   ) {
-    super(message);
-    this.name = 'TargetStartError';
+    super('INSTANET_ERR_TARGET_START', message);
   }
 }
 
 /** A target description that cannot be used (bad host:port, missing directory, ...). */
-export class TargetConfigError extends Error {
-  readonly code = 'INSTANET_ERR_TARGET_CONFIG';
+export class TargetConfigError extends InstaNetError<'INSTANET_ERR_TARGET_CONFIG'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'TargetConfigError';
+    super('INSTANET_ERR_TARGET_CONFIG', message);
   }
 }

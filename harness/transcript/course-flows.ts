@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { FrameSocket } from '../../spec/codec/index.ts';
+import { FrameSocket, dialTcp } from '../../spec/codec/index.ts';
 import { InstaNetClient, ServerError, type Clock } from '../../reference/client/index.ts';
 
 // The course app's flows, driven by the reference SDK the way the course client drives them: each
@@ -145,11 +144,10 @@ export const COURSE_FLOWS: readonly CourseFlow[] = [
       const client = await loggedIn(ctx, 'user5');
       await refused(client.getUserData('ghost'), 'User not found');
       // The SDK only sends valid requests; the raw socket below sends what a broken client would.
-      const socket = connect({ host: ctx.host, port: ctx.port });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('error', reject);
-      });
+      const socket = await dialTcp(
+        { host: ctx.host, port: ctx.port, timeoutMs: 5000 },
+        { timeout: () => new Error(`no connection to ${ctx.host}:${ctx.port} within 5000 ms`), error: (error) => error },
+      );
       const frames = new FrameSocket(socket);
       await frames.sendJson({ action: 'dance' });
       await frames.readJson(5000);

@@ -1,13 +1,9 @@
+import { InstaNetError } from '../errors.ts';
+
 // Stable error codes for the transcript tools: scripts and CI match on `code`, never on wording.
 
-export class TranscriptError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** The transcript tools' family, for one `instanceof` test. */
+export class TranscriptError extends InstaNetError {}
 
 export interface TranscriptIssue {
   /** 1-based line of the .jsonl file; 0 when the file as a whole is at fault. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { dialTcp } from '../../spec/codec/index.ts';
 import { compareTranscripts, type CompareOptions, type CompareResult } from './compare.ts';
 import { eventBytes } from './event-bytes.ts';
 import { TranscriptError } from './errors.ts';
@@ -89,22 +90,13 @@ async function imageIndex(dirs: readonly string[]): Promise<Map<string, string>>
 }
 
 function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, allowHalfOpen: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new ReplayConnectError(`no connection to ${host}:${port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new ReplayConnectError(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`, error));
-    });
-  });
+  return dialTcp(
+    { host, port, timeoutMs, allowHalfOpen: true },
+    {
+      timeout: () => new ReplayConnectError(`no connection to ${host}:${port} within ${timeoutMs} ms`),
+      error: (error) => new ReplayConnectError(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`, error),
+    },
+  );
 }
 
 export async function replayTranscript(expected: Transcript, options: ReplayOptions): Promise<ReplayResult> {

@@ -2,6 +2,7 @@ import type { ZodError, ZodTypeAny } from 'zod';
 import {
   ErrorReply,
   ImageAck,
+  REPLY_REQUIREMENT,
   REPLY_TEXT,
   REQUEST_SCHEMAS,
   ReadyAck,
@@ -30,21 +31,6 @@ export interface Violation {
   /** Index of the event in the transcript, when known. */
   event?: number;
 }
-
-/** Which requirement a wrong final reply of each action breaks. */
-const REPLY_REQUIREMENT: Record<Action, string> = {
-  login: 'AUTH-1',
-  upload_post: 'POST-1',
-  get_feed: 'POST-3',
-  send_friend_request: 'FRQ-1',
-  accept_friend_request: 'FRQ-2',
-  reject_friend_request: 'FRQ-3',
-  send_message: 'DM-1',
-  get_messages: 'DM-2',
-  get_user_data: 'USER-2',
-  get_all_users: 'USER-1',
-  add_comment: 'POST-4',
-};
 
 type Phase = 'reply' | 'ready' | 'image' | 'ack' | 'final';
 

@@ -12,5 +12,7 @@ export {
   isClientError,
 } from './errors.ts';
 export type { ClientErrorCode, Endpoint } from './errors.ts';
-export { ACTION_REQUIREMENT, type Validation } from './reply-check.ts';
+export type { Validation } from './reply-check.ts';
+// The SDK's name for spec's table of the requirement each action's reply demonstrates.
+export { REPLY_REQUIREMENT as ACTION_REQUIREMENT } from '../../spec/messages/index.ts';
 export { dmTimestamp, postTimestamp, systemClock, type Clock } from './timestamps.ts';

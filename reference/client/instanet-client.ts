@@ -1,10 +1,11 @@
-import net from 'node:net';
+import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import {
   CodecError,
   FrameSocket,
   PeerClosedError,
   ReadTimeoutError,
+  dialTcp,
   encodeImageHeader,
   encodeJson,
   type CodecLimits,
@@ -117,28 +118,17 @@ function describeConnectError(error: NodeJS.ErrnoException): string {
   }
 }
 
-async function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = net.createConnection({ host: endpoint.host, port: endpoint.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new ClientTimeoutError('connect', timeoutMs, 'connection'));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(
+function openSocket(endpoint: Endpoint, timeoutMs: number): Promise<net.Socket> {
+  return dialTcp(
+    { host: endpoint.host, port: endpoint.port, timeoutMs },
+    {
+      timeout: () => new ClientTimeoutError('connect', timeoutMs, 'connection'),
+      error: (error) =>
         error.code === 'ECONNREFUSED'
           ? new ConnectionRefusedError(endpoint, { cause: error })
           : new ConnectFailedError(endpoint, describeConnectError(error), { cause: error }),
-      );
-    });
-  });
+    },
+  );
 }
 
 /**

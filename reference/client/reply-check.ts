@@ -1,6 +1,6 @@
 import type { ZodError } from 'zod';
 import type { Action } from '../../spec/messages/index.ts';
-import { ErrorReply, SUCCESS_REPLY_SCHEMAS } from '../../spec/messages/index.ts';
+import { ErrorReply, REPLY_REQUIREMENT, SUCCESS_REPLY_SCHEMAS } from '../../spec/messages/index.ts';
 import type { JsonObject } from '../../spec/codec/index.ts';
 import { ProtocolError, ServerError } from './errors.ts';
 
@@ -9,21 +9,6 @@ import { ProtocolError, ServerError } from './errors.ts';
 // use a server that, say, adds a key of its own.
 
 export type Validation = 'strict' | 'lenient';
-
-/** The requirement a success reply of each action demonstrates; cited in ProtocolErrors. */
-export const ACTION_REQUIREMENT: Readonly<Record<Action, string>> = {
-  login: 'AUTH-1',
-  upload_post: 'POST-1',
-  get_feed: 'POST-3',
-  send_friend_request: 'FRQ-1',
-  accept_friend_request: 'FRQ-2',
-  reject_friend_request: 'FRQ-3',
-  send_message: 'DM-1',
-  get_messages: 'DM-2',
-  get_user_data: 'USER-2',
-  get_all_users: 'USER-1',
-  add_comment: 'POST-4',
-};
 
 export function formatIssues(error: ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(reply)'}: ${issue.message}`);
@@ -57,7 +42,9 @@ export function checkReply(action: Action, received: Received, validation: Valid
   const parsed = SUCCESS_REPLY_SCHEMAS[action].safeParse(value);
   if (parsed.success) return { reply: value, warnings: [] };
   const issues = formatIssues(parsed.error);
-  const requirements = value.status === 'success' ? [ACTION_REQUIREMENT[action]] : ['ERR-3', ACTION_REQUIREMENT[action]];
+  // A success reply of the wrong shape breaks the action's requirement; a reply that is neither
+  // success nor error also breaks the envelope (ERR-3).
+  const requirements = value.status === 'success' ? [REPLY_REQUIREMENT[action]] : ['ERR-3', REPLY_REQUIREMENT[action]];
   if (validation === 'strict') {
     throw new ProtocolError(`${action}: unexpected reply: ${issues.join('; ')}`, raw, issues, true, requirements);
   }

@@ -16,20 +16,31 @@ function keep(bytes: Uint8Array | undefined): Buffer {
   return Buffer.from(bytes.subarray(0, MAX_KEPT_BYTES));
 }
 
-/** Base of every framing/decoding failure. After one, the stream's framing is lost. */
-export abstract class CodecError extends Error {
+/**
+ * What every failure pinned to a place in the byte stream carries: a stable code, the offset and
+ * the bytes found there. CodecError and FrameSocketError share it but not a class below it (see
+ * FrameSocketError).
+ */
+abstract class StreamError extends Error {
   abstract readonly code: string;
   readonly offset: number;
   readonly bytes: Buffer;
-  readonly bytesOffset: number;
-  /** True when `bytes` was cut at MAX_KEPT_BYTES. */
-  readonly bytesTruncated: boolean;
-
   constructor(message: string, details: CodecErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.offset = details.offset;
     this.bytes = keep(details.bytes);
+  }
+}
+
+/** Base of every framing/decoding failure. After one, the stream's framing is lost. */
+export abstract class CodecError extends StreamError {
+  readonly bytesOffset: number;
+  /** True when `bytes` was cut at MAX_KEPT_BYTES. */
+  readonly bytesTruncated: boolean;
+
+  constructor(message: string, details: CodecErrorDetails) {
+    super(message, details);
     this.bytesOffset = details.bytesOffset ?? details.offset;
     this.bytesTruncated = (details.bytes?.length ?? 0) > MAX_KEPT_BYTES;
   }
@@ -87,20 +98,10 @@ export class TruncatedStreamError extends CodecError {
 
 /**
  * Failures of a FrameSocket read that are not about the bytes themselves. They carry the same
- * { code, offset, bytes } shape as CodecError but deliberately do not extend it: a timeout or a
- * closed peer is not a protocol violation, and callers map CodecError to "protocol error".
+ * { code, offset, bytes } as CodecError but deliberately do not extend it: a timeout or a closed
+ * peer is not a protocol violation, and callers map CodecError to "protocol error".
  */
-export abstract class FrameSocketError extends Error {
-  abstract readonly code: string;
-  readonly offset: number;
-  readonly bytes: Buffer;
-  constructor(message: string, details: CodecErrorDetails) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = new.target.name;
-    this.offset = details.offset;
-    this.bytes = keep(details.bytes);
-  }
-}
+export abstract class FrameSocketError extends StreamError {}
 
 export class ReadTimeoutError extends FrameSocketError {
   readonly code = 'INSTANET_ERR_READ_TIMEOUT';

@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MalformedJsonError, PeerClosedError, ReadTimeoutError } from './errors.ts';
+import { CodecError, MalformedJsonError, PeerClosedError, ReadTimeoutError } from './errors.ts';
 import { FrameSocket } from './frame-socket.ts';
 import { encodeImageFrame, encodeImageHeader } from './image-frame.ts';
 import { encodeJson } from './python-json.ts';
@@ -104,6 +104,8 @@ describe('FrameSocket over TCP (CLNT-3, FRAME-6, IMG-1..IMG-3)', () => {
     peer.write('{"status": "rea');
     const err = await client.readJson(300).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ReadTimeoutError);
+    // A timeout is not a protocol violation: callers that map CodecError must not catch it.
+    expect(err).not.toBeInstanceOf(CodecError);
     expect((err as ReadTimeoutError).code).toBe('INSTANET_ERR_READ_TIMEOUT');
     expect((err as ReadTimeoutError).bytes.toString()).toBe('{"status": "rea');
     // The stream is intact: the rest completes the same message.

@@ -28,3 +28,4 @@ export {
 } from './python-json.ts';
 export { IMAGE_HEADER_BYTES, encodeImageHeader, encodeImageFrame, decodeImageHeader } from './image-frame.ts';
 export { FrameSocket, type FrameSocketOptions } from './frame-socket.ts';
+export { dialTcp, type DialFailures, type DialOptions } from './dial.ts';

@@ -8,6 +8,7 @@ import {
   GetUserDataReply,
   KNOWN_ERROR_MESSAGES,
   LoginRequest,
+  REPLY_REQUIREMENT,
   REPLY_TEXT,
   REQUEST_SCHEMAS,
   SUCCESS_REPLY_SCHEMAS,
@@ -20,6 +21,7 @@ import {
   replySchema,
 } from './index.ts';
 import { INVALID_EXAMPLES, VALID_EXAMPLES } from './examples.ts';
+import { isRequirementId, requirement } from '../requirements.ts';
 
 const issuePaths = (error: ZodError) => messageProblems(error).map((p) => p.path.slice(1));
 
@@ -84,6 +86,14 @@ describe('requests', () => {
 });
 
 describe('replies', () => {
+  it('REPLY_REQUIREMENT cites a catalogued requirement for every action', () => {
+    expect(Object.keys(REPLY_REQUIREMENT).sort()).toEqual([...ACTIONS].sort());
+    for (const [action, id] of Object.entries(REPLY_REQUIREMENT)) {
+      expect(isRequirementId(id), `${action} -> ${id}`).toBe(true);
+      expect(requirement(id).text, `${action} -> ${id}`).toContain(action);
+    }
+  });
+
   it('replySchema accepts the success reply or an error, nothing else', () => {
     const login = replySchema('login');
     expect(login.safeParse({ status: 'success', message: REPLY_TEXT.loginOk }).success).toBe(true);

@@ -113,6 +113,25 @@ export const SUCCESS_REPLY_SCHEMAS = {
   add_comment: AddCommentReply,
 } as const satisfies Record<Action, z.ZodTypeAny>;
 
+/**
+ * The requirement each action's final reply demonstrates (spec/requirements.ts): the ID a wrong
+ * reply breaks. One table for every checker, so the client, the transcript checker and the
+ * harness cite the same ID for the same fault.
+ */
+export const REPLY_REQUIREMENT: Readonly<Record<Action, string>> = {
+  login: 'AUTH-1',
+  upload_post: 'POST-1',
+  get_feed: 'POST-3',
+  send_friend_request: 'FRQ-1',
+  accept_friend_request: 'FRQ-2',
+  reject_friend_request: 'FRQ-3',
+  send_message: 'DM-1',
+  get_messages: 'DM-2',
+  get_user_data: 'USER-2',
+  get_all_users: 'USER-1',
+  add_comment: 'POST-4',
+};
+
 export type SuccessReplyOf<A extends Action> = z.infer<(typeof SUCCESS_REPLY_SCHEMAS)[A]>;
 export type ReplyOf<A extends Action> = SuccessReplyOf<A> | ErrorReply;
 
