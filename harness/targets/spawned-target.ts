@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { UsersFile } from '../../spec/messages/index.ts';
+import { canConnect } from './can-connect.ts';
 import { freePort } from './free-port.ts';
 import { splitCommand } from './split-command.ts';
 import { TargetConfigError, TargetStartError, type Target, type TargetInstance } from './target.ts';
@@ -67,19 +67,6 @@ async function prepareData(workspace: string, users: UsersFile, reset: boolean):
       if (name !== '.gitkeep') await rm(path.join(data, sub, name), { recursive: true, force: true });
     }
   }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 export function spawnedTarget(options: SpawnedTargetOptions): Target {
@@ -168,7 +155,7 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
           const why = spawnError ? `could not run ${file}: ${spawnError.message}` : `exited before accepting connections (code ${exit?.code}, signal ${exit?.signal})`;
           throw new TargetStartError(`the server ${why}`, output());
         }
-        if (await canConnect(port)) break;
+        if (await canConnect(port, 500)) break;
         if (Date.now() > deadline) {
           await stop();
           throw new TargetStartError(`the server did not accept connections on port ${port} within ${readyTimeoutMs} ms`, output());

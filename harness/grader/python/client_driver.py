@@ -13,8 +13,9 @@ Prints exactly one JSON document on stdout: {"checks": [...], "import_error": nu
 Anything the submission prints goes to stderr. The exit status is 0 whenever that document was
 written (failing checks included); 2 only for bad arguments.
 
-Python 3.9+ standard library only; never hangs: each flow has its own deadline and the whole run a
-hard one, after which the document is written with the unfinished checks failed.
+Python 3.9+ standard library only; never hangs: the flows run side by side (each its own thread,
+connection and users), each with its own deadline, and the whole run has a hard one, after which the
+document is written with the unfinished checks failed and the process leaves at once.
 """
 import argparse
 import datetime
@@ -331,6 +332,14 @@ class Driver:
         self.sockets = []
         self.exchange = None  # (record, c2s start, s2c start, image) while an image flow runs
 
+    def for_flow(self):
+        """A driver for one flow: the run's images, nonce and clock, but its own proxies, sockets and
+        image exchange, so flows running side by side neither see nor close each other's."""
+        flow = Driver.__new__(Driver)
+        flow.__dict__.update(self.__dict__)
+        flow.proxies, flow.sockets, flow.exchange = [], [], None
+        return flow
+
     # -- helpers ------------------------------------------------------------------------------
     def call(self, name, *args):
         function = getattr(self.su, name, None)
@@ -408,12 +417,13 @@ class Driver:
         return self.base_time + datetime.timedelta(seconds=offset)
 
     def close_all(self):
-        for s in self.sockets:
+        # Copies: a flow that timed out may still be adding to these lists from its own thread.
+        for s in list(self.sockets):
             try:
                 s.close()
             except OSError:
                 pass
-        for p in self.proxies:
+        for p in list(self.proxies):
             p.close()
 
     # -- flows --------------------------------------------------------------------------------
@@ -505,8 +515,7 @@ class Driver:
 
         return self.image_flow(notes, image, request, 'user1', verify)
 
-    def flow_image_dm(self, size_label, image, offset, notes):
-        sender, receiver = 'user2', 'user5'
+    def flow_image_dm(self, size_label, image, offset, notes, sender, receiver):
         timestamp = self.stamp(offset).isoformat()
         request = {'action': 'send_message', 'sender': sender, 'receiver': receiver, 'message': 'Image',
                    'timestamp': timestamp, 'is_image': True}
@@ -555,31 +564,36 @@ def run_checks(args, module, submission_dir, import_error, deadline, results, lo
         'client.2.3': lambda d, n: d.flow_long_reply(n),
         'client.5.1': lambda d, n: d.flow_post('small', d.small, 0, n),
         'client.5.2': lambda d, n: d.flow_post('2 MiB', d.large, 1, n),
-        'client.6.1': lambda d, n: d.flow_image_dm('small', d.small, 10, n),
-        'client.6.2': lambda d, n: d.flow_image_dm('2 MiB', d.large, 11, n),
+        'client.6.1': lambda d, n: d.flow_image_dm('small', d.small, 10, n, 'user2', 'user5'),
+        'client.6.2': lambda d, n: d.flow_image_dm('2 MiB', d.large, 11, n, 'user5', 'user3'),
         'client.6.3': lambda d, n: d.flow_unicode_dm(n),
     }
+    # The flows are independent and run side by side, each in its own thread with its own driver
+    # (proxy, sockets) and its own users or conversation on the server: client.2.3 user3 -> user4,
+    # client.6.1 user2 -> user5, client.6.2 user5 -> user3, client.6.3 user6 -> user1; user1's posts
+    # (client.5.*) are told apart by caption and timestamp and never read back. A submission whose
+    # functions hang so costs one flow timeout instead of eight in a row.
+    runs = []
     for check_id, task, title, requirements, hint in CHECKS:
         entry = {'id': check_id, 'title': title, 'requirements': requirements, 'task': task,
                  'passed': False, 'detail': '', 'hint': hint}
         if module is None:
             entry['detail'] = f'socket_utils could not be imported: {import_error}'
             entry['hint'] = 'Make sure socket_utils.py imports without errors: python3 -c "import socket_utils".'
-            with lock:
-                results.append(entry)
+            runs.append((entry, None))
             continue
         flow_timeout = min(args.timeout, deadline - time.monotonic())
         if flow_timeout < 0.5:
             entry['detail'] = 'not run: the driver\'s overall deadline passed'
-            with lock:
-                results.append(entry)
+            runs.append((entry, None))
             continue
-        outcome = {}
-        notes = []
+        flow = {'driver': driver.for_flow(), 'outcome': {}, 'notes': [], 'timeout': flow_timeout,
+                'ends': time.monotonic() + flow_timeout}
 
-        def work():
+        def work(flow=flow, check_id=check_id):
+            outcome = flow['outcome']
             try:
-                outcome['detail'] = flows[check_id](driver, notes)
+                outcome['detail'] = flows[check_id](flow['driver'], flow['notes'])
                 outcome['passed'] = True
             except CheckFailed as failure:
                 outcome['detail'] = failure.detail
@@ -588,33 +602,43 @@ def run_checks(args, module, submission_dir, import_error, deadline, results, lo
             except BaseException as error:  # the driver's own failure or a student's SystemExit
                 outcome['detail'] = describe_exception(check_id, error, submission_dir)
 
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
-        worker.join(flow_timeout)
-        if worker.is_alive():
-            stalled = f'timed out after {flow_timeout:.1f} s'
-            problem = driver.explain_timeout()
-            if problem is not None:
-                outcome = {'detail': f'{problem.detail}; the exchange then stalled ({stalled})'}
-                if problem.hint:
-                    outcome['hint'] = problem.hint
-            elif driver.exchange is not None:
-                view = driver.exchange_view()
-                outcome = {'detail': f'{stalled} in the image exchange; the client had sent {len(view.c2s)} bytes '
-                                     f'(request, header and image all correct) and the server '
-                                     f'{preview(view.s2c, 200) if view.s2c else "nothing"}'}
-            else:
-                outcome = {'detail': f'{stalled} (the client or the server stopped answering)'}
-        driver.exchange = None
-        # Closing every socket unblocks a flow stuck in recv, so it cannot disturb the next one.
-        driver.close_all()
-        driver.sockets, driver.proxies = [], []
-        entry['passed'] = bool(outcome.get('passed'))
-        entry['detail'] = outcome.get('detail', '') + (f' ({"; ".join(notes)})' if notes else '')
-        if 'hint' in outcome:
-            entry['hint'] = outcome['hint']
+        flow['worker'] = threading.Thread(target=work, daemon=True)
+        flow['worker'].start()
+        runs.append((entry, flow))
+
+    # Collected in the checks' order; each flow keeps its own timeout, counted from its own start.
+    for entry, flow in runs:
+        if flow is not None:
+            finish_flow(entry, flow)
         with lock:
             results.append(entry)
+
+
+def finish_flow(entry, flow):
+    driver, worker, notes, outcome = flow['driver'], flow['worker'], flow['notes'], flow['outcome']
+    worker.join(max(0.0, flow['ends'] - time.monotonic()))
+    if worker.is_alive():
+        stalled = f'timed out after {flow["timeout"]:.1f} s'
+        problem = driver.explain_timeout()
+        if problem is not None:
+            outcome = {'detail': f'{problem.detail}; the exchange then stalled ({stalled})'}
+            if problem.hint:
+                outcome['hint'] = problem.hint
+        elif driver.exchange is not None:
+            view = driver.exchange_view()
+            outcome = {'detail': f'{stalled} in the image exchange; the client had sent {len(view.c2s)} bytes '
+                                 f'(request, header and image all correct) and the server '
+                                 f'{preview(view.s2c, 200) if view.s2c else "nothing"}'}
+        else:
+            outcome = {'detail': f'{stalled} (the client or the server stopped answering)'}
+    else:
+        outcome = dict(outcome)
+    # Closing the flow's sockets unblocks a flow stuck in recv, so its thread cannot linger on them.
+    driver.close_all()
+    entry['passed'] = bool(outcome.get('passed'))
+    entry['detail'] = outcome.get('detail', '') + (f' ({"; ".join(list(notes))})' if notes else '')
+    if 'hint' in outcome:
+        entry['hint'] = outcome['hint']
 
 
 def main():
