@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, lstat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { canConnect } from '../targets/can-connect.ts';
 import { CappedOutput } from './capped-output.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
 
@@ -24,17 +25,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+// One allocator for the whole process, so the grader and the harness never hand out one port twice.
+export { freePort } from '../targets/free-port.ts';
 
 export class ServerProcess {
   readonly stdout: CappedOutput;
@@ -103,7 +95,7 @@ export class ServerProcess {
       if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
       if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
       if (!this.running) return { status: 'crashed', detail: this.crashLine() };
-      if (await canConnect(this.options.port)) return undefined;
+      if (await canConnect(this.options.port, 1000)) return undefined;
       await Promise.race([this.exited, delay(50)]);
     }
     if (!this.running) return { status: 'crashed', detail: this.crashLine() };
@@ -149,19 +141,6 @@ export class ServerProcess {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Sum of file sizes under dir, stopping early once past `stopAt` (no symlinks followed). */
