@@ -3,6 +3,7 @@ import { readdir, lstat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { canConnect } from '../targets/can-connect.ts';
+import { listenerOwnedBy } from '../targets/port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
 
@@ -95,7 +96,13 @@ export class ServerProcess {
       if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
       if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
       if (!this.running) return { status: 'crashed', detail: this.crashLine() };
-      if (await canConnect(this.options.port, 1000)) return undefined;
+      if (await canConnect(this.options.port, 1000)) {
+        // A probe that reaches another process's server (the port was taken before ours bound it)
+        // is not readiness: keep waiting, and ours exits with "address already in use", which the
+        // sandboxed target retries on a new port.
+        const owned = this.child.pid === undefined ? undefined : await listenerOwnedBy(this.options.port, this.child.pid);
+        if (owned !== false) return undefined;
+      }
       await Promise.race([this.exited, delay(50)]);
     }
     if (!this.running) return { status: 'crashed', detail: this.crashLine() };

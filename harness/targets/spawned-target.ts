@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { UsersFile } from '../../spec/messages/index.ts';
 import { canConnect } from './can-connect.ts';
+import { InstaNetError } from '../errors.ts';
 import { freePort } from './free-port.ts';
+import { listenerOwnedBy } from './port-owner.ts';
 import { splitCommand } from './split-command.ts';
 import { TargetConfigError, TargetStartError, type Target, type TargetInstance } from './target.ts';
 
@@ -30,6 +32,14 @@ export const DEFAULT_USERS: UsersFile = Object.fromEntries(
 ) as UsersFile;
 
 const OUTPUT_LIMIT = 256 * 1024;
+const PORT_ATTEMPTS = 3;
+
+/** Our server lost its port to another process; the launch is retried on a fresh one. */
+class PortTakenError extends InstaNetError<'INSTANET_ERR_PORT_TAKEN'> {
+  constructor(readonly port: number) {
+    super('INSTANET_ERR_PORT_TAKEN', `port ${port} was taken by another process`);
+  }
+}
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -91,6 +101,21 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
         await cleanup();
         throw error;
       }
+      // The port was free when picked, but another process may bind it before our server does:
+      // then ours exits with "address already in use" while a probe reaches the stranger. Either
+      // way the launch is retried on a new port, in the same workspace.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await launch(workspace, cleanup, attempt < PORT_ATTEMPTS);
+        } catch (error) {
+          if (error instanceof PortTakenError) continue;
+          throw error;
+        }
+      }
+    },
+  };
+
+  async function launch(workspace: string, cleanup: () => Promise<void>, mayRetry: boolean): Promise<TargetInstance> {
       const port = await freePort();
       const argv = splitCommand(options.command.replaceAll('{port}', String(port)).replaceAll('{host}', '127.0.0.1'));
       const finalArgv = options.wrap ? options.wrap(argv, workspace) : argv;
@@ -130,7 +155,7 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
       const output = () => ({ stdout, stderr });
       let stopped = false;
 
-      const stop = async (): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }> => {
+      const stop = async (keepWorkspace = false): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }> => {
         if (stopped) return { status: 'ok' };
         stopped = true;
         try {
@@ -144,27 +169,39 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
           await settlesWithin(exited, 2000);
           return { status: 'killed', detail: 'did not stop on SIGTERM; killed' };
         } finally {
-          await cleanup();
+          if (!keepWorkspace) await cleanup();
         }
       };
 
       const deadline = Date.now() + readyTimeoutMs;
       for (;;) {
+        if (exit && mayRetry && /address already in use/i.test(stderr)) {
+          await stop(true);
+          throw new PortTakenError(port);
+        }
         if (spawnError || exit) {
           await stop();
           const why = spawnError ? `could not run ${file}: ${spawnError.message}` : `exited before accepting connections (code ${exit?.code}, signal ${exit?.signal})`;
           throw new TargetStartError(`the server ${why}`, output());
         }
-        if (await canConnect(port, 500)) break;
+        if (await canConnect(port, 500)) {
+          const owned = child.pid === undefined ? undefined : await listenerOwnedBy(port, child.pid);
+          if (owned !== false) break;
+          if (mayRetry) {
+            await stop(true);
+            throw new PortTakenError(port);
+          }
+          await stop();
+          throw new TargetStartError(`port ${port} is held by another process, not by the server that was started`, output());
+        }
         if (Date.now() > deadline) {
           await stop();
           throw new TargetStartError(`the server did not accept connections on port ${port} within ${readyTimeoutMs} ms`, output());
         }
         await delay(50);
       }
-      return { host: '127.0.0.1', port, dataDir: path.join(workspace, 'data'), output, stop };
-    },
-  };
+      return { host: '127.0.0.1', port, dataDir: path.join(workspace, 'data'), output, stop: () => stop() };
+  }
 }
 
 // Referenced on purpose: while the harness waits for a server that already died, this timer may be
