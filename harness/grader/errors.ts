@@ -1,14 +1,10 @@
+import { InstaNetError } from '../errors.ts';
+
 // Every failure the grader reports to a person carries a stable code, so scripts (and the
 // Gradescope wrapper) can tell a bad rubric from a bad submission from a broken machine.
 
-export class GraderError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** The grader's family, for one `instanceof` test; code, name and cause come from InstaNetError. */
+export class GraderError extends InstaNetError {}
 
 /** The rubric file cannot be read, is not YAML, or does not match the rubric format. */
 export class RubricError extends GraderError {
