@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -10,12 +10,14 @@ import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-t
 import type { CaseOutcome } from './rubric-score.ts';
 import { delay } from './server-process.ts';
 
-// The students' socket_utils.py is also their client's socket layer. The kit's Python driver
-// imports it and plays the course client's flows against the reference server (in this process),
-// so Task 2 and the sending side of Tasks 5 and 6 are graded from the student's own code.
+// The students' socket_utils.py is also their client's socket layer. The kit's Python driver (the
+// judge, trusted, on this machine) plays the course client's flows against the reference server (in
+// this process); only its student runner, inside the sandbox, imports the student's code. The verdict
+// leaves through the judge's stdout, which the student's process cannot reach.
 
 export const CLIENT_DRIVER_DIR = fileURLToPath(new URL('./python/', import.meta.url));
 export const CLIENT_DRIVER = path.join(CLIENT_DRIVER_DIR, 'client_driver.py');
+export const STUDENT_RUNNER = path.join(CLIENT_DRIVER_DIR, 'student_runner.py');
 /** Where the driver folder appears inside the sandbox (the kit itself stays hidden). */
 export const SANDBOX_DRIVER_DIR = '/opt/instanet-client-driver';
 const SAMPLE_IMAGE = fileURLToPath(new URL('../../fixtures/images/small.jpg', import.meta.url));
@@ -29,6 +31,8 @@ const DriverCheck = z
     passed: z.boolean(),
     detail: z.string().nullish(),
     hint: z.string().nullish(),
+    blame: z.string().nullish(),
+    assumes: z.array(z.string()).default([]),
   })
   .passthrough();
 
@@ -43,14 +47,19 @@ export interface ClientHalfOptions {
   /** Per-check timeout handed to the driver. */
   checkTimeoutSeconds: number;
   outputLimitBytes: number;
-  /** Sandbox wrapper; receives the driver path as seen inside the sandbox. */
+  /** Sandbox wrapper for the student runner (the only process that imports student code). */
   wrap: (argv: string[], workspace: string) => string[];
-  driverPathInside: string;
+  /** student_runner.py as seen inside the sandbox. */
+  runnerPathInside: string;
+  /** Where the reference server keeps its data: outside the student's workspace. */
+  scratch: string;
   isAborted?: () => boolean;
 }
 
 export interface ClientHalfResult {
   outcomes: CaseOutcome[];
+  /** Server cases whose failure already charges a client check's defect (charge-once.ts). */
+  assumes?: Map<string, readonly string[]>;
   /** Set when the driver did not produce checks: the reason all client cases score 0. */
   failure?: string;
   importError?: string;
@@ -58,7 +67,8 @@ export interface ClientHalfResult {
 }
 
 export async function runClientHalf(options: ClientHalfOptions): Promise<ClientHalfResult> {
-  const dataDir = path.join(options.workspace, '.reference-data');
+  // The reference server's data never sits where the student's code can write or plant links.
+  const dataDir = await mkdtemp(path.join(options.scratch, 'reference-data-'));
   await mkdir(path.join(dataDir, 'users'), { recursive: true });
   await writeFile(path.join(dataDir, 'users', 'users.json'), JSON.stringify(options.users, null, 4));
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, mode: 'course', logger: false });
@@ -71,10 +81,17 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
       await copyFile(SAMPLE_IMAGE, copy);
       imageArgs.push('--image', copy);
     }
-    const argv = options.wrap(
-      [options.python, options.driverPathInside, '--submission', options.workspace, '--host', '127.0.0.1', '--port', String(server.port), '--timeout', String(options.checkTimeoutSeconds), '--deadline', String(Math.max(1, seconds - 3)), ...imageArgs],
-      options.workspace,
-    );
+    const runner = options.wrap([options.python, options.runnerPathInside], options.workspace);
+    const argv = [
+      options.python, CLIENT_DRIVER,
+      '--submission', options.workspace,
+      '--host', '127.0.0.1',
+      '--port', String(server.port),
+      '--timeout', String(options.checkTimeoutSeconds),
+      '--deadline', String(Math.max(1, seconds - 3)),
+      '--runner-argv', JSON.stringify(runner),
+      ...imageArgs,
+    ];
     const run = await runBounded(argv, options.workspace, options.timeoutMs, options.outputLimitBytes, options.isAborted);
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
     let parsed: z.infer<typeof DriverOutput>;
@@ -92,12 +109,15 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
         requirements: c.requirements,
         hint: c.passed ? undefined : (c.hint ?? undefined),
         detail: c.detail ?? undefined,
+        blame: c.passed ? undefined : (c.blame ?? undefined),
         source: 'client',
       }),
     );
-    return { outcomes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
+    const assumes = new Map(parsed.checks.map((c) => [c.id, c.assumes] as const));
+    return { outcomes, assumes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
   } finally {
     await server.close();
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

@@ -28,6 +28,8 @@ export const GradedCase = z
     detail: z.string().optional(),
     expected: z.string().optional(),
     actual: z.string().optional(),
+    blame: z.string().optional().describe('the socket_utils.py function a failure is charged to'),
+    excusedBy: z.array(z.string()).optional().describe('not charged: these failed cases are charged for it'),
   })
   .strict();
 export type GradedCase = z.infer<typeof GradedCase>;
@@ -37,7 +39,7 @@ export const GradedItem = z
     name: z.string(),
     points: z.number(),
     earned: z.number(),
-    cases: z.array(z.object({ id: z.string(), weight: z.number(), credit: z.number() }).strict()),
+    cases: z.array(z.object({ id: z.string(), weight: z.number(), credit: z.number(), excused: z.boolean().optional() }).strict()),
     unmatched: z.array(z.string()),
   })
   .strict();

@@ -154,7 +154,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const matchers = patterns.map(caseMatcher);
   const serverCases: KnownCase[] = all
     .filter((s) => matchers.some((m) => m(s.id)))
-    .map((s) => ({ id: s.id, title: s.title, requirements: s.requirements ?? [], depends: s.depends ?? [] }));
+    .map((s) => ({ id: s.id, title: s.title, requirements: s.requirements ?? [], depends: s.depends ?? [], assumes: s.assumes ?? [] }));
   for (const drift of unmatchedPatterns(rubric, all.map((s) => s.id)).filter((d) => !d.includes(': client.'))) {
     warn(`rubric ${loaded.file}: ${drift} matches no scenario`);
   }

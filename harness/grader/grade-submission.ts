@@ -4,9 +4,11 @@ import path from 'node:path';
 import { KIT_VERSION } from '../cli/version.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
-import { runClientHalf, SANDBOX_DRIVER_DIR, CLIENT_DRIVER, CLIENT_DRIVER_DIR } from './client-half.ts';
+import { runClientHalf, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, CLIENT_DRIVER_DIR } from './client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
+import { blameOf } from './blame.ts';
+import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
@@ -28,6 +30,7 @@ export interface KnownCase {
   requirements: readonly string[];
   hint?: string | undefined;
   depends?: readonly string[];
+  assumes?: readonly string[];
 }
 
 export interface GradeContext {
@@ -118,6 +121,7 @@ export async function gradeSubmission(
   let clientOutput = '';
   const serverOutcomes = new Map<string, CaseOutcome>();
   let clientOutcomes: CaseOutcome[] = [];
+  let clientAssumes = new Map<string, readonly string[]>();
   let clientFailure: string | undefined;
   let target: SandboxedTarget | GraderTarget | undefined;
   let aborted = false;
@@ -175,7 +179,7 @@ export async function gradeSubmission(
     const clientHalf = (async () => {
       const clientWs = path.join(scratch, 'client');
       await prepareWorkspace(serverDir, clientWs, ctx.rubric);
-      const inside = ctx.clientPlan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(CLIENT_DRIVER)) : CLIENT_DRIVER;
+      const inside = ctx.clientPlan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
       const remaining = Math.max(1000, ctx.submissionMs - (Date.now() - started));
       const client = await runClientHalf({
         workspace: clientWs,
@@ -184,7 +188,8 @@ export async function gradeSubmission(
         timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, remaining),
         checkTimeoutSeconds: Math.max(1, Math.round(ctx.caseMs / 1000)),
         outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
-        driverPathInside: inside,
+        runnerPathInside: inside,
+        scratch,
         wrap: (argv, ws) =>
           wrapCommand(argv, ws, {
             plan: ctx.clientPlan,
@@ -196,6 +201,7 @@ export async function gradeSubmission(
         isAborted: () => aborted,
       });
       clientOutcomes = client.outcomes;
+      clientAssumes = client.assumes ?? clientAssumes;
       clientOutput = client.stderr;
       clientFailure = client.failure;
       if (client.failure) incidents.push(`client half: ${client.failure}`);
@@ -286,7 +292,12 @@ export async function gradeSubmission(
         source: 'client',
       });
     }
-    const score = scoreSubmission(ctx.rubric, outcomes);
+    const prerequisites = new Map<string, readonly string[]>([
+      ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
+      ...clientAssumes,
+    ]);
+    const charged = chargeOnce(outcomes, prerequisites);
+    const score = scoreSubmission(ctx.rubric, charged);
     for (const task of score.tasks)
       for (const item of task.items)
         for (const u of item.unmatched)
@@ -316,12 +327,12 @@ export async function gradeSubmission(
           name: i.name,
           points: i.points,
           earned: i.earned,
-          cases: i.cases.map((c) => ({ id: c.id, weight: c.weight, credit: c.credit })),
+          cases: i.cases.map((c) => ({ id: c.id, weight: c.weight, credit: c.credit, ...(c.excused ? { excused: true } : {}) })),
           unmatched: [...i.unmatched],
         })),
       })),
       ungraded: score.ungraded.map((g) => ({ id: g.id, title: g.title, cases: g.cases.map((c) => c.id), passed: g.passed })),
-      cases: outcomes.map(toGradedCase),
+      cases: charged.map(toGradedCase),
       incidents,
       warnings,
       output: serverOutput,
@@ -368,6 +379,7 @@ function outcomeOf(c: CaseResult): CaseOutcome {
     verdict: c.verdict,
     requirements: c.requirements,
     hint: c.verdict === 'PASSED' ? undefined : c.hint,
+    blame: blameOf(c),
     detail: c.reason,
     expected: c.failure?.expected,
     actual: c.failure?.actual,
@@ -385,6 +397,8 @@ const cap = (s: unknown): string | undefined => {
 function toGradedCase(o: CaseOutcome): GradedCase {
   const out: GradedCase = { id: o.id, title: o.title, source: o.source, verdict: o.verdict, requirements: [...o.requirements] };
   if (o.hint) out.hint = o.hint;
+  if (o.blame && !o.excusedBy) out.blame = o.blame;
+  if (o.excusedBy) out.excusedBy = [...o.excusedBy];
   const d = cap(o.detail);
   if (d) out.detail = d;
   const e = cap(o.expected);

@@ -15,6 +15,10 @@ export interface CaseOutcome {
   readonly expected?: unknown;
   readonly actual?: unknown;
   readonly source: 'server' | 'client';
+  /** The student function a failure is charged to (grader/blame.ts). */
+  readonly blame?: string | undefined;
+  /** Set when the case is not charged: the failed cases that are charged for it (charge-once.ts). */
+  readonly excusedBy?: readonly string[] | undefined;
 }
 
 export interface ScoredCase {
@@ -22,6 +26,8 @@ export interface ScoredCase {
   readonly weight: number;
   readonly credit: number;
   readonly outcome: CaseOutcome;
+  /** Left out of the item's share: another case is charged for its failure. */
+  readonly excused: boolean;
 }
 
 export interface ItemScore {
@@ -73,6 +79,7 @@ export function caseMatcher(pattern: string): (id: string) => boolean {
  * problem, never a silent zero.
  */
 export function scoreSubmission(rubric: Rubric, outcomes: readonly CaseOutcome[]): Score {
+  const byId = new Map(outcomes.map((o) => [o.id, o]));
   const tasks = rubric.tasks.map((task): TaskScore => {
     const items = task.items.map((item): ItemScore => {
       const cases: ScoredCase[] = [];
@@ -87,11 +94,11 @@ export function scoreSubmission(rubric: Rubric, outcomes: readonly CaseOutcome[]
           // A case listed twice in one item (an id and a glob) counts once, with its first weight.
           if (taken.has(outcome.id)) continue;
           taken.add(outcome.id);
-          cases.push({ id: outcome.id, weight: ref.weight, credit: creditOf(rubric, outcome.verdict), outcome });
+          const excused = (outcome.excusedBy?.length ?? 0) > 0;
+          cases.push({ id: outcome.id, weight: ref.weight, credit: creditOf(rubric, outcome.verdict), outcome, excused });
         }
       }
-      const weights = cases.reduce((s, c) => s + c.weight, 0);
-      const share = weights === 0 ? 0 : cases.reduce((s, c) => s + c.weight * c.credit, 0) / weights;
+      const share = itemShare(rubric, cases, byId);
       return { name: item.name, points: item.points, earned: roundPoints(item.points * share), cases, unmatched };
     });
     return {
@@ -113,6 +120,22 @@ export function scoreSubmission(rubric: Rubric, outcomes: readonly CaseOutcome[]
     total: roundPoints(tasks.reduce((s, t) => s + t.earned, 0)),
     max: roundPoints(tasks.reduce((s, t) => s + t.points, 0)),
   };
+}
+
+/**
+ * The weighted share of an item's cases that passed, leaving out the excused ones (charged
+ * elsewhere). When every case is excused, nothing here could be judged on its own: the item takes
+ * the credit of the cases charged for them, so a defect that stops a whole feature still costs it.
+ */
+function itemShare(rubric: Rubric, cases: readonly ScoredCase[], byId: ReadonlyMap<string, CaseOutcome>): number {
+  const judged = cases.filter((c) => !c.excused);
+  if (judged.length > 0) {
+    const weights = judged.reduce((s, c) => s + c.weight, 0);
+    return weights === 0 ? 0 : judged.reduce((s, c) => s + c.weight * c.credit, 0) / weights;
+  }
+  const roots = [...new Set(cases.flatMap((c) => c.outcome.excusedBy ?? []))];
+  if (roots.length === 0) return 0;
+  return roots.reduce((s, id) => s + creditOf(rubric, byId.get(id)?.verdict ?? 'FAILED'), 0) / roots.length;
 }
 
 /** Rubric patterns that match none of the given case ids (checked once per run, before grading). */

@@ -1,6 +1,7 @@
 import type { GradedCase, SubmissionGrade } from './grade-format.ts';
 import { statusText } from './grade-format.ts';
 import { esc, page, statusClass, verdictClass } from './html-parts.ts';
+import { lostPointsByFunction } from './lost-points.ts';
 
 // The page a student (or a TA answering a regrade request) reads: points per task and item, and
 // under each item the cases behind it, with expected vs actual and the hint for each failure.
@@ -14,7 +15,7 @@ function caseRow(c: GradedCase): string {
     c.hint ? `<div class="hint"><b>Hint:</b> ${esc(c.hint)}</div>` : '',
   ].join('');
   const head = `<span class="pill ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <code>${esc(c.id)}</code> ${esc(c.title)}
-    <span class="muted">${esc(c.requirements.join(', '))}${c.source === 'client' ? ' · your client code' : ''}</span>`;
+    <span class="muted">${esc(c.requirements.join(', '))}${c.source === 'client' ? ' · your client code' : ''}${c.blame ? ` · charged to <code>${esc(c.blame)}</code>` : ''}</span>`;
   return failed && body ? `<details class="case"><summary>${head}</summary>${body}</details>` : `<div class="case">${head}</div>`;
 }
 
@@ -39,6 +40,15 @@ export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: st
       return `<h2>${esc(g.title)} <span class="muted">(not graded) — ${g.passed} / ${cases.length} passed</span></h2>${cases.map(caseRow).join('')}`;
     })
     .join('');
+  const lost = lostPointsByFunction(grade);
+  const byFunction = lost.length
+    ? `<h2>Where the points went</h2><table><tbody>${lost
+        .map(
+          (l) => `<tr><td><code>${esc(l.blame)}</code> — ${esc(l.cases.map((c) => `${c.id} ${c.title}`).join('; '))}
+            <span class="muted">(${esc(l.tasks.join(', '))})</span></td><td class="num bad">−${l.points}</td></tr>`,
+        )
+        .join('')}</tbody></table>`
+    : '';
   const incidents = grade.incidents.length ? `<h2>What happened</h2><ul>${grade.incidents.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '';
   const output =
     grade.output.stdout || grade.output.stderr
@@ -49,6 +59,6 @@ export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: st
     <div>${esc(grade.rubric)} · status <span class="pill ${statusClass(grade.status)}">${esc(statusText(grade))}</span>
     · graded ${esc(grade.gradedAt)} in ${(grade.durationMs / 1000).toFixed(1)} s · sandbox ${esc(grade.sandbox)}
     ${grade.located && grade.located !== '.' ? `· server found in <code>${esc(grade.located)}</code>` : ''}${links}</div></header>
-    <main>${incidents}${tasks}${ungraded}${output}</main>`;
+    <main>${incidents}${byFunction}${tasks}${ungraded}${output}</main>`;
   return page(`${grade.name}: ${grade.total} / ${grade.max}`, body);
 }

@@ -244,6 +244,12 @@ export const Scenario = z
       .min(1)
       .describe('requirement IDs from spec/requirements.ts'),
     depends: z.array(ScenarioId).optional().describe('cases that must pass first; when one did not, this case is SKIPPED'),
+    assumes: z
+      .array(ScenarioId)
+      .optional()
+      .describe(
+        'more basic cases whose behaviour this one also needs; when this case fails and one of them failed too, the grader charges the defect there and marks this case SKIPPED (depends on ...), so one defect costs points once',
+      ),
     level: CaseLevel,
     course: CaseLevel.optional().describe(
       "level in the 'course' profile. Default: the level, or INFORMATIONAL when a cited requirement is one the course's starter does not meet",

@@ -199,7 +199,7 @@ export function checkSuite(scenarios: LoadedScenario[]): LoadedScenario[] {
     else byId.set(s.id, s);
   }
   for (const s of sorted) {
-    for (const d of s.depends ?? []) {
+    for (const d of [...(s.depends ?? []), ...(s.assumes ?? [])]) {
       if (!byId.has(d)) problems.push({ file: s.file, line: s.line, col: 1, message: `case ${s.id} depends on unknown case ${d}` });
     }
   }

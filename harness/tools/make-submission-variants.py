@@ -37,15 +37,15 @@ RECV_JSON_BODY = '''    buffer = _pending.pop(sock, b'')
             except (UnicodeDecodeError, json.JSONDecodeError):
                 # Incomplete: a character or the object is cut short; read more.
                 pass
-        chunk = sock.recv(BUFFER_SIZE)
+        chunk = sock.recv(buffer_size)
         if not chunk:
-            return None
+            raise RuntimeError('Connection closed before a whole message arrived')
         buffer += chunk
 '''
 
-RECV_JSON_CHUNK = '''        chunk = sock.recv(BUFFER_SIZE)
+RECV_JSON_CHUNK = '''        chunk = sock.recv(buffer_size)
         if not chunk:
-            return None
+            raise RuntimeError('Connection closed before a whole message arrived')
         buffer += chunk
 '''
 
@@ -56,9 +56,20 @@ RECV_IMAGE_BODY = '''    header = _recv_exact(sock, 8)
 
 SEND_WITH_IMAGE = '''    send_json_message(sock, message)
     reply = receive_json_message(sock)
-    if reply is None or reply.get('status') != 'ready':
-        return reply
+    if reply.get('status') != 'ready':
+        raise RuntimeError(f'Server not ready to receive the image: {reply}')
     send_image(sock, image_data)
+'''
+
+ACK_CHECK = '''    ack = receive_json_message(sock)
+    if ack.get('status') != 'success':
+        raise RuntimeError(f'Image upload failed: {ack}')
+'''
+
+SEND_JSON = "        sock.sendall(json.dumps(message).encode('utf-8'))"
+
+SEND_IMAGE_BODY = '''        sock.sendall(struct.pack('!Q', len(image_data)))
+        sock.sendall(image_data)
 '''
 
 
@@ -71,6 +82,10 @@ def early_decode(decode_call):
     ]
 
 
+def recv_size(size):
+    return [(RECV_JSON_CHUNK, RECV_JSON_CHUNK.replace('sock.recv(buffer_size)', f'sock.recv({size})'), 1)]
+
+
 # name: (kind, requirement, scenario kind that catches it, defect sentence, [(old, new, count)])
 VARIANTS = {
     'header-single-recv': ('mutant', 'IMG-2', 'image with the 8-byte length header split across writes',
@@ -81,7 +96,7 @@ VARIANTS = {
         [(RECV_IMAGE_BODY, RECV_IMAGE_BODY.replace('return _recv_exact(sock, size)', 'return sock.recv(size)'), 1)]),
     'json-single-recv': ('mutant', 'FRAME-2, FRAME-4', 'request fragmented into small writes; DM over 4096 bytes',
         'receive_json_message parses a single recv(4096), so fragmented or >4096-byte messages fail',
-        [(RECV_JSON_BODY, '''    data = sock.recv(BUFFER_SIZE)
+        [(RECV_JSON_BODY, '''    data = sock.recv(buffer_size)
     if not data:
         return None
     return json.loads(data.decode('utf-8'))
@@ -120,19 +135,72 @@ VARIANTS = {
         [(SEND_WITH_IMAGE, '''    send_json_message(sock, message)
     send_image(sock, image_data)
     reply = receive_json_message(sock)
-    if reply is None or reply.get('status') != 'ready':
-        return reply
+    if reply.get('status') != 'ready':
+        raise RuntimeError(f'Server not ready to receive the image: {reply}')
 ''', 1)]),
+    'reads-final-reply': ('mutant', 'CLNT-1', "grader's client driver, image flows client.5.x / client.6.x: client.py's own receive_json_message after the call finds nothing (the server side is correct)",
+        "send_json_message_with_image also reads the action's final reply and returns it, so client.py, which reads the final reply itself, waits for a reply that was already consumed",
+        [(ACK_CHECK, ACK_CHECK + '    return receive_json_message(sock)\n', 1),
+         ('def send_json_message_with_image(sock: socket.socket, message: Dict, image_data: bytes) -> None:',
+          'def send_json_message_with_image(sock: socket.socket, message: Dict, image_data: bytes) -> Dict:', 1)]),
     'trailing-newline': ('benign', 'FRAME-5', 'must pass everything the correct sample passes',
         "send_json_message appends '\\n' after every JSON object",
-        [("sock.sendall(json.dumps(message).encode('utf-8'))", "sock.sendall((json.dumps(message) + '\\n').encode('utf-8'))", 1)]),
+        [(SEND_JSON, "        sock.sendall((json.dumps(message) + '\\n').encode('utf-8'))", 1)]),
     'raw-utf8': ('benign', 'FRAME-8', 'must pass everything the correct sample passes',
         "send_json_message writes raw UTF-8 (ensure_ascii=False) with compact separators",
-        [("sock.sendall(json.dumps(message).encode('utf-8'))",
-          "sock.sendall(json.dumps(message, ensure_ascii=False, separators=(',', ':')).encode('utf-8'))", 1)]),
+        [(SEND_JSON, "        sock.sendall(json.dumps(message, ensure_ascii=False, separators=(',', ':')).encode('utf-8'))", 1)]),
+    'indented-json': ('benign', 'FRAME-5', 'must pass everything the correct sample passes (replies with sorted keys and newlines inside)',
+        'send_json_message writes json.dumps(message, indent=2, sort_keys=True): other spacing, other key order',
+        [(SEND_JSON, "        sock.sendall(json.dumps(message, indent=2, sort_keys=True).encode('utf-8'))", 1)]),
     'bind-all': ('benign', 'CONN-1', 'must pass everything the correct sample passes',
         "create_server_socket binds 0.0.0.0 whatever host it is given",
         [('server_socket.bind((host, port))', "server_socket.bind(('0.0.0.0', port))", 1)]),
+    'starter-style-receive': ('benign', 'FRAME-2', 'must pass everything the correct sample passes, except the ungraded CLNT-4 check client.7.1',
+        'receive_json_message appends recv chunks and runs json.loads on the whole buffer after each one (the way the starter TODO describes), catching ValueError, and returns None on a closed connection',
+        [(RECV_JSON_BODY, '''    buffer = b''
+    while True:
+        chunk = sock.recv(buffer_size)
+        if not chunk:
+            return None
+        buffer += chunk
+        try:
+            return json.loads(buffer.decode('utf-8'))
+        except ValueError:
+            continue  # incomplete JSON or a character cut short: read more
+''', 1)]),
+    'byte-at-a-time': ('benign', 'FRAME-2', 'must pass everything the correct sample passes (slower)',
+        "receive_json_message reads one byte per recv and tries to parse at every '}'",
+        [(RECV_JSON_CHUNK, '''        chunk = sock.recv(1)
+        if not chunk:
+            raise RuntimeError('Connection closed before a whole message arrived')
+        buffer += chunk
+        while chunk != b'}':
+            chunk = sock.recv(1)
+            if not chunk:
+                raise RuntimeError('Connection closed before a whole message arrived')
+            buffer += chunk
+''', 1)]),
+    'small-buffer': ('benign', 'FRAME-2', 'must pass everything the correct sample passes',
+        'receive_json_message reads in 256-byte chunks instead of buffer_size', recv_size(256)),
+    'large-buffer': ('benign', 'FRAME-2', 'must pass everything the correct sample passes',
+        'receive_json_message reads in 65536-byte chunks instead of buffer_size', recv_size(65536)),
+    'none-on-close': ('benign', 'FRAME-2', 'must pass everything the correct sample passes',
+        'receive_json_message returns None on a closed connection instead of raising RuntimeError (both are within the contract)',
+        [(RECV_JSON_CHUNK, RECV_JSON_CHUNK.replace(
+            "            raise RuntimeError('Connection closed before a whole message arrived')", '            return None'), 1)]),
+    'returns-ack': ('benign', 'CLNT-1', 'must pass everything the correct sample passes: client.py ignores the result',
+        'send_json_message_with_image returns the {"status": "success"} acknowledgement instead of None',
+        [(ACK_CHECK, ACK_CHECK + '    return ack\n', 1)]),
+    'header-in-pieces': ('benign', 'CLNT-2', 'must pass everything the correct sample passes',
+        'send_image writes the 8-byte length in three writes, then the image with a send() loop that handles partial sends',
+        [(SEND_IMAGE_BODY, '''        header = struct.pack('!Q', len(image_data))
+        for piece in (header[:3], header[3:5], header[5:]):
+            sock.sendall(piece)
+        view = memoryview(image_data)
+        while view:
+            sent = sock.send(view[:65536])
+            view = view[sent:]
+''', 1)]),
 }
 
 

@@ -1,75 +1,441 @@
 #!/usr/bin/env python3
-"""InstaNet client driver: grades the CLIENT half of a student's socket_utils.py.
+"""InstaNet client driver: grades the CLIENT half of a student's socket_utils.py, as client.py uses it.
 
-The students' socket_utils.py is also their client's socket layer, so this driver imports it and
-performs the course client's flows (connect, login, long replies, image posts, image DMs, Unicode DMs)
-against a running server, normally the kit's reference server. The student's client talks to the
-server through a small recording proxy inside this process, so each verdict can say exactly which
-bytes the client put on the wire (CLNT-1 ready before image, CLNT-2 the 8-byte big-endian length)
-independently of how forgiving the server is.
+The students' socket_utils.py is also their client's socket layer. This driver is the judge: it plays
+the course client's flows, calling the student's functions in exactly the order and with exactly the
+arguments the course's client.py does (../shared/protocol-notes.md, "The socket_utils.py contract"),
+and it judges only what the contract promises and what the course client would suffer:
+- the login is client.py's own raw send and single recv(4096), on the student's socket;
+- an image post or image DM is send_json_message_with_image(sock, request, image), whose result is
+  ignored (the contract declares None), then receive_json_message(sock) for the final reply;
+- receive_json_message may report a closed connection by returning None or raising RuntimeError.
 
-Usage: python3 client_driver.py --submission DIR --host H --port P [--timeout S] [--deadline S] [--image FILE]
+The student's code never runs in this process. student_runner.py imports it (inside the grader's
+sandbox) and performs each call on request over a pipe; the student's client talks to the server
+through a recording proxy that lives here, so every verdict rests on the bytes that crossed the wire
+(CLNT-1 ready before image, CLNT-2 the 8-byte big-endian length) and on replies this process saw,
+never on anything the student's process says about itself.
+
+Usage: python3 client_driver.py --submission DIR --host H --port P [--timeout S] [--deadline S]
+                                [--image FILE] [--runner-argv JSON]
 Prints exactly one JSON document on stdout: {"checks": [...], "import_error": null | "..."}.
-Anything the submission prints goes to stderr. The exit status is 0 whenever that document was
-written (failing checks included); 2 only for bad arguments.
+Each failed check names the student function at fault ("blame"). The exit status is 0 whenever that
+document was written (failing checks included); 2 only for bad arguments.
 
 Python 3.9+ standard library only; never hangs: the flows run side by side (each its own thread,
-connection and users), each with its own deadline, and the whole run has a hard one, after which the
-document is written with the unfinished checks failed and the process leaves at once.
+connection and users), each with its own deadline, and the whole run has a hard one.
 """
 import argparse
+import base64
 import datetime
-import importlib
 import json
 import os
 import random
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
-import traceback
 
 HOLD_READY_SECONDS = 0.15  # how long the proxy holds "ready" back to see whether the client waits for it
-SKIP_DIRS = {'__MACOSX', '__pycache__', '.git', 'venv', '.venv', 'node_modules'}
-REQUIRED_FUNCTIONS = ('create_client_socket', 'send_json_message', 'receive_json_message',
-                      'send_json_message_with_image')
+# The final reply is held back while send_json_message_with_image has not returned, so the
+# acknowledgement arrives alone, as on a warmed-up course server; a function that waits for the
+# final reply itself gets it after this long (and client.py's own read then finds nothing).
+FINAL_HOLD_SECONDS = 1.0
+RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'student_runner.py')
 
-# (id, task, title, requirements, default hint)
+# The ten functions of the starter's socket_utils.py; blame always names one of them.
+CONTRACT = ('find_available_port', 'is_port_available', 'create_server_socket', 'create_client_socket',
+            'send_json_message', 'receive_json_message', 'send_image', 'receive_image',
+            'send_json_message_with_image', 'receive_json_message_with_image')
+
+WAIT_FOR_READY = ('In send_json_message_with_image, call receive_json_message and check for '
+                  '{"status": "ready"} before send_image.')
+SWALLOWED = ('the final reply was already consumed inside send_json_message_with_image; client.py reads it '
+             'itself with receive_json_message right after the call')
+SWALLOWED_HINT = ('send_json_message_with_image must stop after the {"status": "success"} acknowledgement and '
+                  'return None: the course client calls receive_json_message itself for the final reply.')
+
+# (id, task, title, requirements, the function a failure is charged to by default, hint)
 CHECKS = [
-    ('client.2.1', 2, 'create_client_socket connects to the server', ['CLNT-3'],
+    ('client.0.1', 0, 'is_port_available tells a free port from a bound one', ['CONN-1'], 'is_port_available',
+     'is_port_available(port, host) must try to bind (host, port): True (and close the socket) on success, '
+     'False on OSError.'),
+    ('client.0.2', 0, 'find_available_port returns the first free port of the range', ['CONN-1'], 'find_available_port',
+     'find_available_port(host, start_port, max_port) must return the first port in the range for which '
+     'is_port_available is True, and raise RuntimeError when there is none.'),
+    ('client.0.3', 0, 'create_server_socket returns a listening socket and its port', ['CONN-1'], 'create_server_socket',
+     'create_server_socket(host, port) must bind with SO_REUSEADDR, listen, and return (socket, port): '
+     'server.py unpacks both.'),
+    ('client.2.1', 2, 'create_client_socket connects to the server', ['CLNT-3'], 'create_client_socket',
      'create_client_socket(host, port) must create a TCP socket, connect it to (host, port) and return it.'),
-    ('client.2.2', 2, 'login with send_json_message / receive_json_message', ['AUTH-1', 'FRAME-7', 'CLNT-3'],
-     'send_json_message must send json.dumps(message) with sendall; receive_json_message must return the parsed reply.'),
-    ('client.2.3', 2, 'a reply longer than 4096 bytes is received whole', ['CLNT-3', 'FRAME-4'],
+    ('client.2.2', 2, 'log in as client.py does, then a request through send_json_message / receive_json_message',
+     ['AUTH-1', 'FRAME-7', 'CLNT-3'], 'send_json_message',
+     'send_json_message must send json.dumps(message) (sendall); receive_json_message must return the parsed reply.'),
+    ('client.4.1', 4, 'a get_messages reply longer than 4096 bytes is received whole', ['CLNT-3', 'FRAME-4'],
+     'receive_json_message',
      'receive_json_message must keep calling recv and appending bytes until the whole buffer decodes and parses; '
      'one recv(4096) is not enough for long replies.'),
-    ('client.5.1', 5, 'upload_post with a small image (send_json_message_with_image)',
-     ['CLNT-1', 'CLNT-2', 'IMG-1', 'IMG-4', 'POST-1'],
-     'send_json_message_with_image must send the request, wait for {"status": "ready"}, send the length with '
-     "struct.pack('!Q', len(image)) and the bytes with sendall, read the {\"status\": \"success\"} acknowledgement "
-     'and return the final reply.'),
-    ('client.5.2', 5, 'upload_post with a 2 MiB photo', ['CLNT-1', 'CLNT-2', 'IMG-3', 'POST-1'],
-     'Send the whole image with sendall (send may write only part of it), and read the acknowledgement and the '
-     'final reply even when they arrive in one read.'),
-    ('client.6.1', 6, 'image DM with a small image', ['CLNT-1', 'CLNT-2', 'DM-5'],
-     'For an image DM send {"action": "send_message", ..., "is_image": true} through send_json_message_with_image.'),
-    ('client.6.2', 6, 'image DM with a 2 MiB photo', ['CLNT-1', 'CLNT-2', 'IMG-3', 'DM-5'],
-     'Send the whole image with sendall and read the acknowledgement and the final reply even when they arrive in one read.'),
-    ('client.6.3', 6, 'Arabic and emoji text DM round trip', ['DM-3', 'FRAME-8', 'CLNT-3'],
+    ('client.4.2', 4, 'Arabic and emoji text DM round trip', ['DM-3', 'FRAME-8', 'CLNT-3'], 'receive_json_message',
      'Decode the whole buffer as UTF-8 only once it is complete; never decode chunk by chunk or with errors="ignore".'),
+    ('client.5.1', 5, 'upload_post with a small image, as client.py does it', ['CLNT-1', 'CLNT-2', 'IMG-1', 'IMG-4', 'POST-1'],
+     'send_json_message_with_image',
+     'send_json_message_with_image must send the request, wait for {"status": "ready"}, send the length with '
+     "struct.pack('!Q', len(image)) and the bytes with sendall, and read the {\"status\": \"success\"} "
+     'acknowledgement; client.py then reads the final reply itself.'),
+    ('client.5.2', 5, 'upload_post with a 2 MiB photo, as client.py does it', ['CLNT-1', 'CLNT-2', 'IMG-3', 'POST-1'],
+     'send_image', 'Send the whole image with sendall (send may write only part of it).'),
+    ('client.6.1', 6, 'image DM with a small image, as client.py does it', ['CLNT-1', 'CLNT-2', 'DM-5'],
+     'send_json_message_with_image',
+     'For an image DM client.py sends {"action": "send_message", ..., "is_image": true} through '
+     'send_json_message_with_image, then reads the final reply with receive_json_message.'),
+    ('client.6.2', 6, 'image DM with a 2 MiB photo, as client.py does it', ['CLNT-1', 'CLNT-2', 'IMG-3', 'DM-5'],
+     'send_image', 'Send the whole image with sendall (send may write only part of it).'),
+    ('client.7.1', 7, 'the acknowledgement and the final reply arriving in one read are both handled',
+     ['CLNT-4'], 'receive_json_message',
+     'Parse one JSON value at a time (json.JSONDecoder().raw_decode) and keep the bytes after it for the next '
+     'call, so two replies in one read are both seen.'),
 ]
+CHECK_IDS = [c[0] for c in CHECKS]
+# Server cases that already charge the same defect of the same function (the server half runs the
+# same socket_utils.py): when one of them failed, the grader does not charge the client check again.
+ASSUMES = {'client.4.1': ['4.3.1']}
 
 
 class CheckFailed(Exception):
-    def __init__(self, detail, hint=None):
+    def __init__(self, detail, hint=None, blame=None):
         super().__init__(detail)
         self.detail = detail
         self.hint = hint
+        self.blame = blame
+
+
+class StudentError(Exception):
+    """A student function raised (or timed out inside the runner): the runner's description."""
+
+    def __init__(self, function, error):
+        super().__init__(error.get('message', ''))
+        self.function = function
+        self.error = error
+
+    def blame(self):
+        inner = [f for f in self.error.get('frames', []) if f in CONTRACT]
+        return inner[-1] if inner else self.function
+
+    def describe(self):
+        where = f' ({self.error["where"]})' if self.error.get('where') else ''
+        if self.error.get('timeout'):
+            return f'{self.function} timed out waiting for the server{where}'
+        return f'{self.function} raised {self.error.get("type")}: {self.error.get("message")}{where}'
+
+
+class Hung(Exception):
+    """The runner gave no answer in time: the student's function is still running."""
+
+
+def short(value, limit=300):
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= limit else text[:limit] + f'... ({len(text)} characters)'
+
+
+def preview(data, limit=80):
+    shown = data[:limit]
+    try:
+        text = repr(shown.decode('utf-8'))
+    except UnicodeDecodeError:
+        text = shown.hex(' ')
+    return text + (f'... ({len(data)} bytes)' if len(data) > limit else '')
+
+
+def jpeg_like(size, seed):
+    """Deterministic JPEG-framed bytes (SOI, JFIF, pseudo-random body, EOI) of exactly `size` bytes."""
+    head = b'\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00'
+    body = random.Random(seed).randbytes(size - len(head) - 2)
+    return head + body + b'\xff\xd9'
 
 
 # ---------------------------------------------------------------------------------------------
-# The driver's own framing, used for set-up and verification (never to grade the student).
+# The student's process: student_runner.py, spoken to over its stdin / stdout.
+
+class StudentProcess:
+    def __init__(self, argv):
+        # In the driver's own process group, so the grader's kill of that group ends both.
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+        self.lock = threading.Lock()
+        self.next_id = 1
+        self.waiting = {}
+        self.answers = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                answer = json.loads(line)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue  # whatever else reaches this pipe is not an answer
+            with self.lock:
+                event = self.waiting.get(answer.get('id')) if isinstance(answer, dict) else None
+                if event is not None and answer['id'] not in self.answers:
+                    self.answers[answer['id']] = answer
+                    event.set()
+
+    def request(self, op, wait, **fields):
+        with self.lock:
+            request_id = self.next_id
+            self.next_id += 1
+            event = threading.Event()
+            self.waiting[request_id] = event
+        try:
+            self.proc.stdin.write((json.dumps({'id': request_id, 'op': op, **fields}) + '\n').encode('utf-8'))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise Hung(f'the student process has exited ({self.proc.poll()})')
+        if not event.wait(max(0.0, wait)):
+            raise Hung(f'no answer within {wait:.1f} s')
+        with self.lock:
+            return self.answers.pop(request_id)
+
+    def stop(self):
+        try:
+            self.proc.stdin.write(b'{"op": "exit"}\n')
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+        try:
+            self.proc.wait(2)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self.proc.kill()
+        except OSError:
+            pass
+
+
+def encode_arg(value):
+    if isinstance(value, StudentSocket):
+        return {'$socket': value.handle}
+    if isinstance(value, (bytes, bytearray)):
+        return {'$b64': base64.b64encode(bytes(value)).decode('ascii')}
+    return value
+
+
+class StudentSocket:
+    def __init__(self, handle):
+        self.handle = handle
+
+
+# ---------------------------------------------------------------------------------------------
+# Recording proxy between the student's client and the server.
+
+class Exchange:
+    """How the proxy delivers one image exchange's replies: `ready` held briefly (does the client
+    wait?), then the acknowledgement alone and the final reply once the function has returned
+    ('apart'), or the acknowledgement and the final reply in one write ('together')."""
+
+    def __init__(self, mode, c2s_start, s2c_start):
+        self.mode = mode
+        self.c2s_start = c2s_start
+        self.s2c_start = s2c_start
+        self.c2s_at_ready = None  # client bytes seen when "ready" was forwarded
+        self.returned = threading.Event()  # the student's function has returned (or raised)
+        self.final_sent_before_return = False
+        self.final_forwarded = threading.Event()
+        self.buffer = b''
+        self.replies = 0
+
+
+class Connection:
+    def __init__(self):
+        self.c2s = bytearray()
+        self.s2c = bytearray()
+        self.exchange = None
+
+
+class RecordingProxy:
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.connections = []
+        self.sockets = []
+        self.lock = threading.Lock()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(8)
+        self.listener.settimeout(None)
+        self.port = self.listener.getsockname()[1]
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def last(self):
+        with self.lock:
+            return self.connections[-1] if self.connections else None
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            client.settimeout(None)
+            for s in (client, upstream):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            record = Connection()
+            with self.lock:
+                self.connections.append(record)
+                self.sockets += [client, upstream]
+            threading.Thread(target=self._pump_up, args=(client, upstream, record), daemon=True).start()
+            threading.Thread(target=self._pump_down, args=(upstream, client, record), daemon=True).start()
+
+    def _pump_up(self, source, sink, record):
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                record.c2s += chunk
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        shut(sink)
+
+    def _pump_down(self, source, sink, record):
+        try:
+            while True:
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                record.s2c += chunk
+                exchange = record.exchange
+                if exchange is None:
+                    sink.sendall(chunk)
+                else:
+                    self._deliver(exchange, chunk, sink, record)
+        except OSError:
+            pass
+        shut(sink)
+
+    def _deliver(self, exchange, chunk, sink, record):
+        """Forwards the replies of an image exchange one JSON object at a time, as its mode says."""
+        exchange.buffer += chunk
+        while exchange.replies < 3:
+            size = first_json_length(exchange.buffer)
+            if size is None:
+                return
+            reply, exchange.buffer = exchange.buffer[:size], exchange.buffer[size:]
+            exchange.replies += 1
+            if exchange.replies == 1:
+                time.sleep(HOLD_READY_SECONDS)
+                exchange.c2s_at_ready = len(record.c2s)
+                sink.sendall(reply)
+                if b'ready' not in reply:
+                    break  # an error instead of ready: nothing more to stage
+            elif exchange.replies == 2:
+                if exchange.mode == 'together':
+                    exchange.held = reply
+                else:
+                    sink.sendall(reply)
+            else:
+                if exchange.mode == 'together':
+                    sink.sendall(getattr(exchange, 'held', b'') + reply)
+                else:
+                    exchange.returned.wait(FINAL_HOLD_SECONDS)
+                    exchange.final_sent_before_return = not exchange.returned.is_set()
+                    sink.sendall(reply)
+                exchange.final_forwarded.set()
+        record.exchange = None
+        rest, exchange.buffer = exchange.buffer, b''
+        if rest:
+            sink.sendall(rest)
+
+    def close(self):
+        self.closed = True
+        with self.lock:
+            sockets = list(self.sockets)
+        for s in [self.listener] + sockets:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def shut(sock):
+    try:
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def first_json_length(data):
+    """Byte length of the first JSON value in `data` plus the whitespace after it, or None."""
+    try:
+        text = data.decode('utf-8', errors='surrogateescape')
+    except Exception:
+        return None
+    stripped = text.lstrip()
+    lead = len(text) - len(stripped)
+    try:
+        _, end = json.JSONDecoder().raw_decode(stripped)
+    except json.JSONDecodeError:
+        return None
+    consumed = text[:lead + end]
+    rest = text[lead + end:]
+    trailing = len(rest) - len(rest.lstrip(' \t\r\n'))
+    return len((consumed + rest[:trailing]).encode('utf-8', errors='surrogateescape'))
+
+
+def check_image_bytes(c2s, c2s_at_ready, image):
+    """Checks what the client sent after its image request (CLNT-1, CLNT-2); raises CheckFailed."""
+    json_len = first_json_length(c2s)
+    if json_len is None:
+        raise CheckFailed(f'the client did not send a complete JSON request before its image '
+                          f'(it sent {len(c2s)} bytes: {preview(c2s)})', blame='send_json_message')
+    if c2s_at_ready is None:
+        if len(c2s) > json_len:
+            raise CheckFailed(f'the client sent {len(c2s) - json_len} bytes after the request although the server '
+                              f'had not said {{"status": "ready"}} (CLNT-1): the image must wait for ready',
+                              WAIT_FOR_READY, 'send_json_message_with_image')
+        raise CheckFailed('the server never answered the image request (no {"status": "ready"})',
+                          blame='send_json_message')
+    early = c2s_at_ready - json_len
+    if early > 0:
+        raise CheckFailed(f'the client sent {early} bytes after the request before the server said '
+                          f'{{"status": "ready"}} (CLNT-1): the image must wait for ready',
+                          WAIT_FOR_READY, 'send_json_message_with_image')
+    body = c2s[json_len:]
+    expected_header = struct.pack('!Q', len(image))
+    header = body[:8]
+    if len(body) < 8:
+        raise CheckFailed(f'after ready the client sent only {len(body)} bytes, not the 8-byte length header'
+                          f' ({preview(body)})', blame='send_image')
+    if header != expected_header:
+        guess = ''
+        if header == struct.pack('<Q', len(image)):
+            guess = ' (that is the length little-endian: use struct.pack(\'!Q\', ...))'
+        elif body[:4] == struct.pack('!I', len(image)):
+            guess = ' (that is a 4-byte length: use the 8-byte struct.pack(\'!Q\', ...))'
+        raise CheckFailed(f'the length header was {header.hex(" ")}, expected {expected_header.hex(" ")} '
+                          f'for {len(image)} bytes{guess} (CLNT-2)',
+                          "Send the image length as struct.pack('!Q', len(image_bytes)): 8 bytes, big-endian.",
+                          'send_image')
+    sent = body[8:]
+    if sent != image:
+        if len(sent) < len(image) and image.startswith(sent):
+            raise CheckFailed(f'the client sent only {len(sent)} of the {len(image)} image bytes (CLNT-2)',
+                              'Use sock.sendall(image_bytes): send() may write only part of a large buffer.',
+                              'send_image')
+        raise CheckFailed(f'the image bytes on the wire differ from the image given '
+                          f'({len(sent)} bytes sent, {len(image)} expected) (CLNT-2)', blame='send_image')
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver's own framing, for set-up and verification (never to grade the student).
 
 def raw_send(sock, message):
     sock.sendall(json.dumps(message).encode('utf-8'))
@@ -79,19 +445,11 @@ def raw_receive(sock, deadline):
     buffer = b''
     decoder = json.JSONDecoder()
     while True:
-        text = None
-        # Parse only when the bytes could end an object: a get_feed reply can be megabytes of base64,
-        # and parsing after every chunk would be quadratic.
         if buffer.rstrip().endswith(b'}'):
             try:
-                text = buffer.decode('utf-8').lstrip()
-            except UnicodeDecodeError:
-                pass
-        if text:
-            try:
-                value, _ = decoder.raw_decode(text)
+                value, _ = decoder.raw_decode(buffer.decode('utf-8').lstrip())
                 return value
-            except json.JSONDecodeError:
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 pass
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -120,472 +478,345 @@ def raw_request(host, port, deadline, login, *requests):
         sock.close()
 
 
-# ---------------------------------------------------------------------------------------------
-# Recording proxy between the student's client and the server.
-
-class Connection:
-    def __init__(self):
-        self.c2s = bytearray()
-        self.s2c = bytearray()
-        self.c2s_at_first_reply = None  # client bytes seen when the first reply after arm() was forwarded
-        self.armed = False
-
-    def arm(self):
-        """Hold the server's next reply back briefly and note how much the client had sent by then."""
-        self.c2s_at_first_reply = None
-        self.armed = True
+def free_port():
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(('127.0.0.1', 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
 
 
-class RecordingProxy:
-    def __init__(self, target_host, target_port):
-        self.target = (target_host, target_port)
-        self.connections = []
+class Flow:
+    """One check's flow: its own proxy, sockets and deadline; the student's calls go to the runner."""
+
+    def __init__(self, driver, check_id, timeout):
+        self.d = driver
+        self.id = check_id
+        self.ends = time.monotonic() + timeout
+        self.proxy = None
         self.sockets = []
-        self.lock = threading.Lock()
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(('127.0.0.1', 0))
-        self.listener.listen(8)
-        self.listener.settimeout(None)  # never the default timeout the flows use
-        self.port = self.listener.getsockname()[1]
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.exchange = None
+        self.notes = []
 
-    def _accept(self):
-        while not self.closed:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-                upstream.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            client.settimeout(None)
-            for s in (client, upstream):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            record = Connection()
-            with self.lock:
-                self.connections.append(record)
-                self.sockets += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, record, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, record, False), daemon=True).start()
+    def remaining(self):
+        return max(0.0, self.ends - time.monotonic())
 
-    def _pump(self, source, sink, record, client_to_server):
+    def call(self, name, *args):
+        """Calls the student's function `name` in the runner; returns its (encoded) result."""
+        answer = self.d.student.request('call', self.remaining(), fn=name, args=[encode_arg(a) for a in args])
+        if not answer.get('ok'):
+            raise StudentError(name, answer.get('error') or {})
+        return answer.get('value')
+
+    def checked(self, name, *args):
         try:
-            while True:
-                chunk = source.recv(65536)
-                if not chunk:
-                    break
-                if client_to_server:
-                    record.c2s += chunk
-                else:
-                    if record.armed:
-                        time.sleep(HOLD_READY_SECONDS)
-                        record.c2s_at_first_reply = len(record.c2s)
-                        record.armed = False
-                    record.s2c += chunk
-                sink.sendall(chunk)
-        except OSError:
-            pass
+            return self.call(name, *args)
+        except StudentError as error:
+            raise CheckFailed(error.describe(), blame=error.blame())
+
+    def start_proxy(self):
+        self.proxy = RecordingProxy(self.d.host, self.d.port)
+        return self.proxy
+
+    def client_socket(self):
+        """The student's create_client_socket through the proxy, as client.py connects; a socket the
+        runner opens itself when it fails, so the other functions are still graded on their own."""
+        proxy = self.proxy or self.start_proxy()
         try:
-            sink.shutdown(socket.SHUT_WR)
-        except OSError:
+            value = self.call('create_client_socket', '127.0.0.1', proxy.port)
+            if isinstance(value, dict) and '$socket' in value and value.get('connected'):
+                sock = StudentSocket(value['$socket'])
+                self.sockets.append(sock)
+                return sock
+        except StudentError:
             pass
+        self.notes.append('connected by the driver because create_client_socket failed')
+        answer = self.d.student.request('connect', self.remaining(), host='127.0.0.1', port=proxy.port)
+        if not answer.get('ok'):
+            raise CheckFailed(f'the driver could not connect: {answer.get("error")}')
+        sock = StudentSocket(answer['socket'])
+        self.sockets.append(sock)
+        return sock
+
+    def course_login(self, sock, user):
+        """client.py's login: a raw send and one recv(4096) on the student's socket (no socket_utils)."""
+        answer = self.d.student.request('course_login', self.remaining(), socket=sock.handle, username=user,
+                                        password='123')
+        if not answer.get('ok'):
+            error = answer.get('error') or {}
+            raise CheckFailed(f'client.py\'s own login on the socket from create_client_socket failed: '
+                              f'{error.get("type")}: {error.get("message")}', blame='create_client_socket')
+        reply = answer.get('value')
+        if not isinstance(reply, dict) or reply.get('message') != 'Login successful':
+            raise CheckFailed(f'login as {user} got {short(reply)}, expected Login successful',
+                              blame='create_client_socket')
+
+    def receive(self, sock, what):
+        """receive_json_message, judged by the contract: the reply as a dict."""
+        before = len(self.proxy.last().c2s) if self.proxy and self.proxy.last() else 0
+        reply = self.checked('receive_json_message', sock)
+        if reply is None:
+            if before == 0:
+                raise CheckFailed(f'receive_json_message returned None while waiting for {what}; the server '
+                                  f'had received 0 bytes, so send_json_message sent nothing', blame='send_json_message')
+            raise CheckFailed(f'receive_json_message returned None while waiting for {what} '
+                              f'(the server had not closed the connection)', blame='receive_json_message')
+        if not isinstance(reply, dict) or any(k.startswith('$') for k in reply):
+            raise CheckFailed(f'receive_json_message returned {short(reply)}, expected the reply as a dict',
+                              blame='receive_json_message')
+        return reply
+
+    def request(self, sock, message, what):
+        self.checked('send_json_message', sock, message)
+        return self.receive(sock, what)
 
     def close(self):
-        self.closed = True
-        with self.lock:
-            sockets = list(self.sockets)
-        for s in [self.listener] + sockets:
+        for sock in self.sockets:
             try:
-                s.close()
-            except OSError:
+                self.d.student.request('close', 2.0, socket=sock.handle)
+            except Hung:
                 pass
+        if self.proxy is not None:
+            self.proxy.close()
 
+    # -- why a flow stalled, from the wire ---------------------------------------------------
+    def exchange_bytes(self):
+        record = self.proxy.last() if self.proxy else None
+        if record is None or self.exchange is None:
+            return None
+        ex = self.exchange
+        at_ready = None if ex.c2s_at_ready is None else ex.c2s_at_ready - ex.c2s_start
+        return bytes(record.c2s[ex.c2s_start:]), at_ready, bytes(record.s2c[ex.s2c_start:])
 
-def first_json_length(data):
-    """Byte length of the first JSON value in `data` plus the whitespace after it, or None."""
-    try:
-        text = data.decode('utf-8', errors='surrogateescape')
-    except Exception:
+    def explain_stall(self, image):
+        """A CheckFailed that says why an image flow stalled, when the bytes on the wire tell."""
+        seen = self.exchange_bytes()
+        if seen is None:
+            return None
+        c2s, at_ready, s2c = seen
+        try:
+            check_image_bytes(c2s, at_ready, image)
+        except CheckFailed as problem:
+            return problem
+        if self.exchange.final_sent_before_return:
+            return CheckFailed(SWALLOWED, SWALLOWED_HINT, 'send_json_message_with_image')
         return None
-    stripped = text.lstrip()
-    lead = len(text) - len(stripped)
-    try:
-        _, end = json.JSONDecoder().raw_decode(stripped)
-    except json.JSONDecodeError:
-        return None
-    consumed = text[:lead + end]
-    rest = text[lead + end:]
-    trailing = len(rest) - len(rest.lstrip(' \t\r\n'))
-    return len((consumed + rest[:trailing]).encode('utf-8', errors='surrogateescape'))
-
-
-def check_image_bytes(record, image):
-    """Checks what the client sent after its image request (CLNT-1, CLNT-2); raises CheckFailed."""
-    c2s = bytes(record.c2s)
-    json_len = first_json_length(c2s)
-    if json_len is None:
-        raise CheckFailed(f'the client did not send a complete JSON request before its image '
-                          f'(it sent {len(c2s)} bytes: {preview(c2s)})')
-    if record.c2s_at_first_reply is None:
-        if len(c2s) > json_len:
-            raise CheckFailed(f'the client sent {len(c2s) - json_len} bytes after the request although the server '
-                              f'had not said {{"status": "ready"}} (CLNT-1): the image must wait for ready',
-                              'In send_json_message_with_image, call receive_json_message and check for '
-                              '{"status": "ready"} before send_image.')
-        raise CheckFailed('the server never answered the image request (no {"status": "ready"})')
-    early = record.c2s_at_first_reply - json_len
-    if early > 0:
-        raise CheckFailed(f'the client sent {early} bytes after the request before the server said '
-                          f'{{"status": "ready"}} (CLNT-1): the image must wait for ready',
-                          'In send_json_message_with_image, call receive_json_message and check for '
-                          '{"status": "ready"} before send_image.')
-    body = c2s[json_len:]
-    expected_header = struct.pack('!Q', len(image))
-    header = body[:8]
-    if len(body) < 8:
-        raise CheckFailed(f'after ready the client sent only {len(body)} bytes, not the 8-byte length header'
-                          f' ({preview(body)})')
-    if header != expected_header:
-        guess = ''
-        if header == struct.pack('<Q', len(image)):
-            guess = ' (that is the length little-endian: use struct.pack(\'!Q\', ...))'
-        elif body[:4] == struct.pack('!I', len(image)):
-            guess = ' (that is a 4-byte length: use the 8-byte struct.pack(\'!Q\', ...))'
-        raise CheckFailed(f'the length header was {header.hex(" ")}, expected {expected_header.hex(" ")} '
-                          f'for {len(image)} bytes{guess} (CLNT-2)',
-                          "Send the image length as struct.pack('!Q', len(image_bytes)): 8 bytes, big-endian.")
-    sent = body[8:]
-    if sent != image:
-        if len(sent) < len(image) and image.startswith(sent):
-            raise CheckFailed(f'the client sent only {len(sent)} of the {len(image)} image bytes (CLNT-2)',
-                              'Use sock.sendall(image_bytes): send() may write only part of a large buffer.')
-        raise CheckFailed(f'the image bytes on the wire differ from the image given '
-                          f'({len(sent)} bytes sent, {len(image)} expected) (CLNT-2)')
-
-
-# ---------------------------------------------------------------------------------------------
-
-def short(value, limit=300):
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= limit else text[:limit] + f'... ({len(text)} characters)'
-
-
-def preview(data, limit=80):
-    shown = data[:limit]
-    try:
-        text = repr(shown.decode('utf-8'))
-    except UnicodeDecodeError:
-        text = shown.hex(' ')
-    return text + (f'... ({len(data)} bytes)' if len(data) > limit else '')
-
-
-def describe_exception(name, error, submission_dir):
-    """'receive_json_message raised ValueError: ... (socket_utils.py:42)' pointing into the student's code."""
-    where = ''
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if os.path.abspath(frame.filename).startswith(submission_dir):
-            where = f' ({os.path.relpath(frame.filename, submission_dir)}:{frame.lineno})'
-            break
-    if isinstance(error, (socket.timeout, TimeoutError)):
-        return f'{name} timed out waiting for the server{where}'
-    return f'{name} raised {type(error).__name__}: {error}{where}'
-
-
-def jpeg_like(size, seed):
-    """Deterministic JPEG-framed bytes (SOI, JFIF, pseudo-random body, EOI) of exactly `size` bytes."""
-    head = b'\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00'
-    body = random.Random(seed).randbytes(size - len(head) - 2)
-    return head + body + b'\xff\xd9'
-
-
-def find_submission(root):
-    """The folder holding socket_utils.py: ROOT itself, or the shallowest one below it (students nest)."""
-    if os.path.isfile(os.path.join(root, 'socket_utils.py')):
-        return root
-    found = []
-    for current, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith('.'))
-        if 'socket_utils.py' in files:
-            found.append(current)
-    if not found:
-        return None
-    return min(found, key=lambda p: (p.count(os.sep), p))
 
 
 class Driver:
-    def __init__(self, args, module, submission_dir):
+    def __init__(self, args, student):
         self.host = args.host
         self.port = args.port
-        self.timeout = args.timeout
-        self.su = module
-        self.dir = submission_dir
+        self.student = student
         self.small = args.image_bytes
         self.large = jpeg_like(2 * 1024 * 1024, 356)
         self.nonce = f'{os.getpid()}-{int(time.time() * 1000) % 100000000}'
         self.base_time = datetime.datetime.now().replace(microsecond=0)
-        self.proxies = []
-        self.sockets = []
-        self.exchange = None  # (record, c2s start, s2c start, image) while an image flow runs
-
-    def for_flow(self):
-        """A driver for one flow: the run's images, nonce and clock, but its own proxies, sockets and
-        image exchange, so flows running side by side neither see nor close each other's."""
-        flow = Driver.__new__(Driver)
-        flow.__dict__.update(self.__dict__)
-        flow.proxies, flow.sockets, flow.exchange = [], [], None
-        return flow
-
-    # -- helpers ------------------------------------------------------------------------------
-    def call(self, name, *args):
-        function = getattr(self.su, name, None)
-        if not callable(function):
-            raise CheckFailed(f'socket_utils has no function {name}')
-        try:
-            return function(*args)
-        except CheckFailed:
-            raise
-        except Exception as error:
-            raise CheckFailed(describe_exception(name, error, self.dir))
-
-    def proxy(self):
-        proxy = RecordingProxy(self.host, self.port)
-        self.proxies.append(proxy)
-        return proxy
-
-    def client_socket(self, proxy, notes):
-        """The student's create_client_socket through the proxy; a driver socket if it fails, so the
-        other functions are still graded on their own."""
-        try:
-            sock = getattr(self.su, 'create_client_socket')('127.0.0.1', proxy.port)
-            if isinstance(sock, socket.socket):
-                sock.getpeername()
-                sock.settimeout(self.timeout)
-                self.sockets.append(sock)
-                return sock
-        except Exception:
-            pass
-        notes.append('connected by the driver because create_client_socket failed')
-        sock = socket.create_connection(('127.0.0.1', proxy.port), timeout=self.timeout)
-        self.sockets.append(sock)
-        return sock
-
-    def receive(self, sock, proxy, what):
-        before = len(proxy.connections[-1].c2s) if proxy.connections else 0
-        reply = self.call('receive_json_message', sock)
-        if reply is None:
-            if before == 0:
-                raise CheckFailed(f'receive_json_message returned None while waiting for {what}; the server '
-                                  f'had received 0 bytes, so send_json_message sent nothing')
-            raise CheckFailed(f'receive_json_message returned None while waiting for {what}')
-        if not isinstance(reply, dict):
-            raise CheckFailed(f'receive_json_message returned {type(reply).__name__} {short(repr(reply))}, '
-                              f'expected the reply as a dict')
-        return reply
-
-    def login(self, sock, proxy, user):
-        self.call('send_json_message', sock, {'action': 'login', 'username': user, 'password': '123'})
-        reply = self.receive(sock, proxy, 'the login reply')
-        if reply.get('status') != 'success' or reply.get('message') != 'Login successful':
-            raise CheckFailed(f'login as {user} got {short(reply)}, expected Login successful')
-
-    def exchange_view(self):
-        """The image exchange under way, as a Connection holding only its own bytes."""
-        record, start, s2c_start, _ = self.exchange
-        view = Connection()
-        view.c2s = bytes(record.c2s[start:])
-        view.s2c = bytes(record.s2c[s2c_start:])
-        if record.c2s_at_first_reply is not None:
-            view.c2s_at_first_reply = record.c2s_at_first_reply - start
-        return view
-
-    def explain_timeout(self):
-        """Why a timed-out image flow stalled, from the bytes the client put on the wire, if they tell."""
-        if self.exchange is None:
-            return None
-        try:
-            check_image_bytes(self.exchange_view(), self.exchange[3])
-        except CheckFailed as problem:
-            return problem
-        return None
 
     def stamp(self, offset):
         return self.base_time + datetime.timedelta(seconds=offset)
 
-    def close_all(self):
-        # Copies: a flow that timed out may still be adding to these lists from its own thread.
-        for s in list(self.sockets):
-            try:
-                s.close()
-            except OSError:
-                pass
-        for p in list(self.proxies):
-            p.close()
-
-    # -- flows --------------------------------------------------------------------------------
-    def flow_connect(self, notes):
-        proxy = self.proxy()
-        sock = self.call('create_client_socket', '127.0.0.1', proxy.port)
-        if sock is None:
-            raise CheckFailed('create_client_socket returned None (is its body still `pass`?)')
-        if not isinstance(sock, socket.socket):
-            raise CheckFailed(f'create_client_socket returned {type(sock).__name__}, expected a socket')
-        self.sockets.append(sock)
+    # -- server start-up helpers (ungraded: the course starts server.py with --port) -----------
+    def check_is_port_available(self, flow):
+        bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            sock.getpeername()
-        except OSError:
+            bound.bind(('127.0.0.1', 0))
+            bound.listen(1)
+            taken = bound.getsockname()[1]
+            free = free_port()
+            answers = (flow.checked('is_port_available', free, '127.0.0.1'),
+                       flow.checked('is_port_available', taken, '127.0.0.1'))
+        finally:
+            bound.close()
+        if answers != (True, False):
+            raise CheckFailed(f'is_port_available gave {answers[0]!r} for a free port and {answers[1]!r} for a '
+                              f'bound one; expected True and False')
+        return 'True for a free port, False for a bound one'
+
+    def check_find_available_port(self, flow):
+        bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            bound.bind(('127.0.0.1', 0))
+            bound.listen(1)
+            taken = bound.getsockname()[1]
+            found = flow.checked('find_available_port', '127.0.0.1', taken, min(taken + 40, 65535))
+        finally:
+            bound.close()
+        if not isinstance(found, int) or isinstance(found, bool) or not taken < found <= taken + 40:
+            raise CheckFailed(f'find_available_port(host, {taken}, {taken + 40}) returned {short(found)} while port '
+                              f'{taken} was bound; expected a later port of the range')
+        return f'skipped the bound port {taken} and returned {found}'
+
+    def check_create_server_socket(self, flow):
+        port = free_port()
+        value = flow.checked('create_server_socket', '127.0.0.1', port)
+        items = value.get('$tuple') if isinstance(value, dict) else None
+        if not items or len(items) != 2:
+            raise CheckFailed(f'create_server_socket returned {short(value)}; server.py unpacks '
+                              f'"self.server_socket, self.port = create_server_socket(host, port)", so it must '
+                              f'return (socket, port)')
+        sock, returned_port = items
+        if not isinstance(sock, dict) or '$socket' not in sock or returned_port != port:
+            raise CheckFailed(f'create_server_socket returned ({short(sock)}, {short(returned_port)}); expected '
+                              f'(a socket, {port})')
+        flow.sockets.append(StudentSocket(sock['$socket']))
+        answer = flow.d.student.request('connect', flow.remaining(), host='127.0.0.1', port=port)
+        if not answer.get('ok'):
+            raise CheckFailed(f'nothing listens on port {port} after create_server_socket: '
+                              f'{(answer.get("error") or {}).get("message")}')
+        flow.sockets.append(StudentSocket(answer['socket']))
+        return f'returned (socket, {port}) and the socket accepts connections'
+
+    # -- the course client's flows --------------------------------------------------------------
+    def check_connect(self, flow):
+        proxy = flow.start_proxy()
+        value = flow.checked('create_client_socket', '127.0.0.1', proxy.port)
+        if value is None:
+            raise CheckFailed('create_client_socket returned None (is its body still `pass`?)')
+        if not isinstance(value, dict) or '$socket' not in value:
+            raise CheckFailed(f'create_client_socket returned {short(value)}, expected a socket')
+        flow.sockets.append(StudentSocket(value['$socket']))
+        if not value.get('connected'):
             raise CheckFailed('create_client_socket returned a socket that is not connected')
         return 'connected'
 
-    def flow_login(self, notes):
-        proxy = self.proxy()
-        sock = self.client_socket(proxy, notes)
-        self.login(sock, proxy, 'user1')
-        return 'Login successful'
+    def check_login(self, flow):
+        sock = flow.client_socket()
+        flow.course_login(sock, 'user1')
+        # client.py polls get_user_data for friend requests through socket_utils once logged in.
+        reply = flow.request(sock, {'action': 'get_user_data', 'username': 'user1'}, 'the get_user_data reply')
+        if reply.get('status') != 'success' or not isinstance(reply.get('user_data'), dict):
+            raise CheckFailed(f'get_user_data got {short(reply)}, expected the user\'s data',
+                              blame='receive_json_message')
+        return 'Login successful; get_user_data answered'
 
-    def flow_long_reply(self, notes):
+    def check_long_reply(self, flow):
         sender, receiver = 'user3', 'user4'
-        deadline = time.monotonic() + self.timeout
         # Two DMs of about 4.5 KB each as the server escapes them: the reply passes 4096 bytes while
         # staying small, since the conversation grows with every run against the same server.
         texts = [f'long reply {self.nonce} #{i}: ' + ('سلام عليكم 😀 ' * 60) for i in range(2)]
-        raw_request(self.host, self.port, deadline, sender, *[
+        raw_request(self.host, self.port, time.monotonic() + flow.remaining(), sender, *[
             {'action': 'send_message', 'sender': sender, 'receiver': receiver, 'message': text,
              'timestamp': self.stamp(i).isoformat(), 'is_image': False} for i, text in enumerate(texts)])
-        proxy = self.proxy()
-        sock = self.client_socket(proxy, notes)
-        self.login(sock, proxy, sender)
-        self.call('send_json_message', sock, {'action': 'get_messages', 'user1': sender, 'user2': receiver})
-        reply = self.receive(sock, proxy, 'the get_messages reply')
-        size = len(proxy.connections[-1].s2c) if proxy.connections else 0
+        sock = flow.client_socket()
+        flow.course_login(sock, sender)
+        reply = flow.request(sock, {'action': 'get_messages', 'user1': sender, 'user2': receiver},
+                             'the get_messages reply')
+        size = len(flow.proxy.last().s2c) if flow.proxy.last() else 0
         got = [m.get('message') for m in reply.get('messages', []) if isinstance(m, dict)]
         mine = [t for t in got if isinstance(t, str) and self.nonce in t]
         if mine != texts:
             raise CheckFailed(f'the get_messages reply ({size} bytes on the wire) did not hold the 2 long '
                               f'messages exactly: {len(mine)} found' +
-                              ('' if not mine else f'; first differs: {short(mine[0], 120)}'))
+                              ('' if not mine else f'; first differs: {short(mine[0], 120)}'),
+                              blame='receive_json_message')
         return f'a {size}-byte reply was received whole'
 
-    def image_flow(self, notes, image, request, user, verify):
-        proxy = self.proxy()
-        sock = self.client_socket(proxy, notes)
-        self.login(sock, proxy, user)
-        # Judge only the image exchange: the bytes after the login, with the next reply ("ready") held.
-        record = proxy.connections[-1]
-        start, s2c_start = len(record.c2s), len(record.s2c)
-        record.arm()
-        self.exchange = (record, start, s2c_start, image)
-        try:
-            reply = self.call('send_json_message_with_image', sock, request, image)
-        except CheckFailed as failure:
-            # The bytes on the wire usually say why the exchange failed better than the exception does.
-            problem = self.explain_timeout()
-            if problem is not None:
-                raise CheckFailed(f'{problem.detail}; then {failure.detail}', problem.hint)
-            raise
-        view = self.exchange_view()
-        self.exchange = None
-        check_image_bytes(view, image)
-        if reply is None:
-            raise CheckFailed('send_json_message_with_image returned None; it must return the final reply '
-                              f'(the server sent {preview(bytes(view.s2c), 160)})')
-        if not isinstance(reply, dict):
-            raise CheckFailed(f'send_json_message_with_image returned {type(reply).__name__} {short(repr(reply))}')
-        if reply == {'status': 'success'}:
-            raise CheckFailed('send_json_message_with_image returned the image acknowledgement {"status": "success"}; '
-                              'it must read one more message and return the final reply',
-                              'After send_image, read the acknowledgement and then return the next message.')
-        return verify(reply)
+    def check_unicode_dm(self, flow):
+        sender, receiver = 'user6', 'user1'
+        text = f'مرحبا بالعالم 👋🏽 InstaNet ✓ {self.nonce} ' + 'شكرا 🙏 ' * 40
+        sock = flow.client_socket()
+        flow.course_login(sock, sender)
+        timestamp = self.stamp(20).isoformat()
+        reply = flow.request(sock, {'action': 'send_message', 'sender': sender, 'receiver': receiver,
+                                    'message': text, 'timestamp': timestamp, 'is_image': False},
+                             'the send_message reply')
+        if reply.get('status') != 'success':
+            raise CheckFailed(f'send_message got {short(reply)}, expected Message sent', blame='send_json_message')
+        reply = flow.request(sock, {'action': 'get_messages', 'user1': sender, 'user2': receiver},
+                             'the get_messages reply')
+        # Told apart by this run's nonce: the conversation may hold other runs' messages.
+        got = [m.get('message') for m in reply.get('messages', []) if isinstance(m, dict)
+               and m.get('timestamp') == timestamp and self.nonce in str(m.get('message'))]
+        if got != [text]:
+            raise CheckFailed(f'the text read back differs from the text sent: sent {short(text, 80)}, '
+                              f'read {short(got[0] if got else None, 80)}', blame='send_json_message'
+                              if not got else 'receive_json_message')
+        return f'{len(text)} characters ({len(text.encode("utf-8"))} UTF-8 bytes) round-tripped exactly'
 
-    def flow_post(self, size_label, image, offset, notes):
-        caption = f'driver {size_label} post {self.nonce}'
+    def image_flow(self, flow, image, request, user, expected_message, mode='apart'):
+        """client.py's image flow: send_json_message_with_image, then receive_json_message itself."""
+        sock = flow.client_socket()
+        flow.course_login(sock, user)
+        record = flow.proxy.last()
+        flow.exchange = Exchange(mode, len(record.c2s), len(record.s2c))
+        record.exchange = flow.exchange
+        try:
+            # client.py ignores the result: the contract declares None.
+            flow.call('send_json_message_with_image', sock, request, image)
+        except StudentError as error:
+            flow.exchange.returned.set()
+            problem = flow.explain_stall(image)
+            if problem is not None:
+                raise CheckFailed(f'{problem.detail}; then {error.describe()}', problem.hint, problem.blame)
+            raise CheckFailed(error.describe(), blame=error.blame())
+        flow.exchange.returned.set()
+        c2s, at_ready, _ = flow.exchange_bytes()
+        check_image_bytes(c2s, at_ready, image)
+        try:
+            final = flow.receive(sock, 'the final reply (client.py reads it right after send_json_message_with_image)')
+        except CheckFailed as failure:
+            if flow.exchange.final_sent_before_return:
+                raise CheckFailed(f'{SWALLOWED} ({failure.detail})', SWALLOWED_HINT, 'send_json_message_with_image')
+            raise
+        if final == {'status': 'success'}:
+            raise CheckFailed('receive_json_message after send_json_message_with_image returned the image '
+                              'acknowledgement {"status": "success"}: send_json_message_with_image must read it',
+                              'After send_image, read the {"status": "success"} acknowledgement inside '
+                              'send_json_message_with_image; client.py then reads the final reply.',
+                              'send_json_message_with_image')
+        if final.get('status') != 'success' or final.get('message') != expected_message:
+            raise CheckFailed(f'the final reply was {short(final)}, expected {expected_message}',
+                              blame='send_json_message_with_image')
+        return final
+
+    def check_post(self, flow, label, image, offset, mode='apart'):
+        caption = f'driver {label} post {self.nonce}'
         timestamp = self.stamp(offset).strftime('%Y-%m-%d %H:%M:%S')
         request = {'action': 'upload_post', 'username': 'user1', 'caption': caption, 'timestamp': timestamp}
+        self.image_flow(flow, image, request, 'user1', 'Post uploaded successfully', mode)
+        return f'{len(image)} bytes sent after ready with a correct header; Post uploaded successfully'
 
-        def verify(reply):
-            if reply.get('status') != 'success' or reply.get('message') != 'Post uploaded successfully':
-                raise CheckFailed(f'the final reply was {short(reply)}, expected Post uploaded successfully')
-            # The bytes on the wire were compared by the proxy; the server's storage is the harness's
-            # business (POST-2), and a get_feed here would grow with every graded submission.
-            return f'{len(image)} bytes sent after ready with a correct header; Post uploaded successfully'
-
-        return self.image_flow(notes, image, request, 'user1', verify)
-
-    def flow_image_dm(self, size_label, image, offset, notes, sender, receiver):
+    def check_image_dm(self, flow, image, offset, sender, receiver):
         timestamp = self.stamp(offset).isoformat()
         request = {'action': 'send_message', 'sender': sender, 'receiver': receiver, 'message': 'Image',
                    'timestamp': timestamp, 'is_image': True}
+        self.image_flow(flow, image, request, sender, 'Message sent')
+        messages = raw_request(self.host, self.port, time.monotonic() + max(1.0, flow.remaining()), sender,
+                               {'action': 'get_messages', 'user1': sender, 'user2': receiver})[0]
+        stored = [m for m in messages.get('messages', []) if isinstance(m, dict)
+                  and m.get('timestamp') == timestamp and m.get('is_image') is True]
+        if not stored:
+            raise CheckFailed('the server answered Message sent, but get_messages has no image message '
+                              f'with timestamp {timestamp}', blame='send_json_message_with_image')
+        return f'{len(image)} bytes sent after ready with a correct header; stored as an image DM'
 
-        def verify(reply):
-            if reply.get('status') != 'success' or reply.get('message') != 'Message sent':
-                raise CheckFailed(f'the final reply was {short(reply)}, expected Message sent')
-            messages = raw_request(self.host, self.port, time.monotonic() + self.timeout, sender,
-                                   {'action': 'get_messages', 'user1': sender, 'user2': receiver})[0]
-            stored = [m for m in messages.get('messages', []) if isinstance(m, dict)
-                      and m.get('timestamp') == timestamp and m.get('is_image') is True]
-            if not stored:
-                raise CheckFailed('the server answered Message sent, but get_messages has no image message '
-                                  f'with timestamp {timestamp}')
-            return f'{len(image)} bytes sent after ready with a correct header; stored as an image DM'
-
-        return self.image_flow(notes, image, request, sender, verify)
-
-    def flow_unicode_dm(self, notes):
-        sender, receiver = 'user6', 'user1'
-        text = f'مرحبا بالعالم 👋🏽 InstaNet ✓ {self.nonce} ' + 'شكرا 🙏 ' * 40
-        proxy = self.proxy()
-        sock = self.client_socket(proxy, notes)
-        self.login(sock, proxy, sender)
-        timestamp = self.stamp(20).isoformat()
-        self.call('send_json_message', sock, {'action': 'send_message', 'sender': sender, 'receiver': receiver,
-                                              'message': text, 'timestamp': timestamp, 'is_image': False})
-        reply = self.receive(sock, proxy, 'the send_message reply')
-        if reply.get('status') != 'success':
-            raise CheckFailed(f'send_message got {short(reply)}, expected Message sent')
-        self.call('send_json_message', sock, {'action': 'get_messages', 'user1': sender, 'user2': receiver})
-        reply = self.receive(sock, proxy, 'the get_messages reply')
-        got = [m.get('message') for m in reply.get('messages', []) if isinstance(m, dict)
-               and m.get('timestamp') == timestamp]
-        if got != [text]:
-            raise CheckFailed(f'the text read back differs from the text sent: sent {short(text, 80)}, '
-                              f'read {short(got[0] if got else None, 80)}')
-        return f'{len(text)} characters ({len(text.encode("utf-8"))} UTF-8 bytes) round-tripped exactly'
+    def flows(self):
+        # Flows run side by side, each with its own users or conversation on the server; user1's posts
+        # are told apart by caption and timestamp and never read back.
+        return {
+            'client.0.1': self.check_is_port_available,
+            'client.0.2': self.check_find_available_port,
+            'client.0.3': self.check_create_server_socket,
+            'client.2.1': self.check_connect,
+            'client.2.2': self.check_login,
+            'client.4.1': self.check_long_reply,
+            'client.4.2': self.check_unicode_dm,
+            'client.5.1': lambda f: self.check_post(f, 'small', self.small, 0),
+            'client.5.2': lambda f: self.check_post(f, '2 MiB', self.large, 1),
+            'client.6.1': lambda f: self.check_image_dm(f, self.small, 10, 'user2', 'user5'),
+            'client.6.2': lambda f: self.check_image_dm(f, self.large, 11, 'user5', 'user3'),
+            'client.7.1': lambda f: self.check_post(f, 'one-read', self.small, 2, mode='together'),
+        }
 
 
-def run_checks(args, module, submission_dir, import_error, deadline, results, lock):
-    driver = Driver(args, module, submission_dir) if module is not None else None
-    # The course's starter rewrites posts.json without a lock, so two uploads at once can leave it
-    # half-written for the other (a server defect, not the client's): the two post flows take turns.
-    posts_file = threading.Lock()
-
-    def in_turn(lock, run):
-        with lock:
-            return run()
-
-    flows = {
-        'client.2.1': lambda d, n: d.flow_connect(n),
-        'client.2.2': lambda d, n: d.flow_login(n),
-        'client.2.3': lambda d, n: d.flow_long_reply(n),
-        'client.5.1': lambda d, n: in_turn(posts_file, lambda: d.flow_post('small', d.small, 0, n)),
-        'client.5.2': lambda d, n: in_turn(posts_file, lambda: d.flow_post('2 MiB', d.large, 1, n)),
-        'client.6.1': lambda d, n: d.flow_image_dm('small', d.small, 10, n, 'user2', 'user5'),
-        'client.6.2': lambda d, n: d.flow_image_dm('2 MiB', d.large, 11, n, 'user5', 'user3'),
-        'client.6.3': lambda d, n: d.flow_unicode_dm(n),
-    }
-    # The flows are independent and run side by side, each in its own thread with its own driver
-    # (proxy, sockets) and its own users or conversation on the server: client.2.3 user3 -> user4,
-    # client.6.1 user2 -> user5, client.6.2 user5 -> user3, client.6.3 user6 -> user1; user1's posts
-    # (client.5.*, one after the other) are told apart by caption and timestamp and never read back. A submission whose
-    # functions hang so costs one flow timeout instead of eight in a row.
+def run_checks(args, student, import_error, deadline, results, lock):
+    driver = Driver(args, student) if student is not None else None
     runs = []
-    for check_id, task, title, requirements, hint in CHECKS:
+    for check_id, task, title, requirements, blame, hint in CHECKS:
         entry = {'id': check_id, 'title': title, 'requirements': requirements, 'task': task,
-                 'passed': False, 'detail': '', 'hint': hint}
-        if module is None:
+                 'passed': False, 'detail': '', 'hint': hint, 'blame': blame, 'assumes': ASSUMES.get(check_id, [])}
+        if student is None:
             entry['detail'] = f'socket_utils could not be imported: {import_error}'
             entry['hint'] = 'Make sure socket_utils.py imports without errors: python3 -c "import socket_utils".'
             runs.append((entry, None))
@@ -595,58 +826,62 @@ def run_checks(args, module, submission_dir, import_error, deadline, results, lo
             entry['detail'] = 'not run: the driver\'s overall deadline passed'
             runs.append((entry, None))
             continue
-        flow = {'driver': driver.for_flow(), 'outcome': {}, 'notes': [], 'timeout': flow_timeout,
-                'ends': time.monotonic() + flow_timeout}
+        state = {'outcome': {}, 'timeout': flow_timeout, 'check': check_id}
 
-        def work(flow=flow, check_id=check_id):
-            outcome = flow['outcome']
+        def work(state=state, check_id=check_id):
+            flow = Flow(driver, check_id, state['timeout'])
+            state['flow'] = flow
             try:
-                outcome['detail'] = flows[check_id](flow['driver'], flow['notes'])
-                outcome['passed'] = True
+                state['outcome'] = {'passed': True, 'detail': driver.flows()[check_id](flow)}
             except CheckFailed as failure:
-                outcome['detail'] = failure.detail
-                if failure.hint:
-                    outcome['hint'] = failure.hint
-            except BaseException as error:  # the driver's own failure or a student's SystemExit
-                outcome['detail'] = describe_exception(check_id, error, submission_dir)
+                state['outcome'] = {'detail': failure.detail, 'hint': failure.hint, 'blame': failure.blame}
+            except Hung as hung:
+                state['outcome'] = stalled(flow, check_id, f'timed out after {state["timeout"]:.1f} s ({hung})')
+            except BaseException as error:  # the driver's own failure
+                state['outcome'] = {'detail': f'driver error in {check_id}: {type(error).__name__}: {error}'}
 
-        flow['worker'] = threading.Thread(target=work, daemon=True)
-        flow['worker'].start()
-        runs.append((entry, flow))
+        state['worker'] = threading.Thread(target=work, daemon=True)
+        state['worker'].start()
+        state['ends'] = time.monotonic() + flow_timeout + 2.0
+        runs.append((entry, state))
 
-    # Collected in the checks' order; each flow keeps its own timeout, counted from its own start.
-    for entry, flow in runs:
-        if flow is not None:
-            finish_flow(entry, flow)
+    for entry, state in runs:
+        if state is not None:
+            finish_flow(entry, state)
         with lock:
             results.append(entry)
 
 
-def finish_flow(entry, flow):
-    driver, worker, notes, outcome = flow['driver'], flow['worker'], flow['notes'], flow['outcome']
-    worker.join(max(0.0, flow['ends'] - time.monotonic()))
-    if worker.is_alive():
-        stalled = f'timed out after {flow["timeout"]:.1f} s'
-        problem = driver.explain_timeout()
-        if problem is not None:
-            outcome = {'detail': f'{problem.detail}; the exchange then stalled ({stalled})'}
-            if problem.hint:
-                outcome['hint'] = problem.hint
-        elif driver.exchange is not None:
-            view = driver.exchange_view()
-            outcome = {'detail': f'{stalled} in the image exchange; the client had sent {len(view.c2s)} bytes '
-                                 f'(request, header and image all correct) and the server '
-                                 f'{preview(view.s2c, 200) if view.s2c else "nothing"}'}
-        else:
-            outcome = {'detail': f'{stalled} (the client or the server stopped answering)'}
+def stalled(flow, check_id, why):
+    """A flow that ran out of time: the wire usually says which function is at fault."""
+    image = flow.exchange and flow.d and (flow.d.large if check_id in ('client.5.2', 'client.6.2') else flow.d.small)
+    problem = flow.explain_stall(image) if image is not None and flow.exchange is not None else None
+    if problem is not None:
+        return {'detail': f'{problem.detail} [{why}]', 'hint': problem.hint,
+                'blame': problem.blame}
+    return {'detail': f'{why} (the client or the server stopped answering)'}
+
+
+def finish_flow(entry, state):
+    state['worker'].join(max(0.0, state['ends'] - time.monotonic()))
+    flow = state.get('flow')
+    if state['worker'].is_alive():
+        outcome = stalled(flow, state['check'], f'timed out after {state["timeout"]:.1f} s') if flow else \
+            {'detail': 'timed out before the flow started'}
     else:
-        outcome = dict(outcome)
-    # Closing the flow's sockets unblocks a flow stuck in recv, so its thread cannot linger on them.
-    driver.close_all()
+        outcome = state['outcome']
+    if flow is not None:
+        # Closing the flow's sockets unblocks a call stuck in recv.
+        flow.close()
     entry['passed'] = bool(outcome.get('passed'))
-    entry['detail'] = outcome.get('detail', '') + (f' ({"; ".join(list(notes))})' if notes else '')
-    if 'hint' in outcome:
+    notes = flow.notes if flow is not None else []
+    entry['detail'] = (outcome.get('detail') or '') + (f' ({"; ".join(notes)})' if notes else '')
+    if outcome.get('hint'):
         entry['hint'] = outcome['hint']
+    if entry['passed']:
+        entry.pop('blame', None)
+    elif outcome.get('blame'):
+        entry['blame'] = outcome['blame']
 
 
 def main():
@@ -656,20 +891,18 @@ def main():
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--timeout', type=float, default=15.0, help='seconds per flow (default 15)')
     parser.add_argument('--deadline', type=float, default=None,
-                        help='hard limit for the whole run in seconds (default: 8 flows x timeout + 10)')
+                        help='hard limit for the whole run in seconds (default: 3 x timeout + 15)')
     parser.add_argument('--image', default=None, help='small image to send (default: fixtures/images/small.jpg)')
+    parser.add_argument('--runner-argv', default=None,
+                        help='JSON argv that starts student_runner.py (the grader wraps it in its sandbox)')
     args = parser.parse_args()
 
-    # The document goes to the real stdout; whatever the submission prints goes to stderr.
-    out = os.fdopen(os.dup(1), 'w', encoding='utf-8')
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-
     started = time.monotonic()
-    hard_deadline = started + (args.deadline if args.deadline is not None else len(CHECKS) * args.timeout + 10)
+    hard_deadline = started + (args.deadline if args.deadline is not None else 3 * args.timeout + 15)
     results = []
     lock = threading.Lock()
     written = threading.Event()
+    out = sys.stdout
 
     def emit(import_error, timed_out=False):
         with lock:
@@ -678,28 +911,32 @@ def main():
             written.set()
             done = {r['id'] for r in results}
             checks = list(results)
-        for check_id, task, title, requirements, hint in CHECKS:
+        for check_id, task, title, requirements, blame, hint in CHECKS:
             if check_id not in done:
                 checks.append({'id': check_id, 'title': title, 'requirements': requirements, 'task': task,
                                'passed': False, 'hint': hint,
                                'detail': 'not run: the driver\'s overall deadline passed' if timed_out
                                else 'not run'})
-        order = {c[0]: i for i, c in enumerate(CHECKS)}
-        checks.sort(key=lambda c: order[c['id']])
+        checks.sort(key=lambda c: CHECK_IDS.index(c['id']))
         out.write(json.dumps({'checks': checks, 'import_error': import_error}, ensure_ascii=False) + '\n')
         out.flush()
 
-    state = {'import_error': None}
-    watchdog = threading.Timer(max(0.0, hard_deadline - time.monotonic()),
-                               lambda: (emit(state['import_error'], True), os._exit(0)))
+    state = {'import_error': None, 'student': None}
+
+    def give_up():
+        emit(state['import_error'], True)
+        if state['student'] is not None:
+            state['student'].stop()
+        os._exit(0)
+
+    watchdog = threading.Timer(max(0.0, hard_deadline - time.monotonic()), give_up)
     watchdog.daemon = True
     watchdog.start()
 
-    root = os.path.abspath(args.submission)
     if args.image:
         try:
             with open(args.image, 'rb') as f:
-                args.image_bytes = f.read()
+                args.image_bytes = f.read(16 * 1024 * 1024)
         except OSError as error:
             parser.error(f'--image: {error}')
     else:
@@ -707,43 +944,28 @@ def main():
                                'small.jpg')
         args.image_bytes = open(default, 'rb').read() if os.path.isfile(default) else jpeg_like(400, 1)
 
-    submission_dir = find_submission(root) if os.path.isdir(root) else None
-    module = None
-    if submission_dir is None:
-        state['import_error'] = f'no socket_utils.py found in {args.submission}'
-    else:
-        submission_dir = os.path.realpath(submission_dir)
-        sys.dont_write_bytecode = True  # never write __pycache__ into the submission (or the fixtures)
-        sys.path.insert(0, submission_dir)
-        os.chdir(submission_dir)  # the course code opens its files relative to its own folder
-        imported = {}
-
-        def do_import():
-            try:
-                imported['module'] = importlib.import_module('socket_utils')
-            except BaseException as error:  # SystemExit and friends are the submission's failure too
-                lines = traceback.format_exception_only(type(error), error)
-                imported['error'] = lines[-1].strip() if lines else repr(error)
-
-        importer = threading.Thread(target=do_import, daemon=True)
-        importer.start()
-        importer.join(min(args.timeout, max(0.0, hard_deadline - time.monotonic())))
-        if importer.is_alive():
-            state['import_error'] = f'importing socket_utils did not finish within {args.timeout:.0f} s'
-        elif 'error' in imported:
-            state['import_error'] = imported['error']
+    runner_argv = json.loads(args.runner_argv) if args.runner_argv else [sys.executable, RUNNER]
+    # A little under the flow timeout, so a stalled recv in the student's code says where it stalled.
+    runner_argv = runner_argv + [str(args.timeout * 0.9)]
+    student = StudentProcess(runner_argv)
+    state['student'] = student
+    try:
+        answer = student.request('import', min(args.timeout, max(0.0, hard_deadline - time.monotonic())),
+                                 dir=args.submission)
+        if not answer.get('ok'):
+            error = answer.get('error') or {}
+            state['import_error'] = f'{error.get("type")}: {error.get("message")}'
         else:
-            module = imported['module']
-            missing = [name for name in REQUIRED_FUNCTIONS if not callable(getattr(module, name, None))]
+            missing = [name for name in ('create_client_socket', 'send_json_message', 'receive_json_message',
+                                         'send_json_message_with_image') if name not in answer.get('functions', [])]
             if missing:
                 print(f'socket_utils lacks: {", ".join(missing)}', file=sys.stderr)
-
-    # A little under the flow timeout, so a stalled recv in the student's code reports where it stalled.
-    socket.setdefaulttimeout(args.timeout * 0.9)
-    run_checks(args, module, submission_dir, state['import_error'], hard_deadline, results, lock)
+    except Hung:
+        state['import_error'] = f'importing socket_utils did not finish within {args.timeout:.0f} s'
+    run_checks(args, None if state['import_error'] else student, state['import_error'], hard_deadline, results, lock)
     emit(state['import_error'])
-    out.close()
-    # Flows that timed out may have left daemon threads blocked in student code: leave at once.
+    student.stop()
+    out.flush()
     os._exit(0)
 
 

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Runs a student's socket_utils.py functions on request, for the kit's client driver (the judge).
+
+This process is the only one that imports student code, and it runs inside the grader's sandbox. It
+holds no verdict: the judge (client_driver.py, outside the sandbox) sends one request per line on
+stdin and reads one answer per line; it checks every answer against the bytes its own recording
+proxy saw on the wire. So a submission that writes into this process's pipes can lie about what a
+function returned, but never about what crossed the wire, and never about the grade.
+
+Requests: {"id": N, "op": "import" | "call" | "connect" | "course_login" | "close" | "exit", ...}
+  import:        {"dir": DIR}                                   -> {"functions": [...]}
+  call:          {"fn": NAME, "args": [ARG...]}                 -> {"value": VALUE}
+                 ARG is JSON, {"$socket": H} for a socket handle, {"$b64": ...} for bytes
+  connect:       {"host": H, "port": P}                         -> {"socket": H}  (a plain socket)
+  course_login:  {"socket": H, "username": U, "password": P}    -> {"value": REPLY}
+                 exactly as the course's client.py logs in: a raw send and one recv(4096)
+  close:         {"socket": H}
+Answers: {"id": N, "ok": true, ...} or {"id": N, "ok": false, "error": {"type", "message", "where"}}.
+Each request runs in its own thread, so a call that hangs in student code blocks only itself.
+Python 3.9+ standard library only.
+"""
+import base64
+import importlib
+import json
+import os
+import socket
+import sys
+import threading
+import traceback
+
+SKIP_DIRS = {'__MACOSX', '__pycache__', '.git', 'venv', '.venv', 'node_modules'}
+
+
+class Runner:
+    def __init__(self, out):
+        self.out = out
+        self.out_lock = threading.Lock()
+        self.sockets = {}
+        self.next_handle = 1
+        self.handles_lock = threading.Lock()
+        self.module = None
+        self.submission_dir = None
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def answer(self, request_id, **fields):
+        line = json.dumps({'id': request_id, **fields}, ensure_ascii=False, default=repr)
+        with self.out_lock:
+            self.out.write(line + '\n')
+            self.out.flush()
+
+    def keep(self, sock):
+        with self.handles_lock:
+            for handle, known in self.sockets.items():
+                if known is sock:
+                    return handle
+            handle = self.next_handle
+            self.next_handle += 1
+            self.sockets[handle] = sock
+            return handle
+
+    def socket_of(self, handle):
+        sock = self.sockets.get(handle)
+        if sock is None:
+            raise ValueError(f'no socket with handle {handle}')
+        return sock
+
+    def decode_arg(self, arg):
+        if isinstance(arg, dict) and set(arg) == {'$socket'}:
+            return self.socket_of(arg['$socket'])
+        if isinstance(arg, dict) and set(arg) == {'$b64'}:
+            return base64.b64decode(arg['$b64'])
+        return arg
+
+    def encode_value(self, value):
+        """A function's result as JSON the judge can read; sockets become handles, bytes a length."""
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, socket.socket):
+            return {'$socket': self.keep(value), 'connected': connected(value)}
+        if isinstance(value, (bytes, bytearray)):
+            return {'$bytes': len(value), '$b64': base64.b64encode(bytes(value)).decode('ascii')}
+        if isinstance(value, (list, tuple)):
+            return {'$tuple': [self.encode_value(v) for v in value]} if isinstance(value, tuple) \
+                else [self.encode_value(v) for v in value]
+        if isinstance(value, dict):
+            try:
+                json.dumps(value)
+                return value
+            except (TypeError, ValueError):
+                return {'$repr': repr(value)[:500], '$type': type(value).__name__}
+        return {'$repr': repr(value)[:500], '$type': type(value).__name__}
+
+    def describe(self, error):
+        # The student's frames, outermost first: the judge blames the innermost contract function.
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+                  if self.submission_dir and os.path.abspath(frame.filename).startswith(self.submission_dir)]
+        where = ''
+        if frames:
+            last = frames[-1]
+            where = f'{os.path.relpath(last.filename, self.submission_dir)}:{last.lineno}'
+        timed_out = isinstance(error, (socket.timeout, TimeoutError))
+        return {'type': type(error).__name__, 'message': str(error)[:1000], 'where': where,
+                'frames': [frame.name for frame in frames], 'timeout': timed_out}
+
+    # -- operations --------------------------------------------------------------------------
+    def op_import(self, request):
+        root = os.path.abspath(request['dir'])
+        found = find_submission(root)
+        if found is None:
+            raise ImportError(f'no socket_utils.py found in {request["dir"]}')
+        self.submission_dir = os.path.realpath(found)
+        sys.dont_write_bytecode = True
+        sys.path.insert(0, self.submission_dir)
+        os.chdir(self.submission_dir)  # the course code opens its files relative to its own folder
+        self.module = importlib.import_module('socket_utils')
+        names = sorted(n for n in dir(self.module) if callable(getattr(self.module, n, None)) and not n.startswith('_'))
+        return {'functions': names, 'dir': self.submission_dir}
+
+    def op_call(self, request):
+        function = getattr(self.module, request['fn'], None)
+        if not callable(function):
+            raise LookupError(f'socket_utils has no function {request["fn"]}')
+        args = [self.decode_arg(a) for a in request.get('args', [])]
+        return {'value': self.encode_value(function(*args))}
+
+    def op_connect(self, request):
+        sock = socket.create_connection((request['host'], request['port']), timeout=request.get('timeout', 10))
+        return {'socket': self.keep(sock)}
+
+    def op_course_login(self, request):
+        # client.py's login does not use socket_utils: a raw send and a single recv(4096).
+        sock = self.socket_of(request['socket'])
+        sock.send(json.dumps({'action': 'login', 'username': request['username'],
+                              'password': request['password']}).encode())
+        return {'value': json.loads(sock.recv(4096).decode())}
+
+    def op_settimeout(self, request):
+        self.socket_of(request['socket']).settimeout(request['seconds'])
+        return {}
+
+    def op_close(self, request):
+        sock = self.sockets.pop(request['socket'], None)
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        return {}
+
+    def handle(self, request):
+        request_id = request.get('id')
+        try:
+            operation = getattr(self, 'op_' + str(request.get('op')), None)
+            if operation is None:
+                raise ValueError(f'unknown op {request.get("op")!r}')
+            self.answer(request_id, ok=True, **operation(request))
+        except BaseException as error:  # a student's SystemExit or KeyboardInterrupt is an answer too
+            self.answer(request_id, ok=False, error=self.describe(error))
+
+
+def connected(sock):
+    try:
+        sock.getpeername()
+        return True
+    except OSError:
+        return False
+
+
+def find_submission(root):
+    """ROOT itself when it holds socket_utils.py, else the shallowest folder below it that does."""
+    if os.path.isfile(os.path.join(root, 'socket_utils.py')):
+        return root
+    found = []
+    for current, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith('.'))
+        if 'socket_utils.py' in files:
+            found.append(current)
+    return min(found, key=lambda p: (p.count(os.sep), p)) if found else None
+
+
+def main():
+    # The answers leave on a private copy of stdout; whatever the submission prints goes to stderr.
+    out = os.fdopen(os.dup(1), 'w', encoding='utf-8')
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    if len(sys.argv) > 1:
+        socket.setdefaulttimeout(float(sys.argv[1]))
+    runner = Runner(out)
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if request.get('op') == 'exit':
+            break
+        threading.Thread(target=runner.handle, args=(request,), daemon=True).start()
+    out.flush()
+    # Threads still blocked in student code must not keep the process alive.
+    os._exit(0)
+
+
+if __name__ == '__main__':
+    main()
