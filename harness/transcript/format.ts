@@ -49,6 +49,12 @@ export const TranscriptEvent = z
     error: z.string().optional().describe('codec error code for raw bytes that did not decode'),
     note: z.string().optional(),
     requirements: z.array(z.string()).optional().describe('requirement IDs a check attached'),
+    dropped: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe('on a note with "dir": bytes of that direction seen but not recorded because a recording cap was reached; summing it over the notes gives the whole gap'),
     synthetic: z
       .literal(true)
       .optional()

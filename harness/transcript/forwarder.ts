@@ -24,6 +24,8 @@ export class Forwarder {
   #pumping = false;
   #ending = false;
   #stopped = false;
+  #awaitingDrain = false;
+  #peakBuffered = 0;
 
   constructor(source: Socket, dest: Socket, reshape: Reshape) {
     this.#source = source;
@@ -35,19 +37,45 @@ export class Forwarder {
     return (this.#reshape.fragment ?? 0) > 0 || (this.#reshape.delayMs ?? 0) > 0;
   }
 
+  /** Bytes on their way to the destination: our queue plus the socket's own write buffer. */
+  get buffered(): number {
+    return this.#queued + this.#dest.writableLength;
+  }
+
+  /** The most `buffered` ever was: what a flooding peer cost us in this direction. */
+  get peakBuffered(): number {
+    return this.#peakBuffered;
+  }
+
   push(chunk: Buffer): void {
     if (this.#stopped) return;
     if (!this.reshaping && this.#queue.length === 0) {
-      if (!this.#dest.write(chunk)) {
-        this.#source.pause();
-        this.#dest.once('drain', () => this.#source.resume());
-      }
+      // Past the destination's high-water mark the source is paused until the destination drains,
+      // so a peer that floods faster than the other side reads is held back by TCP, not our memory.
+      if (!this.#dest.write(chunk)) this.#pauseUntilDrain();
+      this.#notePeak();
       return;
     }
     this.#queue.push(chunk);
     this.#queued += chunk.length;
     if (this.#queued > HIGH_WATER) this.#source.pause();
+    this.#notePeak();
     void this.#pump();
+  }
+
+  #pauseUntilDrain(): void {
+    this.#source.pause();
+    if (this.#awaitingDrain) return;
+    this.#awaitingDrain = true;
+    this.#dest.once('drain', () => {
+      this.#awaitingDrain = false;
+      if (!this.#stopped) this.#source.resume();
+    });
+  }
+
+  #notePeak(): void {
+    const now = this.buffered;
+    if (now > this.#peakBuffered) this.#peakBuffered = now;
   }
 
   /** Half-close the destination once everything queued is written. */

@@ -25,6 +25,11 @@ export interface RunningProxy {
   port: number;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /**
+   * The most bytes ever waiting in the proxy to be written, per direction, over all connections: with
+   * back-pressure it stays near the sockets' high-water marks whatever a peer floods.
+   */
+  readonly peakBuffered: { c2s: number; s2c: number };
   /** Stops accepting, tears down open connections, flushes the recorder (it is then safe to write). */
   close(): Promise<void>;
 }
@@ -52,6 +57,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const open = new Set<{ client: Socket; upstream: Socket; stop(): void }>();
   let accepted = 0;
   let stopping = false;
+  const peakBuffered = { c2s: 0, s2c: 0 };
+  const notePeaks = (toServer: Forwarder, toClient: Forwarder): void => {
+    peakBuffered.c2s = Math.max(peakBuffered.c2s, toServer.peakBuffered);
+    peakBuffered.s2c = Math.max(peakBuffered.s2c, toClient.peakBuffered);
+  };
 
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
     accepted += 1;
@@ -101,10 +111,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     client.on('data', (chunk: Buffer) => {
       conn.sent(chunk);
       toServer.push(chunk);
+      notePeaks(toServer, toClient);
     });
     upstream.on('data', (chunk: Buffer) => {
       conn.received(chunk);
       toClient.push(chunk);
+      notePeaks(toServer, toClient);
     });
     client.on('end', () => {
       conn.closed('c2s', 'client sent FIN');
@@ -168,6 +180,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     port,
     get accepted() {
       return accepted;
+    },
+    get peakBuffered() {
+      return { ...peakBuffered };
     },
     async close() {
       stopping = true;

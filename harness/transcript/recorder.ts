@@ -38,9 +38,19 @@ export interface RecorderOptions {
   clock?: () => number;
   previewMaxBytes?: number;
   rawMaxBytes?: number;
+  /**
+   * Per connection and direction: once the lines recorded for it reach this many bytes, its later
+   * bytes are counted, not decoded or stored, and notes say how many were dropped. Default: no cap.
+   */
+  maxRecordedBytes?: number;
+  /** The same for the whole recording: past it, every direction stops recording. Default: no cap. */
+  maxTotalRecordedBytes?: number;
+  /** Keep every event in `events` (default). A long-running proxy streams lines to disk instead. */
+  retainEvents?: boolean;
 }
 
 export type EventListener = (event: TranscriptEvent) => void;
+export type LineListener = (line: string) => void;
 
 type EventBody = Omit<TranscriptEvent, 'type' | 't' | 'conn'>;
 
@@ -49,8 +59,11 @@ export class TranscriptRecorder {
   readonly events: TranscriptEvent[] = [];
   readonly #connections = new Map<string, ConnectionRecorder>();
   readonly #listeners: EventListener[] = [];
+  readonly #lineListeners: LineListener[] = [];
   readonly #clock: () => number;
   readonly #origin: number;
+  #eventCount = 0;
+  #recordedBytes = 0;
   readonly options: Readonly<Required<Omit<RecorderOptions, 'clock' | 'limits'>>> & { limits: Partial<CodecLimits> };
 
   constructor(header: RecorderHeader, options: RecorderOptions = {}) {
@@ -69,6 +82,9 @@ export class TranscriptRecorder {
       limits: options.limits ?? {},
       previewMaxBytes: options.previewMaxBytes ?? PREVIEW_MAX_BYTES,
       rawMaxBytes: options.rawMaxBytes ?? RAW_MAX_BYTES,
+      maxRecordedBytes: options.maxRecordedBytes ?? Infinity,
+      maxTotalRecordedBytes: options.maxTotalRecordedBytes ?? Infinity,
+      retainEvents: options.retainEvents ?? true,
     };
   }
 
@@ -96,6 +112,30 @@ export class TranscriptRecorder {
     };
   }
 
+  /**
+   * Sends the header line, every event kept so far, then each new event's line as it is recorded
+   * (the proxy appends them to its file, so a flood is never held in memory until the end).
+   */
+  stream(listener: LineListener): () => void {
+    listener(JSON.stringify(this.header));
+    for (const event of this.events) listener(JSON.stringify(event));
+    this.#lineListeners.push(listener);
+    return () => {
+      const index = this.#lineListeners.indexOf(listener);
+      if (index >= 0) this.#lineListeners.splice(index, 1);
+    };
+  }
+
+  /** Events recorded so far (also when they are not kept in `events`). */
+  get eventCount(): number {
+    return this.#eventCount;
+  }
+
+  /** @internal whether the whole recording reached its cap */
+  get overTotalCap(): boolean {
+    return this.#recordedBytes >= this.options.maxTotalRecordedBytes;
+  }
+
   /** Flush every connection still open: half-read frames become `raw` events, then `close` events. */
   finish(reason = 'recording ended'): void {
     for (const conn of this.#connections.values()) conn.finish(reason);
@@ -114,13 +154,26 @@ export class TranscriptRecorder {
     await writeTranscriptFile(file, this.transcript());
   }
 
-  /** @internal used by ConnectionRecorder */
-  emit(conn: string, body: EventBody): TranscriptEvent {
+  /** @internal used by ConnectionRecorder; `bytes` is the size of the event's line (0 when not measured) */
+  emit(conn: string, body: EventBody): { event: TranscriptEvent; bytes: number } {
     const t = Math.max(0, Math.round((this.#clock() - this.#origin) * 1000) / 1000);
     const event = { type: 'event', t, conn, ...body } as TranscriptEvent;
-    this.events.push(event);
+    this.#eventCount += 1;
+    if (this.options.retainEvents) this.events.push(event);
+    const bytes = this.#measureAndStream(event);
     for (const listener of this.#listeners) listener(event);
-    return event;
+    return { event, bytes };
+  }
+
+  /** Serialises only when someone streams or caps: scenario runs keep their old cost. */
+  #measureAndStream(event: TranscriptEvent): number {
+    const capped = Number.isFinite(this.options.maxRecordedBytes) || Number.isFinite(this.options.maxTotalRecordedBytes);
+    if (this.#lineListeners.length === 0 && !capped) return 0;
+    const line = JSON.stringify(event);
+    for (const listener of this.#lineListeners) listener(line);
+    const bytes = Buffer.byteLength(line) + 1;
+    this.#recordedBytes += bytes;
+    return bytes;
   }
 }
 
@@ -156,7 +209,8 @@ function isCodecError(error: unknown): error is CodecLikeError {
 
 /** One direction of one connection: its decoder and the bytes not yet written into events. */
 class DirectionState {
-  readonly decoder: FrameDecoder;
+  /** Replaced by an empty one when the cap is reached, so a half-read flood does not stay held. */
+  decoder: FrameDecoder;
   readonly tape = new ByteTape();
   /** Stream offset up to which bytes are in events. */
   accounted = 0;
@@ -167,6 +221,13 @@ class DirectionState {
   /** Stream offset of the pending image's header (set when the decoder switched to image mode). */
   imageStart: number | undefined;
   closed = false;
+  /** Bytes of lines recorded for this direction (counted only when the recorder measures them). */
+  recorded = 0;
+  /** Set once the recording cap was reached: later bytes are only counted. */
+  capped = false;
+  /** Bytes not recorded because of the cap, and how many of them a note has already stated. */
+  dropped = 0;
+  droppedStated = 0;
 
   constructor(limits: Partial<CodecLimits>) {
     this.decoder = new FrameDecoder(limits);
@@ -231,7 +292,8 @@ export class ConnectionRecorder {
   closed(dir: Direction, reason?: string, options: { synthetic?: boolean } = {}): TranscriptEvent | undefined {
     const state = this.#state(dir);
     if (state.closed) return undefined;
-    this.#flush(dir, state);
+    if (state.capped) this.#stateDropped(dir, state);
+    else this.#flush(dir, state);
     state.closed = true;
     return this.#emit({
       kind: 'close',
@@ -285,7 +347,8 @@ export class ConnectionRecorder {
       body = { ...body, requirements: mergeIds(body.requirements, this.#attachNext) };
       this.#attachNext = [];
     }
-    const event = this.#recorder.emit(this.id, body);
+    const { event, bytes } = this.#recorder.emit(this.id, body);
+    if (body.dir !== undefined) this.#state(body.dir).recorded += bytes;
     this.#last = event;
     return event;
   }
@@ -295,14 +358,50 @@ export class ConnectionRecorder {
       throw new RecorderStateError(`connection ${this.id}: bytes recorded in direction ${dir} after it closed`);
     }
     if (bytes.length === 0) return;
+    if (state.capped) {
+      state.dropped += bytes.length;
+      return;
+    }
     const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     state.tape.push(chunk);
     if (state.brokenBy) {
       this.#emitRawTail(dir, state, undefined);
-      return;
+    } else {
+      state.decoder.push(chunk);
+      this.#drain(dir, state);
     }
-    state.decoder.push(chunk);
-    this.#drain(dir, state);
+    this.#capIfFull(dir, state);
+  }
+
+  /**
+   * Past its cap a direction stops decoding and storing: what is held (a half-read frame) and every
+   * later byte only count, and notes say so, so the recording stays valid and honest about its gap.
+   */
+  #capIfFull(dir: Direction, state: DirectionState): void {
+    const { maxRecordedBytes } = this.#recorder.options;
+    const full = state.recorded >= maxRecordedBytes || this.#recorder.overTotalCap;
+    if (state.capped || !full) return;
+    state.capped = true;
+    state.dropped = state.tape.end - state.accounted;
+    state.tape.discardBefore(state.tape.end);
+    state.accounted = state.tape.end;
+    state.decoder = new FrameDecoder(this.#recorder.options.limits);
+    state.droppedStated = state.dropped;
+    const which = state.recorded >= maxRecordedBytes ? `${maxRecordedBytes} bytes for ${dir} on this connection` : 'the whole recording';
+    this.#emit({
+      kind: 'note',
+      dir,
+      dropped: state.dropped,
+      note: `recording cap reached (${which}): ${state.dropped} held bytes and every later ${dir} byte are not recorded`,
+    });
+  }
+
+  /** The bytes dropped since the last note about them, stated before the direction's close. */
+  #stateDropped(dir: Direction, state: DirectionState): void {
+    const more = state.dropped - state.droppedStated;
+    if (more <= 0) return;
+    state.droppedStated = state.dropped;
+    this.#emit({ kind: 'note', dir, dropped: more, note: `${more} bytes not recorded: cap reached (${state.dropped} in all for ${dir})` });
   }
 
   #drain(dir: Direction, state: DirectionState): void {
@@ -339,7 +438,7 @@ export class ConnectionRecorder {
       // The first reply to an image-carrying request decides: "ready" means the image follows
       // (IMG-1); anything else (an error) means the client must not send it (CLNT-1).
       this.#awaitingReady = false;
-      if (frame.value.status === 'ready' && !this.#c2s.brokenBy && !this.#c2s.closed) {
+      if (frame.value.status === 'ready' && !this.#c2s.brokenBy && !this.#c2s.closed && !this.#c2s.capped) {
         try {
           this.#c2s.decoder.expectImage();
           // The decoder has skipped the whitespace it held; the header starts after it.

@@ -43,6 +43,8 @@ interface Pending {
 
 interface ConnState {
   queue: Pending[];
+  /** A recording cap dropped bytes: what follows cannot be paired, so nothing more is judged. */
+  blind?: boolean;
 }
 
 function summarize(error: ZodError): { text: string; onlyExtraKeys: boolean } {
@@ -77,6 +79,7 @@ export class ViolationChecker {
       state = { queue: [] };
       this.#conns.set(event.conn, state);
     }
+    if (state.blind) return found;
     const dir = event.dir;
     switch (event.kind) {
       case 'json':
@@ -117,6 +120,12 @@ export class ViolationChecker {
         }
         if (dir === 'c2s' && state.queue[0]?.phase === 'image') {
           report('c2s', ['CLNT-2'], 'client closed before sending the image it was asked for');
+        }
+        break;
+      case 'note':
+        if (event.dropped !== undefined) {
+          state.blind = true;
+          state.queue.length = 0;
         }
         break;
       case 'timeout':

@@ -7,6 +7,7 @@ import { ServerError } from './errors.ts';
 import { ConnectionLostError, FrameReader, IdleTimeoutError } from './frame-reader.ts';
 import type { ResolvedServerOptions } from './options.ts';
 import { SERVER_TEXT, errorReply, framingErrorText } from './replies.ts';
+import { RequestDeadlineError } from './request-deadline.ts';
 import { authorize, type Session } from './session.ts';
 import type { DataStore } from './store/data-store.ts';
 import { validateRequest } from './validate-request.ts';
@@ -21,7 +22,12 @@ type ExchangeState = 'none' | 'ready' | 'received' | 'acknowledged';
 
 /** Errors after which the stream's framing or the peer is gone: the connection ends. */
 function isFatal(error: unknown): boolean {
-  return error instanceof CodecError || error instanceof IdleTimeoutError || error instanceof ConnectionLostError;
+  return (
+    error instanceof CodecError ||
+    error instanceof IdleTimeoutError ||
+    error instanceof RequestDeadlineError ||
+    error instanceof ConnectionLostError
+  );
 }
 
 /**
@@ -55,6 +61,8 @@ export class Connection {
     this.reader = new FrameReader(socket, {
       limits: { maxJsonBytes: options.maxJsonBytes, maxImageBytes: options.maxImageBytes },
       idleTimeoutMs: options.idleTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs,
+      imageBytesPerSecond: options.imageBytesPerSecond,
     });
   }
 
@@ -191,7 +199,7 @@ export class Connection {
     if (error instanceof CodecError) {
       text = framingErrorText(error);
       code = error.code;
-    } else if (error instanceof IdleTimeoutError) {
+    } else if (error instanceof IdleTimeoutError || error instanceof RequestDeadlineError) {
       text = error.replyMessage;
       code = error.code;
     } else {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { FrameDecoder, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
 import { ServerError } from './errors.ts';
+import { RequestDeadline, frameBudgetMs, type DeadlineBudget } from './request-deadline.ts';
 
 /** LIM-2: a half-sent request (or an announced image) got no new byte for the idle limit. */
 export class IdleTimeoutError extends ServerError {
@@ -18,7 +19,7 @@ export class ConnectionLostError extends ServerError {
   }
 }
 
-export interface FrameReaderOptions {
+export interface FrameReaderOptions extends DeadlineBudget {
   limits: CodecLimits;
   idleTimeoutMs: number;
 }
@@ -29,7 +30,9 @@ export interface FrameReaderOptions {
  * as it likes; only a request that has STARTED and stalls is timed out (LIM-2). Bytes of pipelined
  * requests stay in the decoder (answered in order, FRAME-6) and the socket is paused while more
  * than a small window piles up and nobody is reading, so a peer that floods requests without
- * reading replies is held back by TCP instead of by our memory.
+ * reading replies is held back by TCP instead of by our memory. A started frame also has a
+ * deadline that new bytes do not extend: one byte every few seconds keeps the idle timer
+ * happy but cannot hold the connection past the deadline.
  */
 export class FrameReader {
   readonly decoder: FrameDecoder;
@@ -40,11 +43,14 @@ export class FrameReader {
   private failure: Error | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private paused = false;
+  private readonly budget: DeadlineBudget;
+  private readonly deadline = new RequestDeadline(() => this.wake());
   private static readonly HIGH_WATER = 256 * 1024;
 
   constructor(socket: Socket, options: FrameReaderOptions) {
     this.socket = socket;
     this.idleTimeoutMs = options.idleTimeoutMs;
+    this.budget = { requestTimeoutMs: options.requestTimeoutMs, imageBytesPerSecond: options.imageBytesPerSecond };
     this.decoder = new FrameDecoder(options.limits);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -57,19 +63,23 @@ export class FrameReader {
 
   /**
    * The next frame; undefined when the peer closed cleanly between frames. Throws a CodecError on
-   * bad framing, IdleTimeoutError when a started frame stalls, ConnectionLostError when the peer
-   * vanished mid-frame.
+   * bad framing, IdleTimeoutError when a started frame stalls, RequestDeadlineError when it is not
+   * complete in time, ConnectionLostError when the peer vanished mid-frame.
    */
   async next(): Promise<Frame | undefined> {
     for (;;) {
       const frame = this.decoder.next();
       if (frame) {
         this.clearIdle();
+        // The next frame's clock starts now at the latest: its bytes may have waited on us.
+        this.deadline.clear();
+        this.syncDeadline();
         this.resumeIfDrained();
         return frame;
       }
-      this.resumeIfDrained();
+      if (this.resumeIfDrained()) this.deadline.clear();
       if (this.failure) throw this.failure;
+      if (this.deadline.expired) throw this.deadline.expired;
       if (this.ended) {
         if (this.midFrame()) throw new ConnectionLostError(`closed mid-frame after ${this.decoder.buffered} bytes`);
         return undefined;
@@ -79,7 +89,10 @@ export class FrameReader {
       if (this.paused) {
         this.paused = false;
         this.socket.resume();
+        // The peer could not send while we held the socket: that time is not its fault.
+        this.deadline.clear();
       }
+      this.syncDeadline();
       this.armIdle();
       await new Promise<void>((resolve) => {
         this.waiter = { resolve };
@@ -91,11 +104,13 @@ export class FrameReader {
   /** Makes the next frame an image (after the server sent `ready`). */
   expectImage(): void {
     this.decoder.expectImage();
+    this.syncDeadline();
   }
 
   /** Stops reading: no more wake-ups, no more buffering. */
   dispose(): void {
     this.clearIdle();
+    this.deadline.clear();
     this.ended = true;
     this.wake();
   }
@@ -107,6 +122,7 @@ export class FrameReader {
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.decoder.push(chunk);
+    this.syncDeadline();
     if (this.waiter) {
       // Each byte restarts the idle clock: a slow but moving upload is not idle.
       this.armIdle();
@@ -120,6 +136,7 @@ export class FrameReader {
   private onEnd(): void {
     this.ended = true;
     this.clearIdle();
+    this.deadline.clear();
     this.wake();
   }
 
@@ -127,11 +144,24 @@ export class FrameReader {
     this.waiter?.resolve();
   }
 
-  private resumeIfDrained(): void {
+  /** True when it resumed a socket we had paused. */
+  private resumeIfDrained(): boolean {
     if (this.paused && this.decoder.buffered <= FrameReader.HIGH_WATER) {
       this.paused = false;
       this.socket.resume();
+      return true;
     }
+    return false;
+  }
+
+  /** The deadline runs while a frame has started (its first byte, or the image header's). */
+  private syncDeadline(): void {
+    if (this.ended) return;
+    if (!this.decoder.midFrame) {
+      this.deadline.clear();
+      return;
+    }
+    this.deadline.arm(frameBudgetMs(this.budget, this.decoder.pendingImage?.length));
   }
 
   private armIdle(): void {

@@ -6,4 +6,5 @@ export { createServerLogger, LOG_FORMATS, type LogFormat } from './logger.ts';
 export { seedUsers, DEFAULT_SEED_USERS, SEED_PASSWORD } from './seed-users.ts';
 export { ServerError, CorruptDataFileError, StorageError, ShuttingDownError, StartupError } from './errors.ts';
 export { IdleTimeoutError, ConnectionLostError } from './frame-reader.ts';
+export { RequestDeadlineError } from './request-deadline.ts';
 export { SERVER_TEXT } from './replies.ts';

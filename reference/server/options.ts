@@ -16,7 +16,13 @@ export interface ServerOptions {
   maxJsonBytes?: number;
   maxImageBytes?: number;
   idleTimeoutMs?: number;
+  /** A started request must be complete this long after its first byte (new bytes do not extend it). */
+  requestTimeoutMs?: number;
+  /** Slowest image upload rate the image deadline allows (requestTimeoutMs + length / rate). */
+  imageBytesPerSecond?: number;
   maxConnections?: number;
+  /** Concurrent connections from one IP address; more are answered with an error and closed. */
+  maxConnectionsPerIp?: number;
   /** Gap between the image acknowledgement and the final reply (IMG-6); 0 only flushes. */
   ackGapMs?: number;
   /** Deadline for close() to finish in-flight requests. */
@@ -34,7 +40,10 @@ export interface ResolvedServerOptions {
   maxJsonBytes: number;
   maxImageBytes: number;
   idleTimeoutMs: number;
+  requestTimeoutMs: number;
+  imageBytesPerSecond: number;
   maxConnections: number;
+  maxConnectionsPerIp: number;
   ackGapMs: number;
   shutdownTimeoutMs: number;
   logger: Logger | false;
@@ -69,7 +78,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     maxJsonBytes: count('maxJsonBytes', options.maxJsonBytes, SERVER_DEFAULTS.maxJsonBytes, 2),
     maxImageBytes: count('maxImageBytes', options.maxImageBytes, SERVER_DEFAULTS.maxImageBytes),
     idleTimeoutMs: count('idleTimeoutMs', options.idleTimeoutMs, SERVER_DEFAULTS.idleTimeoutMs, 1),
+    requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, SERVER_DEFAULTS.requestTimeoutMs, 1),
+    imageBytesPerSecond: count('imageBytesPerSecond', options.imageBytesPerSecond, SERVER_DEFAULTS.imageBytesPerSecond, 1),
     maxConnections: count('maxConnections', options.maxConnections, SERVER_DEFAULTS.maxConnections, 1),
+    maxConnectionsPerIp: count('maxConnectionsPerIp', options.maxConnectionsPerIp, SERVER_DEFAULTS.maxConnectionsPerIp, 1),
     ackGapMs: count('ackGapMs', options.ackGapMs, SERVER_DEFAULTS.ackGapMs),
     shutdownTimeoutMs: count('shutdownTimeoutMs', options.shutdownTimeoutMs, SERVER_DEFAULTS.shutdownTimeoutMs),
     logger: options.logger ?? false,

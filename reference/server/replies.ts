@@ -6,6 +6,7 @@ export const SERVER_TEXT = {
   loginRequired: 'Login required: send a login request first',
   internalError: 'Internal server error',
   tooManyConnections: 'Server busy: too many connections',
+  tooManyFromAddress: 'Server busy: too many connections from your address',
   shuttingDown: 'Server is shutting down',
 } as const;
 

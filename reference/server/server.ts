@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { encodeJson } from '../../spec/codec/index.ts';
+import { AddressSlots, addressKey } from './address-slots.ts';
 import { Connection } from './connection.ts';
 import { StartupError } from './errors.ts';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerMode, type ServerOptions } from './options.ts';
@@ -36,6 +37,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const connections = new Set<Connection>();
+  const slots = new AddressSlots(resolved.maxConnectionsPerIp);
   let nextId = 1;
   let closing: Promise<void> | undefined;
 
@@ -49,12 +51,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (connections.size >= resolved.maxConnections) {
-      refuse(socket, log, resolved);
+      refuse(socket, log, SERVER_TEXT.tooManyConnections, resolved.maxConnections);
+      return;
+    }
+    const address = addressKey(socket.remoteAddress);
+    if (!slots.take(address)) {
+      refuse(socket, log, SERVER_TEXT.tooManyFromAddress, resolved.maxConnectionsPerIp);
       return;
     }
     const connection = new Connection(nextId++, socket, store, resolved, log);
     connections.add(connection);
-    void connection.closed.then(() => connections.delete(connection));
+    void connection.closed.then(() => {
+      connections.delete(connection);
+      slots.release(address);
+    });
     connection.start();
   });
 
@@ -105,11 +115,11 @@ function listen(server: Server, options: ResolvedServerOptions): Promise<void> {
   });
 }
 
-/** LIM-3: one connection over the cap gets an error reply and is closed. */
-function refuse(socket: Socket, log: Logger, options: ResolvedServerOptions): void {
-  log.warn({ limit: options.maxConnections, remote: socket.remoteAddress }, SERVER_TEXT.tooManyConnections);
+/** LIM-3: one connection over a cap (in all, or from one address) gets an error reply and is closed. */
+function refuse(socket: Socket, log: Logger, text: string, limit: number): void {
+  log.warn({ limit, remote: socket.remoteAddress }, text);
   socket.resume();
-  socket.end(encodeJson(errorReply(SERVER_TEXT.tooManyConnections)));
+  socket.end(encodeJson(errorReply(text)));
   const timer = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));

@@ -95,7 +95,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 async function startReference(dir: string): Promise<Spawned> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', '--max-connections', '4096', '--seed-users', String(USERS)],
+    [CLI, 'serve', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', '--max-connections', '4096', '--max-connections-per-ip', '4096', '--seed-users', String(USERS)],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   try {

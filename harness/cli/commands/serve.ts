@@ -20,7 +20,10 @@ interface ServeFlags {
   maxRequestBytes: number;
   maxImageBytes: number;
   idleTimeoutMs: number;
+  requestTimeoutMs: number;
+  imageBytesPerSecond: number;
   maxConnections: number;
+  maxConnectionsPerIp: number;
   ackGapMs: number;
   shutdownTimeoutMs: number;
 }
@@ -59,7 +62,10 @@ export function serveCommand(): Command {
     .option('--max-request-bytes <n>', 'largest JSON request (LIM-1)', integer(2), SERVER_DEFAULTS.maxJsonBytes)
     .option('--max-image-bytes <n>', 'largest image (IMG-7)', integer(0), SERVER_DEFAULTS.maxImageBytes)
     .option('--idle-timeout-ms <ms>', 'drop a half-sent request after this long without a byte (LIM-2)', integer(1), SERVER_DEFAULTS.idleTimeoutMs)
+    .option('--request-timeout-ms <ms>', 'a started request must be complete this long after its first byte; new bytes do not extend it', integer(1), SERVER_DEFAULTS.requestTimeoutMs)
+    .option('--image-bytes-per-second <n>', 'an image may take --request-timeout-ms plus its length at this rate', integer(1), SERVER_DEFAULTS.imageBytesPerSecond)
     .option('--max-connections <n>', 'concurrent connections; more are refused with an error (LIM-3)', integer(1), SERVER_DEFAULTS.maxConnections)
+    .option('--max-connections-per-ip <n>', 'concurrent connections from one IP address; more are refused with an error (LIM-3)', integer(1), SERVER_DEFAULTS.maxConnectionsPerIp)
     .option('--ack-gap-ms <ms>', 'pause between the image acknowledgement and the final reply (IMG-6)', integer(0), SERVER_DEFAULTS.ackGapMs)
     .option('--shutdown-timeout-ms <ms>', 'how long SIGINT/SIGTERM waits for in-flight requests', integer(0), SERVER_DEFAULTS.shutdownTimeoutMs)
     .action(async (flags: ServeFlags) => {
@@ -73,7 +79,10 @@ export function serveCommand(): Command {
         maxJsonBytes: flags.maxRequestBytes,
         maxImageBytes: flags.maxImageBytes,
         idleTimeoutMs: flags.idleTimeoutMs,
+        requestTimeoutMs: flags.requestTimeoutMs,
+        imageBytesPerSecond: flags.imageBytesPerSecond,
         maxConnections: flags.maxConnections,
+        maxConnectionsPerIp: flags.maxConnectionsPerIp,
         ackGapMs: flags.ackGapMs,
         shutdownTimeoutMs: flags.shutdownTimeoutMs,
         logger,
