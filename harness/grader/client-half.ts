@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -58,7 +59,9 @@ export interface ClientHalfResult {
 }
 
 export async function runClientHalf(options: ClientHalfOptions): Promise<ClientHalfResult> {
-  const dataDir = path.join(options.workspace, '.reference-data');
+  // Not inside the workspace: the student's code can write there, and the reference server reads and
+  // writes its data on the host (a link planted there would be followed by the host, as root).
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'instanet-client-reference-'));
   await mkdir(path.join(dataDir, 'users'), { recursive: true });
   await writeFile(path.join(dataDir, 'users', 'users.json'), JSON.stringify(options.users, null, 4));
   const server = await startServer({ host: '127.0.0.1', port: 0, dataDir, mode: 'course', logger: false });
@@ -98,6 +101,7 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
     return { outcomes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
   } finally {
     await server.close();
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
