@@ -3,6 +3,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isIgnoredName } from './submissions.ts';
 import type { Rubric } from './rubric-format.ts';
+import { isPlainEntry } from '../workspace-files/index.ts';
 
 // A submission is never run where it was handed in: it gets a private copy with a known data/
 // folder, so one student's run cannot see or change another's files, and every run starts equal.
@@ -23,12 +24,13 @@ export async function prepareWorkspace(serverDir: string, workspace: string, rub
     recursive: true,
     dereference: false,
     verbatimSymlinks: true,
-    filter: (src) => {
+    filter: async (src) => {
       if (src === serverDir) return true;
       const rel = path.relative(serverDir, src);
       const top = rel.split(path.sep)[0];
       if (top === 'data') return false;
-      return !rel.split(path.sep).some(isIgnoredName);
+      // Links, FIFOs and devices are never copied: a FIFO blocks fs.cp and a device never ends.
+      return !rel.split(path.sep).some(isIgnoredName) && (await isPlainEntry(src));
     },
   });
   await removeSymlinks(workspace);

@@ -1,11 +1,12 @@
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_LIMITS } from '../../spec/codec/index.ts';
 import { conversationFileName } from '../../spec/messages/index.ts';
 import type { FileCheck } from '../scenarios/format.ts';
 import { sleep } from './connection.ts';
 import { describePattern, match } from './matchers.ts';
 import { CaseSkip, StepFailure } from './step-failure.ts';
 import { sha256 } from './wire-log.ts';
+import { readUntrustedFile, untrustedEntryExists, UntrustedFileError } from '../workspace-files/index.ts';
 
 // Checks of the server's data folder (DATA-1, POST-2, DM-5, SEC-1): only possible when the target
 // exposes it, so against --target host:port these cases are SKIPPED, never guessed.
@@ -15,12 +16,24 @@ interface FileContext {
   lastImage: Buffer | undefined;
 }
 
-async function readJsonFile(file: string, rel: string): Promise<unknown> {
+// The server's folder is the student's: every read goes through the untrusted reader (no links, no
+// FIFOs or devices, bounded size and time), with the codec's own ceilings as the caps.
+const JSON_READ = { maxBytes: DEFAULT_LIMITS.maxJsonBytes, timeoutMs: 5000 };
+const IMAGE_READ = { maxBytes: DEFAULT_LIMITS.maxImageBytes, timeoutMs: 5000 };
+
+/** What the submission left there is not a plain file of its own: a FAILED check saying so, no content. */
+function asFailure(error: unknown, expectedToExist: string): unknown {
+  if (!(error instanceof UntrustedFileError)) return error;
+  if (error.code === 'INSTANET_ERR_UNTRUSTED_MISSING') return new StepFailure('files', expectedToExist, 'no such file');
+  return new StepFailure('files', `${error.file} to be the server's own plain file or folder (not a link, pipe or device)`, error.message);
+}
+
+async function readJsonFile(dataDir: string, rel: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new StepFailure('files', `data/${rel} to exist`, 'no such file');
+    text = (await readUntrustedFile(path.dirname(dataDir), path.join('data', rel), JSON_READ)).toString('utf8');
+  } catch (error) {
+    throw asFailure(error, `data/${rel} to exist`);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -29,14 +42,8 @@ async function readJsonFile(file: string, rel: string): Promise<unknown> {
   }
 }
 
-/** image_path as the course stores it is relative to the server's folder (data/images/...). */
-function resolveImage(dataDir: string, imagePath: string): string {
-  if (path.isAbsolute(imagePath)) return imagePath;
-  return path.resolve(path.dirname(dataDir), imagePath);
-}
-
 async function checkEntry(dataDir: string, rel: string, pattern: unknown, image: Buffer | undefined): Promise<void> {
-  const list = await readJsonFile(path.join(dataDir, rel), rel);
+  const list = await readJsonFile(dataDir, rel);
   if (!Array.isArray(list)) throw new StepFailure('files', `data/${rel} to hold a list`, JSON.stringify(list).slice(0, 200));
   const entry = list.find((e) => match(pattern, e).length === 0) as Record<string, unknown> | undefined;
   if (!entry) {
@@ -47,9 +54,10 @@ async function checkEntry(dataDir: string, rel: string, pattern: unknown, image:
   if (typeof imagePath !== 'string') throw new StepFailure('files', 'the entry to carry an image_path', JSON.stringify(entry).slice(0, 200));
   let bytes: Buffer;
   try {
-    bytes = await readFile(resolveImage(dataDir, imagePath));
-  } catch {
-    throw new StepFailure('files', `the image file ${imagePath}`, 'no such file');
+    // image_path as the course stores it is relative to the server's folder (data/images/...).
+    bytes = await readUntrustedFile(path.dirname(dataDir), imagePath, IMAGE_READ);
+  } catch (error) {
+    throw asFailure(error, `the image file ${imagePath}`);
   }
   if (!bytes.equals(image)) {
     throw new StepFailure(
@@ -64,7 +72,7 @@ async function checkOnce(spec: FileCheck, ctx: FileContext, dataDir: string): Pr
   const image = spec.image === 'last' ? ctx.lastImage : undefined;
   if (spec.image === 'last' && !image) throw new Error('internal: image: last, but this case sent no image');
   if (spec.json !== undefined) {
-    const value = await readJsonFile(path.join(dataDir, spec.json), spec.json);
+    const value = await readJsonFile(dataDir, spec.json);
     if (spec.expect !== undefined) {
       const mismatches = match(spec.expect, value);
       if (mismatches.length) throw new StepFailure('files', `data/${spec.json}: ${describePattern(spec.expect)}`, JSON.stringify(value).slice(0, 300), mismatches);
@@ -77,7 +85,10 @@ async function checkOnce(spec: FileCheck, ctx: FileContext, dataDir: string): Pr
   }
   for (const rel of spec.absent ?? []) {
     const full = path.resolve(dataDir, rel);
-    if (await stat(full).then(() => true, () => false)) {
+    const exists = await untrustedEntryExists(path.dirname(dataDir), full, JSON_READ).catch((error: unknown) => {
+      throw asFailure(error, `no file at ${path.relative(path.dirname(dataDir), full)}`);
+    });
+    if (exists) {
       throw new StepFailure('files', `no file at ${path.relative(path.dirname(dataDir), full)} (a name must not escape data/)`, 'the file exists');
     }
   }

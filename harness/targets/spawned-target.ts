@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { UsersFile } from '../../spec/messages/index.ts';
 import { canConnect } from './can-connect.ts';
 import { InstaNetError } from '../errors.ts';
+import { isPlainEntry } from '../workspace-files/index.ts';
 import { freePort } from './free-port.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { splitCommand } from './split-command.ts';
@@ -95,7 +96,10 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
         if (!options.keepWorkspace) await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
       };
       try {
-        await cp(source, workspace, { recursive: true, filter: (src) => !/(^|[\\/])(__pycache__|\.git|node_modules|\.venv|venv)$/.test(src) });
+        // Only folders and regular files: a copied link would let prepareData write through it (as
+        // root, into /etc/shadow) and the file checks read through it; a FIFO or device blocks cp.
+        const copied = async (src: string) => !/(^|[\\/])(__pycache__|\.git|node_modules|\.venv|venv)$/.test(src) && (src === source || (await isPlainEntry(src)));
+        await cp(source, workspace, { recursive: true, filter: copied });
         await prepareData(workspace, users, options.resetData ?? true);
       } catch (error) {
         await cleanup();
