@@ -12,7 +12,7 @@ import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
-import { wrapCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
+import { sandboxCommand, wrapCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { mergeReports, splitCases } from './split-suite.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
@@ -157,8 +157,9 @@ export async function gradeSubmission(
     }
     const base = path.join(scratch, 'base');
     await prepareWorkspace(serverDir, base, ctx.rubric);
-    const wrap = (argv: string[], workspace: string) =>
-      wrapCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide });
+    // Sandbox hook (sandbox.ts): `expose` puts the server in its own network namespace behind the kit's relay.
+    const wrap = (argv: string[], workspace: string, expose: RelayEndpoint) =>
+      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose] });
     const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
     if (ctx.plan.kind === 'container' && ctx.containerTarget) target = ctx.containerTarget(base, command);
     else {

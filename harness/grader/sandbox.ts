@@ -1,14 +1,19 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SandboxUnavailableError } from './errors.ts';
 import type { Rubric } from './rubric-format.ts';
+import { allocateSandboxUid, chownTree } from './sandbox-uid.ts';
 
 // Student code is untrusted. bubblewrap gives each server a read-only view of the system, its own
 // workspace as the only writable place, its own PID namespace (so a fork or a stray child dies with
-// it) and no view of the kit, the rubric or other submissions; prlimit caps CPU, memory, processes
-// and file size. Without bwrap the grader still runs, under prlimit only, and says so.
+// it), no view of the kit, the rubric or other submissions, an empty environment, a small /dev/shm
+// and, when asked, its own network namespace reached only through the kit's relays. A grader running
+// as root runs each sandbox as its own unprivileged uid (sandbox-uid.ts), inside its own user
+// namespace. prlimit caps CPU, memory, processes and file size. Without bwrap the grader still runs,
+// under prlimit only, and says so.
 
 const run = promisify(execFile);
 
@@ -47,30 +52,68 @@ export interface SandboxPlan {
   kind: SandboxKind;
   /** Printed once per run when the sandbox is weaker than asked for. */
   warning?: string;
-  /** bwrap only: whether a user namespace is available (it makes the process-count limit bite for root). */
+  /** bwrap only: the student's code runs in its own user namespace (uid 1000 inside). */
   userNamespace: boolean;
+  /**
+   * bwrap started by root only: each sandbox drops to its own unprivileged host uid (setpriv) before
+   * its user namespace is made, so uid 1000 inside is never host root.
+   */
+  sandboxUid?: boolean;
+  /** bwrap only: --unshare-net works, so `network: 'isolated'` can be honoured. */
+  isolatedNetwork?: boolean;
 }
 
 /** Folders hidden from every sandboxed process (when they exist). */
 const HIDDEN = ['/tmp', '/var/tmp', '/home', '/root', '/work', '/run', '/mnt', '/media', '/srv', '/opt', '/autograder'];
 
-let probeCache: Promise<{ ok: boolean; userNamespace: boolean; reason: string }> | undefined;
+/** Where the kit's own files appear inside the sandbox (under /run, which is always hidden). */
+const KIT_INSIDE = '/run/instanet';
+export const SANDBOX_LAUNCHER = fileURLToPath(new URL('./python/sandbox_launcher.py', import.meta.url));
+const LAUNCHER_INSIDE = `${KIT_INSIDE}/sandbox_launcher.py`;
+/** The Unix socket's name inside a relay folder. */
+export const RELAY_SOCKET = 'relay.sock';
+/** /dev/shm is RAM: without a size one sandbox could take half the machine's memory through it. */
+export const SHM_BYTES = 16 * 1024 * 1024;
 
-/** Runs `true` under the exact bwrap flags used for servers, with and without a user namespace. */
-export function probeBwrap(): Promise<{ ok: boolean; userNamespace: boolean; reason: string }> {
+type Identity = 'sandbox-uid' | 'userns' | 'none';
+
+interface ProbeResult {
+  ok: boolean;
+  userNamespace: boolean;
+  sandboxUid: boolean;
+  isolatedNetwork: boolean;
+  reason: string;
+}
+
+let probeCache: Promise<ProbeResult> | undefined;
+
+/** Runs `true` under the exact chain used for servers, strongest first, and keeps the first that works. */
+export function probeBwrap(): Promise<ProbeResult> {
   probeCache ??= (async () => {
+    const none = { ok: false, userNamespace: false, sandboxUid: false, isolatedNetwork: false };
     const bwrap = findOnPath('bwrap');
-    if (!bwrap) return { ok: false, userNamespace: false, reason: 'bwrap is not installed (apt-get install bubblewrap)' };
+    if (!bwrap) return { ...none, reason: 'bwrap is not installed (apt-get install bubblewrap)' };
+    const identities: Identity[] = process.getuid?.() === 0 ? ['sandbox-uid', 'userns', 'none'] : ['userns', 'none'];
     let reason = '';
-    for (const userNamespace of [true, false]) {
-      try {
-        await run(bwrap, [...baseBwrapArgs(userNamespace, []), '--', 'true'], { timeout: 10_000 });
-        return { ok: true, userNamespace, reason: '' };
-      } catch (error) {
-        reason = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n')[0] ?? 'failed';
+    for (const identity of identities) {
+      for (const network of [true, false]) {
+        const uid = identity === 'sandbox-uid' ? allocateSandboxUid() : undefined;
+        const argv = [bwrap, ...bwrapBase(identity, network, []), '--', ...identityPrefix(identity, uid), 'true'];
+        try {
+          await run(argv[0] as string, argv.slice(1), { timeout: 10_000 });
+          return {
+            ok: true,
+            userNamespace: identity !== 'none',
+            sandboxUid: identity === 'sandbox-uid',
+            isolatedNetwork: network,
+            reason: '',
+          };
+        } catch (error) {
+          reason = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n')[0] ?? 'failed';
+        }
       }
     }
-    return { ok: false, userNamespace: false, reason: `bwrap cannot create a sandbox here: ${reason}` };
+    return { ...none, reason: `bwrap cannot create a sandbox here: ${reason}` };
   })();
   return probeCache;
 }
@@ -82,13 +125,16 @@ export async function planSandbox(mode: SandboxMode): Promise<SandboxPlan> {
   if (mode === 'container') return { kind: 'container', userNamespace: false };
   const probe = await probeBwrap();
   if (probe.ok) {
-    return probe.userNamespace
-      ? { kind: 'bwrap', userNamespace: true }
-      : {
-          kind: 'bwrap',
-          userNamespace: false,
-          warning: 'bwrap runs without a user namespace: the process-count limit does not apply to root',
-        };
+    const plan: SandboxPlan = {
+      kind: 'bwrap',
+      userNamespace: probe.userNamespace,
+      sandboxUid: probe.sandboxUid,
+      isolatedNetwork: probe.isolatedNetwork,
+    };
+    const weak: string[] = [];
+    if (!probe.userNamespace) weak.push('without a user namespace: student code runs as this user and the process-count limit does not apply to root');
+    if (!probe.isolatedNetwork) weak.push('without a network namespace: student servers share this machine\'s loopback');
+    return weak.length > 0 ? { ...plan, warning: `bwrap runs ${weak.join('; ')}` } : plan;
   }
   if (mode === 'bwrap') throw new SandboxUnavailableError(probe.reason);
   return {
@@ -98,25 +144,68 @@ export async function planSandbox(mode: SandboxMode): Promise<SandboxPlan> {
   };
 }
 
-function baseBwrapArgs(userNamespace: boolean, hide: readonly string[]): string[] {
+function identityOf(plan: SandboxPlan): Identity {
+  if (plan.sandboxUid) return 'sandbox-uid';
+  return plan.userNamespace ? 'userns' : 'none';
+}
+
+function bwrapBase(identity: Identity, network: boolean, hide: readonly string[]): string[] {
   const args = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
   for (const dir of hide) args.push('--tmpfs', dir);
-  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session', '--cap-drop', 'ALL');
-  if (userNamespace) args.push('--unshare-user', '--uid', '1000', '--gid', '1000');
+  args.push('--perms', '1777', '--size', String(SHM_BYTES), '--tmpfs', '/dev/shm');
+  args.push('--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent', '--new-session');
+  if (network) args.push('--unshare-net');
+  if (identity === 'sandbox-uid') {
+    // bwrap runs as root to make the mounts (it can read what root can, e.g. a Python under /root);
+    // it keeps only what setpriv needs to become the sandbox's uid, and setpriv drops even that.
+    args.push('--cap-drop', 'ALL', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', '--cap-add', 'CAP_SETPCAP');
+  } else {
+    args.push('--cap-drop', 'ALL');
+    if (identity === 'userns') args.push('--unshare-user', '--uid', '1000', '--gid', '1000');
+  }
   return args;
 }
 
-export function prlimitArgs(limits: SandboxLimits): string[] {
+/** What runs between bwrap and the launcher: the drop to the sandbox's uid, then its user namespace. */
+function identityPrefix(identity: Identity, uid: number | undefined): string[] {
+  if (identity !== 'sandbox-uid' || uid === undefined) return [];
+  return [
+    findOnPath('setpriv') ?? 'setpriv',
+    `--reuid=${uid}`,
+    `--regid=${uid}`,
+    '--clear-groups',
+    '--nnp',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--',
+    findOnPath('unshare') ?? 'unshare',
+    '--map-user=1000',
+    '--map-group=1000',
+    '--',
+  ];
+}
+
+export function prlimitArgs(limits: SandboxLimits, extraProcesses = 0): string[] {
   const mib = 1024 * 1024;
   return [
     findOnPath('prlimit') ?? 'prlimit',
     `--cpu=${limits.cpuSeconds}`,
     `--as=${limits.memoryMiB * mib}`,
-    `--nproc=${limits.processes}`,
+    `--nproc=${limits.processes + extraProcesses}`,
     `--fsize=${limits.fileSizeMiB * mib}`,
     '--core=0',
     '--',
   ];
+}
+
+export type SandboxNetwork = 'isolated' | 'shared';
+
+/** One relay through an isolated sandbox's network namespace. */
+export interface RelayEndpoint {
+  /** Host folder (created, and given to the sandbox's uid) holding the relay's Unix socket `relay.sock`. */
+  socketDir: string;
+  /** The TCP port inside the sandbox: the one its server listens on, or the one its code dials. */
+  port: number;
 }
 
 export interface WrapOptions {
@@ -127,15 +216,48 @@ export interface WrapOptions {
   hide?: readonly string[];
   /** Files or folders to show read-only inside (e.g. the client driver script): [source, dest]. */
   readOnly?: readonly (readonly [string, string])[];
+  /**
+   * 'isolated': the sandbox's own network namespace (only its loopback); the relays below are the
+   * only ways in or out. Default: isolated when a relay is asked for and the plan can, else shared.
+   */
+  network?: SandboxNetwork;
+  /** Inbound relays: the grader connects to socketDir/relay.sock, forwarded to 127.0.0.1:port inside. */
+  expose?: readonly RelayEndpoint[];
+  /** Outbound relays: code inside dials 127.0.0.1:port, forwarded to socketDir/relay.sock on the host. */
+  connect?: readonly RelayEndpoint[];
+  /** Variables on top of the sandbox's own (the grader's environment never reaches student code). */
+  env?: Readonly<Record<string, string>>;
+}
+
+export interface SandboxCommand {
+  argv: string[];
+  /** The network the command gets: 'shared' means relays were not set up (dial host ports directly). */
+  network: SandboxNetwork;
+  /** Host paths of the relay sockets, in the order of `expose` and `connect` (isolated only). */
+  exposeSockets: string[];
+  connectSockets: string[];
+  /** The host uid the sandbox runs as, when it has its own. */
+  uid?: number;
+}
+
+/** The argv that runs `argv` inside `workspace` under the plan (see sandboxCommand). */
+export function wrapCommand(argv: readonly string[], workspace: string, options: WrapOptions): string[] {
+  return sandboxCommand(argv, workspace, options).argv;
 }
 
 /**
- * The argv that runs `argv` inside `workspace` under the plan. Only the workspace is writable; its
- * `.tmp` is the process's TMPDIR, so temporary files count against the workspace's disk quota.
+ * The argv that runs `argv` inside `workspace` under the plan. Only the workspace (and relay folders)
+ * are writable; its `.tmp` is the process's TMPDIR, so temporary files count against its quota.
  */
-export function wrapCommand(argv: readonly string[], workspace: string, options: WrapOptions): string[] {
-  const limited = [...prlimitArgs(options.limits), ...argv];
-  if (options.plan.kind !== 'bwrap') return limited;
+export function sandboxCommand(argv: readonly string[], workspace: string, options: WrapOptions): SandboxCommand {
+  const relays = (options.expose?.length ?? 0) + (options.connect?.length ?? 0);
+  const isolated =
+    options.plan.kind === 'bwrap' && !!options.plan.isolatedNetwork && (options.network ?? (relays > 0 ? 'isolated' : 'shared')) === 'isolated';
+  if (options.plan.kind !== 'bwrap') {
+    return { argv: [...prlimitArgs(options.limits), ...argv], network: 'shared', exposeSockets: [], connectSockets: [] };
+  }
+  const identity = identityOf(options.plan);
+  const uid = identity === 'sandbox-uid' ? allocateSandboxUid() : undefined;
   const ws = path.resolve(workspace);
   const candidates = [...new Set([...HIDDEN, ...(options.hide ?? [])].map((d) => path.resolve(d)))];
   // Never hide the workspace itself or anything inside it; a folder inside another hidden one is
@@ -145,17 +267,78 @@ export function wrapCommand(argv: readonly string[], workspace: string, options:
     .filter((dir, _, all) => !all.some((other) => other !== dir && isInside(dir, other)))
     .sort();
   mkdirSync(path.join(ws, '.tmp'), { recursive: true });
-  const args = [findOnPath('bwrap') ?? 'bwrap', ...baseBwrapArgs(options.plan.userNamespace, hide)];
+  if (uid !== undefined) chownTree(ws, uid);
+
+  const binds: Array<[flag: string, src: string, dest: string]> = [];
   for (const prefix of options.python.prefixes) {
-    if (hide.some((dir) => isInside(prefix, dir))) args.push('--ro-bind', prefix, prefix);
+    if (hide.some((dir) => isInside(prefix, dir))) binds.push(['--ro-bind', prefix, prefix]);
   }
-  for (const [src, dest] of options.readOnly ?? []) args.push('--ro-bind', src, dest);
-  args.push('--bind', ws, ws);
+  for (const [src, dest] of options.readOnly ?? []) binds.push(['--ro-bind', src, dest]);
+  binds.push(['--ro-bind', SANDBOX_LAUNCHER, LAUNCHER_INSIDE]);
+  const relayFlags: string[] = [];
+  const exposeSockets: string[] = [];
+  const connectSockets: string[] = [];
+  if (isolated) {
+    const relayDir = (endpoint: RelayEndpoint, name: string): [host: string, inside: string] => {
+      mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
+      if (uid !== undefined) chownTree(endpoint.socketDir, uid);
+      binds.push(['--bind', endpoint.socketDir, `${KIT_INSIDE}/${name}`]);
+      return [path.join(endpoint.socketDir, RELAY_SOCKET), `${KIT_INSIDE}/${name}/${RELAY_SOCKET}`];
+    };
+    (options.expose ?? []).forEach((endpoint, i) => {
+      const [host, inside] = relayDir(endpoint, `expose-${i}`);
+      exposeSockets.push(host);
+      relayFlags.push('--expose', `${inside}=${endpoint.port}`);
+    });
+    (options.connect ?? []).forEach((endpoint, i) => {
+      const [host, inside] = relayDir(endpoint, `connect-${i}`);
+      connectSockets.push(host);
+      relayFlags.push('--connect', `${endpoint.port}=${inside}`);
+    });
+  }
+  binds.push(['--bind', ws, ws]);
+
+  const args = [findOnPath('bwrap') ?? 'bwrap', ...bwrapBase(identity, isolated, hide)];
+  // Mount points inside a hidden (empty tmpfs) folder are made by bwrap; made explicitly, they are
+  // world-searchable, so the sandbox's unprivileged uid can reach what is bound there.
+  const made = new Set<string>();
+  for (const [, , dest] of binds) {
+    const root = hide.find((dir) => isInside(dest, dir) && dest !== dir);
+    if (!root) continue;
+    const chain: string[] = [];
+    for (let dir = path.dirname(dest); dir !== root && isInside(dir, root); dir = path.dirname(dir)) chain.unshift(dir);
+    for (const dir of chain) {
+      if (made.has(dir)) continue;
+      made.add(dir);
+      args.push('--perms', '0755', '--dir', dir);
+    }
+  }
+  for (const [flag, src, dest] of binds) args.push(flag, src, dest);
   // Read-only again after the binds have created their mount points inside the hidden folders.
   for (const dir of hide) args.push('--remount-ro', dir);
-  args.push('--chdir', ws, '--setenv', 'TMPDIR', path.join(ws, '.tmp'), '--setenv', 'HOME', ws);
-  args.push('--setenv', 'PYTHONDONTWRITEBYTECODE', '1', '--setenv', 'MALLOC_ARENA_MAX', '2');
-  return [...args, '--', ...limited];
+  args.push('--clearenv');
+  const env: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    HOME: ws,
+    TMPDIR: path.join(ws, '.tmp'),
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    MALLOC_ARENA_MAX: '2',
+    ...options.env,
+  };
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  const launcher = [options.python.executable, '-I', '-S', LAUNCHER_INSIDE, '--chdir', ws, ...relayFlags, '--'];
+  // The relay is one more process of the sandbox's uid: the student keeps the rubric's full count.
+  const limited = [...prlimitArgs(options.limits, relayFlags.length > 0 ? 1 : 0), ...argv];
+  return {
+    argv: [...args, '--', ...identityPrefix(identity, uid), ...launcher, ...limited],
+    network: isolated ? 'isolated' : 'shared',
+    exposeSockets,
+    connectSockets,
+    ...(uid !== undefined ? { uid } : {}),
+  };
 }
 
 function isInside(child: string, parent: string): boolean {

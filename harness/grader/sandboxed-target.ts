@@ -1,6 +1,8 @@
-import { cp, mkdir } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
+import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from './sandbox.ts';
 import { freePort, ServerProcess, type StartFailure } from './server-process.ts';
 
 // The grader's own Target (the harness contract in harness/targets/target.ts): each start() is a
@@ -33,7 +35,12 @@ export interface SandboxedTargetOptions {
   scratch: string;
   /** The argv to run, {port} replaced, before sandbox wrapping. */
   command: readonly string[];
-  wrap: (argv: string[], workspace: string) => string[];
+  /**
+   * Sandbox wrapping. `expose` is where a server in its own network namespace can be reached: pass it
+   * to sandboxCommand (`expose: [expose]`) and return its result, and the harness reaches the server
+   * through the relay on the same port; a plain argv means the server shares the host's network.
+   */
+  wrap: (argv: string[], workspace: string, expose: RelayEndpoint) => string[] | SandboxCommand;
   readyMs: number;
   outputLimitBytes: number;
   diskLimitBytes: number;
@@ -44,6 +51,7 @@ export class SandboxedTarget implements GraderTarget {
   readonly description: string;
   private count = 0;
   private readonly live = new Set<ServerProcess>();
+  private readonly relayDirs = new Map<ServerProcess, string | undefined>();
   private aborted = false;
   /** Quota breaches and crashes seen while cases ran: they explain failures in the report. */
   readonly incidents: string[] = [];
@@ -62,19 +70,30 @@ export class SandboxedTarget implements GraderTarget {
     for (let attempt = 0; attempt < 2; attempt++) {
       const port = await freePort();
       const argv = this.options.command.map((a) => a.replaceAll('{port}', String(port)));
+      // Outside the workspace (whose copy must not carry a socket), in scratch so it goes with it,
+      // unless that is too deep: a Unix socket path has a 108-byte limit.
+      const relays = path.join(this.options.scratch, 'relays');
+      const deep = path.join(relays, 'r-XXXXXX', RELAY_SOCKET).length > 100;
+      if (!deep) await mkdir(relays, { recursive: true });
+      const socketDir = await mkdtemp(deep ? path.join(os.tmpdir(), 'instanet-relay-') : path.join(relays, 'r-'));
+      const wrapped = this.options.wrap(argv, workspace, { socketDir, port });
+      const sandboxed = Array.isArray(wrapped) ? { argv: wrapped, exposeSockets: [] } : wrapped;
+      const relaySocket = sandboxed.exposeSockets[0];
+      if (!relaySocket) await rm(socketDir, { recursive: true, force: true });
       const proc = new ServerProcess({
-        argv: this.options.wrap(argv, workspace),
+        argv: sandboxed.argv,
         workspace,
         port,
         readyMs: this.options.readyMs,
         outputLimitBytes: this.options.outputLimitBytes,
         diskLimitBytes: this.options.diskLimitBytes,
+        ...(relaySocket ? { relaySocket } : {}),
       });
+      this.relayDirs.set(proc, relaySocket ? socketDir : undefined);
       this.live.add(proc);
       const failure = await proc.waitListening(() => this.aborted);
       if (!failure) return this.instance(proc, port, workspace);
-      await proc.stop();
-      this.live.delete(proc);
+      await this.stopProcess(proc);
       lastError = new ServerStartError(failure, { stdout: proc.stdout.text(), stderr: proc.stderr.text() });
       if (!(failure.status === 'crashed' && /address already in use/i.test(failure.detail))) break;
     }
@@ -91,8 +110,7 @@ export class SandboxedTarget implements GraderTarget {
         const crashed = !proc.running;
         const quota = proc.diskQuotaExceeded;
         const detail = quota ?? (crashed ? `${proc.exitDescription()}: ${proc.crashLine()}` : undefined);
-        await proc.stop();
-        this.live.delete(proc);
+        await this.stopProcess(proc);
         if (quota) this.incidents.push(`disk-quota: ${quota}`);
         else if (crashed) this.incidents.push(`crashed during the run: ${proc.crashLine()}`);
         if (quota || crashed) return { status: quota ? 'killed' : 'crashed', detail: detail ?? '' };
@@ -101,11 +119,18 @@ export class SandboxedTarget implements GraderTarget {
     };
   }
 
+  private async stopProcess(proc: ServerProcess): Promise<void> {
+    await proc.stop();
+    this.live.delete(proc);
+    const dir = this.relayDirs.get(proc);
+    this.relayDirs.delete(proc);
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
   /** Stops every running instance and refuses new ones: the submission's budget is spent. */
   async abort(): Promise<void> {
     this.aborted = true;
-    await Promise.all([...this.live].map((p) => p.stop()));
-    this.live.clear();
+    await Promise.all([...this.live].map((p) => this.stopProcess(p)));
   }
 
   get liveCount(): number {

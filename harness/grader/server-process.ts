@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, lstat } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
+import { listenInbound, type InboundRelay } from './sandbox-relay.ts';
 import { canConnect } from '../targets/can-connect.ts';
 import { listenerOwnedBy } from '../targets/port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
@@ -13,7 +13,7 @@ import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-t
 export type StartFailure =
   | { status: 'no-listen'; detail: string }
   | { status: 'crashed'; detail: string }
-  | { status: 'disk-quota'; detail: string }
+  | { status: 'disk-quota'; detail: string }  // bytes or files: "workspace grew past N MiB" / "workspace holds more than N files"
   | { status: 'aborted'; detail: string };
 
 export interface ServerProcessOptions {
@@ -23,8 +23,21 @@ export interface ServerProcessOptions {
   readyMs: number;
   outputLimitBytes: number;
   diskLimitBytes: number;
+  /**
+   * Files and folders the workspace may hold: a quota on bytes alone lets a server exhaust the
+   * filesystem's inodes with empty files. Default DEFAULT_FILE_LIMIT.
+   */
+  fileLimit?: number;
   env?: Record<string, string>;
+  /**
+   * The server runs in its own network namespace: `port` on the host is a relay into the sandbox
+   * through this Unix socket (sandbox-relay.ts), and readiness is probed through it. The socket's
+   * folder is writable by the sandbox, so it counts against the quotas too.
+   */
+  relaySocket?: string;
 }
+
+export const DEFAULT_FILE_LIMIT = 10_000;
 
 // One allocator for the whole process, so the grader and the harness never hand out one port twice.
 export { freePort } from '../targets/free-port.ts';
@@ -38,6 +51,7 @@ export class ServerProcess {
   private diskTimer: NodeJS.Timeout | undefined;
   private quotaHit: string | undefined;
   private stopping = false;
+  private readonly relay: Promise<InboundRelay | Error> | undefined;
 
   constructor(private readonly options: ServerProcessOptions) {
     this.stdout = new CappedOutput(options.outputLimitBytes);
@@ -64,6 +78,11 @@ export class ServerProcess {
         resolve();
       });
     });
+    if (options.relaySocket) {
+      // Bound before the sandbox starts: the port is ours from the start, and a port taken meanwhile
+      // fails here as "address already in use", which the sandboxed target retries on a new port.
+      this.relay = listenInbound({ port: options.port, socketPath: options.relaySocket }).catch((error: Error) => error);
+    }
     this.diskTimer = setInterval(() => void this.checkDisk(), 500);
     this.diskTimer.unref();
   }
@@ -82,11 +101,19 @@ export class ServerProcess {
 
   private async checkDisk(): Promise<void> {
     if (this.quotaHit || !this.running) return;
-    const used = await directorySize(this.options.workspace, this.options.diskLimitBytes);
-    if (used > this.options.diskLimitBytes && !this.quotaHit) {
-      this.quotaHit = `workspace grew past ${Math.round(this.options.diskLimitBytes / 1024 / 1024)} MiB`;
-      await this.stop();
+    const fileLimit = this.options.fileLimit ?? DEFAULT_FILE_LIMIT;
+    const dirs = [this.options.workspace, ...(this.options.relaySocket ? [path.dirname(this.options.relaySocket)] : [])];
+    let bytes = 0;
+    let files = 0;
+    for (const dir of dirs) {
+      const used = await directoryUsage(dir, { bytes: this.options.diskLimitBytes - bytes, files: fileLimit - files });
+      bytes += used.bytes;
+      files += used.files;
     }
+    if (this.quotaHit) return;
+    if (bytes > this.options.diskLimitBytes) this.quotaHit = `workspace grew past ${Math.round(this.options.diskLimitBytes / 1024 / 1024)} MiB`;
+    else if (files > fileLimit) this.quotaHit = `workspace holds more than ${fileLimit} files (too many files)`;
+    if (this.quotaHit) await this.stop();
   }
 
   /** Resolves when the port accepts a connection; otherwise a classified failure. */
@@ -96,7 +123,12 @@ export class ServerProcess {
       if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
       if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
       if (!this.running) return { status: 'crashed', detail: this.crashLine() };
-      if (await canConnect(this.options.port, 1000)) {
+      if (this.relay) {
+        const relay = await this.relay;
+        if (relay instanceof Error) return { status: 'crashed', detail: `relay on port ${this.options.port}: ${relay.message}` };
+        // Inside its own network namespace only the student's processes can listen: no ownership check.
+        if (await relay.probe(1000)) return undefined;
+      } else if (await canConnect(this.options.port, 1000)) {
         // A probe that reaches another process's server (the port was taken before ours bound it)
         // is not readiness: keep waiting, and ours exits with "address already in use", which the
         // sandboxed target retries on a new port.
@@ -143,6 +175,8 @@ export class ServerProcess {
     }
     await sweepProcesses(this.options.workspace);
     untrackGroup(this.child.pid);
+    const relay = await this.relay;
+    if (relay && !(relay instanceof Error)) await relay.close();
   }
 }
 
@@ -152,9 +186,23 @@ export function delay(ms: number): Promise<void> {
 
 /** Sum of file sizes under dir, stopping early once past `stopAt` (no symlinks followed). */
 export async function directorySize(dir: string, stopAt = Number.POSITIVE_INFINITY): Promise<number> {
+  return (await directoryUsage(dir, { bytes: stopAt })).bytes;
+}
+
+/**
+ * Bytes in files and the number of entries (files, folders, links, sockets) under dir, stopping
+ * early once past either limit (no symlinks followed).
+ */
+export async function directoryUsage(
+  dir: string,
+  stopAt: { bytes?: number; files?: number } = {},
+): Promise<{ bytes: number; files: number }> {
+  const maxBytes = stopAt.bytes ?? Number.POSITIVE_INFINITY;
+  const maxFiles = stopAt.files ?? Number.POSITIVE_INFINITY;
   let total = 0;
+  let files = 0;
   const stack = [dir];
-  while (stack.length && total <= stopAt) {
+  while (stack.length && total <= maxBytes && files <= maxFiles) {
     const current = stack.pop() as string;
     let entries;
     try {
@@ -162,6 +210,7 @@ export async function directorySize(dir: string, stopAt = Number.POSITIVE_INFINI
     } catch {
       continue;
     }
+    files += entries.length;
     for (const entry of entries) {
       const full = path.join(current, entry.name);
       if (entry.isDirectory()) stack.push(full);
@@ -174,5 +223,5 @@ export async function directorySize(dir: string, stopAt = Number.POSITIVE_INFINI
       }
     }
   }
-  return total;
+  return { bytes: total, files };
 }
