@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startServer } from '../../reference/server/index.ts';
+import { freePort } from '../targets/free-port.ts';
 import { CappedOutput } from './capped-output.ts';
+import { listenOutbound, type OutboundRelay } from './sandbox-relay.ts';
+import type { RelayEndpoint, SandboxCommand } from './sandbox.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
 import type { CaseOutcome } from './rubric-score.ts';
 import { delay } from './server-process.ts';
@@ -47,8 +51,11 @@ export interface ClientHalfOptions {
   /** Per-check timeout handed to the driver. */
   checkTimeoutSeconds: number;
   outputLimitBytes: number;
-  /** Sandbox wrapper for the student runner (the only process that imports student code). */
-  wrap: (argv: string[], workspace: string) => string[];
+  /**
+   * Sandbox wrapper for the student runner (the only process that imports student code); `connect`
+   * are the relays out of an isolated sandbox to the judge's recording proxies.
+   */
+  wrap: (argv: string[], workspace: string, connect: RelayEndpoint[]) => SandboxCommand;
   /** student_runner.py as seen inside the sandbox. */
   runnerPathInside: string;
   /** Where the reference server keeps its data: outside the student's workspace. */
@@ -81,17 +88,68 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
       await copyFile(SAMPLE_IMAGE, copy);
       imageArgs.push('--image', copy);
     }
-    const runner = options.wrap([options.python, options.runnerPathInside], options.workspace);
-    const argv = [
-      options.python, CLIENT_DRIVER,
-      '--submission', options.workspace,
-      '--host', '127.0.0.1',
-      '--port', String(server.port),
-      '--timeout', String(options.checkTimeoutSeconds),
-      '--deadline', String(Math.max(1, seconds - 3)),
-      '--runner-argv', JSON.stringify(runner),
-      ...imageArgs,
-    ];
+    const relays = await openRelays(options);
+    try {
+      const argv = [
+        options.python, CLIENT_DRIVER,
+        '--submission', options.workspace,
+        '--host', '127.0.0.1',
+        '--port', String(server.port),
+        '--timeout', String(options.checkTimeoutSeconds),
+        '--deadline', String(Math.max(1, seconds - 3)),
+        '--runner-argv', JSON.stringify(relays.runner),
+        '--proxy-ports', relays.ports.join(','),
+        ...imageArgs,
+      ];
+      return await judge(argv, options, seconds);
+    } finally {
+      await relays.close();
+    }
+  } finally {
+    await server.close();
+    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** How many recording proxies the judge may open (one per flow that connects; spares are harmless). */
+const PROXY_PORTS = 12;
+
+interface Relays {
+  runner: string[];
+  ports: number[];
+  close: () => Promise<void>;
+}
+
+/**
+ * The runner's way out to the judge's proxies. Each proxy listens on a host port chosen here; in an
+ * isolated sandbox, the same port inside is relayed to it over a Unix socket (sandbox-relay.ts), so
+ * student code reaches the proxies and nothing else on this machine.
+ */
+async function openRelays(options: ClientHalfOptions): Promise<Relays> {
+  const ports: number[] = [];
+  for (let i = 0; i < PROXY_PORTS; i++) ports.push(await freePort());
+  // Short: a Unix socket path is limited to 108 bytes.
+  const root = await mkdtemp(path.join(os.tmpdir(), 'inr-'));
+  const endpoints = ports.map((port, i) => ({ socketDir: path.join(root, String(i)), port }));
+  const command = options.wrap([options.python, options.runnerPathInside], options.workspace, endpoints);
+  const open: OutboundRelay[] = [];
+  const close = async () => {
+    await Promise.all(open.map((r) => r.close()));
+    await rm(root, { recursive: true, force: true }).catch(() => undefined);
+  };
+  try {
+    for (const [i, socketPath] of command.connectSockets.entries()) {
+      open.push(await listenOutbound({ socketPath, port: ports[i] ?? 0 }));
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { runner: command.argv, ports, close };
+}
+
+/** Runs the judge (trusted, on this machine) and reads its verdicts. */
+async function judge(argv: string[], options: ClientHalfOptions, seconds: number): Promise<ClientHalfResult> {
     const run = await runBounded(argv, options.workspace, options.timeoutMs, options.outputLimitBytes, options.isAborted);
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
     let parsed: z.infer<typeof DriverOutput>;
@@ -115,10 +173,6 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
     );
     const assumes = new Map(parsed.checks.map((c) => [c.id, c.assumes] as const));
     return { outcomes, assumes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
-  } finally {
-    await server.close();
-    await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
-  }
 }
 
 interface BoundedRun {

@@ -191,13 +191,15 @@ export async function gradeSubmission(
         outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
         runnerPathInside: inside,
         scratch,
-        wrap: (argv, ws) =>
-          wrapCommand(argv, ws, {
+        // The runner gets its own network too: its only way out is the relays to the judge's proxies.
+        wrap: (argv, ws, connect) =>
+          sandboxCommand(argv, ws, {
             plan: ctx.clientPlan,
             limits: ctx.limits,
             python: ctx.python,
             hide: ctx.hide,
             readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
+            connect,
           }),
         isAborted: () => aborted,
       });

@@ -17,7 +17,7 @@ through a recording proxy that lives here, so every verdict rests on the bytes t
 never on anything the student's process says about itself.
 
 Usage: python3 client_driver.py --submission DIR --host H --port P [--timeout S] [--deadline S]
-                                [--image FILE] [--runner-argv JSON]
+                                [--image FILE] [--runner-argv JSON] [--proxy-ports P1,P2,...]
 Prints exactly one JSON document on stdout: {"checks": [...], "import_error": null | "..."}.
 Each failed check names the student function at fault ("blame"). The exit status is 0 whenever that
 document was written (failing checks included); 2 only for bad arguments.
@@ -175,19 +175,23 @@ class StudentProcess:
             except (json.JSONDecodeError, UnicodeDecodeError):
                 continue  # whatever else reaches this pipe is not an answer
             with self.lock:
-                event = self.waiting.get(answer.get('id')) if isinstance(answer, dict) else None
-                if event is not None and answer['id'] not in self.answers:
+                pending = self.waiting.get(answer.get('id')) if isinstance(answer, dict) else None
+                if pending is not None and answer.get('nonce') == pending[1] and answer['id'] not in self.answers:
                     self.answers[answer['id']] = answer
-                    event.set()
+                    pending[0].set()
 
     def request(self, op, wait, **fields):
         with self.lock:
             request_id = self.next_id
             self.next_id += 1
             event = threading.Event()
-            self.waiting[request_id] = event
+            # Anything in the student's process can write into the answer pipe; only the runner was
+            # given this request's nonce, so a forged answer never matches.
+            nonce = base64.b64encode(os.urandom(18)).decode('ascii')
+            self.waiting[request_id] = (event, nonce)
         try:
-            self.proc.stdin.write((json.dumps({'id': request_id, 'op': op, **fields}) + '\n').encode('utf-8'))
+            line = json.dumps({'id': request_id, 'nonce': nonce, 'op': op, **fields})
+            self.proc.stdin.write((line + '\n').encode('utf-8'))
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise Hung(f'the student process has exited ({self.proc.poll()})')
@@ -253,14 +257,14 @@ class Connection:
 
 
 class RecordingProxy:
-    def __init__(self, target_host, target_port):
+    def __init__(self, target_host, target_port, listen_port=0):
         self.target = (target_host, target_port)
         self.connections = []
         self.sockets = []
         self.lock = threading.Lock()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(('127.0.0.1', 0))
+        self.listener.bind(('127.0.0.1', listen_port))
         self.listener.listen(8)
         self.listener.settimeout(None)
         self.port = self.listener.getsockname()[1]
@@ -478,14 +482,6 @@ def raw_request(host, port, deadline, login, *requests):
         sock.close()
 
 
-def free_port():
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    probe.bind(('127.0.0.1', 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 class Flow:
     """One check's flow: its own proxy, sockets and deadline; the student's calls go to the runner."""
 
@@ -515,7 +511,7 @@ class Flow:
             raise CheckFailed(error.describe(), blame=error.blame())
 
     def start_proxy(self):
-        self.proxy = RecordingProxy(self.d.host, self.d.port)
+        self.proxy = RecordingProxy(self.d.host, self.d.port, self.d.next_proxy_port())
         return self.proxy
 
     def client_socket(self):
@@ -612,43 +608,53 @@ class Driver:
         self.large = jpeg_like(2 * 1024 * 1024, 356)
         self.nonce = f'{os.getpid()}-{int(time.time() * 1000) % 100000000}'
         self.base_time = datetime.datetime.now().replace(microsecond=0)
+        # The ports the grader relays into an isolated sandbox: each proxy listens on the next one.
+        self.proxy_ports = list(args.proxy_ports)
+        self.ports_lock = threading.Lock()
+
+    def next_proxy_port(self):
+        with self.ports_lock:
+            return self.proxy_ports.pop(0) if self.proxy_ports else 0
+
+    def occupy(self, flow):
+        """A port bound and listening in the student's own network namespace."""
+        answer = self.student.request('occupy', flow.remaining())
+        if not answer.get('ok'):
+            raise CheckFailed(f'the driver could not bind a port: {answer.get("error")}')
+        flow.sockets.append(StudentSocket(answer['socket']))
+        return answer['port']
+
+    def free_port(self, flow):
+        answer = self.student.request('free_port', flow.remaining())
+        if not answer.get('ok'):
+            raise CheckFailed(f'the driver could not find a free port: {answer.get("error")}')
+        return answer['port']
 
     def stamp(self, offset):
         return self.base_time + datetime.timedelta(seconds=offset)
 
     # -- server start-up helpers (ungraded: the course starts server.py with --port) -----------
     def check_is_port_available(self, flow):
-        bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            bound.bind(('127.0.0.1', 0))
-            bound.listen(1)
-            taken = bound.getsockname()[1]
-            free = free_port()
-            answers = (flow.checked('is_port_available', free, '127.0.0.1'),
-                       flow.checked('is_port_available', taken, '127.0.0.1'))
-        finally:
-            bound.close()
+        taken = self.occupy(flow)
+        free = self.free_port(flow)
+        answers = (flow.checked('is_port_available', free, '127.0.0.1'),
+                   flow.checked('is_port_available', taken, '127.0.0.1'))
         if answers != (True, False):
             raise CheckFailed(f'is_port_available gave {answers[0]!r} for a free port and {answers[1]!r} for a '
                               f'bound one; expected True and False')
         return 'True for a free port, False for a bound one'
 
     def check_find_available_port(self, flow):
-        bound = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            bound.bind(('127.0.0.1', 0))
-            bound.listen(1)
-            taken = bound.getsockname()[1]
-            found = flow.checked('find_available_port', '127.0.0.1', taken, min(taken + 40, 65535))
-        finally:
-            bound.close()
-        if not isinstance(found, int) or isinstance(found, bool) or not taken < found <= taken + 40:
-            raise CheckFailed(f'find_available_port(host, {taken}, {taken + 40}) returned {short(found)} while port '
+        taken = self.occupy(flow)
+        last = min(taken + 40, 65535)
+        found = flow.checked('find_available_port', '127.0.0.1', taken, last)
+        if not isinstance(found, int) or isinstance(found, bool) or not taken < found <= last:
+            raise CheckFailed(f'find_available_port(host, {taken}, {last}) returned {short(found)} while port '
                               f'{taken} was bound; expected a later port of the range')
         return f'skipped the bound port {taken} and returned {found}'
 
     def check_create_server_socket(self, flow):
-        port = free_port()
+        port = self.free_port(flow)
         value = flow.checked('create_server_socket', '127.0.0.1', port)
         items = value.get('$tuple') if isinstance(value, dict) else None
         if not items or len(items) != 2:
@@ -895,6 +901,9 @@ def main():
     parser.add_argument('--image', default=None, help='small image to send (default: fixtures/images/small.jpg)')
     parser.add_argument('--runner-argv', default=None,
                         help='JSON argv that starts student_runner.py (the grader wraps it in its sandbox)')
+    parser.add_argument('--proxy-ports', default='',
+                        type=lambda text: [int(p) for p in text.split(',') if p],
+                        help='comma-separated ports for the recording proxies (relayed into an isolated sandbox)')
     args = parser.parse_args()
 
     started = time.monotonic()

@@ -7,15 +7,18 @@ stdin and reads one answer per line; it checks every answer against the bytes it
 proxy saw on the wire. So a submission that writes into this process's pipes can lie about what a
 function returned, but never about what crossed the wire, and never about the grade.
 
-Requests: {"id": N, "op": "import" | "call" | "connect" | "course_login" | "close" | "exit", ...}
+Requests: {"id": N, "nonce": T, "op": "import" | "call" | "connect" | "course_login" | "close" | "exit", ...}
   import:        {"dir": DIR}                                   -> {"functions": [...]}
   call:          {"fn": NAME, "args": [ARG...]}                 -> {"value": VALUE}
                  ARG is JSON, {"$socket": H} for a socket handle, {"$b64": ...} for bytes
   connect:       {"host": H, "port": P}                         -> {"socket": H}  (a plain socket)
   course_login:  {"socket": H, "username": U, "password": P}    -> {"value": REPLY}
                  exactly as the course's client.py logs in: a raw send and one recv(4096)
+  occupy:        {}                                             -> {"socket": H, "port": P}  (bound, listening)
+  free_port:     {}                                             -> {"port": P}
   close:         {"socket": H}
-Answers: {"id": N, "ok": true, ...} or {"id": N, "ok": false, "error": {"type", "message", "where"}}.
+Answers: {"id": N, "nonce": T, "ok": true, ...} or {"id": N, "nonce": T, "ok": false, "error": {...}}.
+The nonce is random per request: an answer written into the pipe by anything else is ignored.
 Each request runs in its own thread, so a call that hangs in student code blocks only itself.
 Python 3.9+ standard library only.
 """
@@ -134,6 +137,21 @@ class Runner:
                               'password': request['password']}).encode())
         return {'value': json.loads(sock.recv(4096).decode())}
 
+    def op_occupy(self, request):
+        # Ports are per network namespace: a port the judge binds outside is free in here, so the
+        # start-up helpers' checks bind and probe ports in this process's own namespace.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(1)
+        return {'socket': self.keep(sock), 'port': sock.getsockname()[1]}
+
+    def op_free_port(self, request):
+        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        probe.bind(('127.0.0.1', 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        return {'port': port}
+
     def op_settimeout(self, request):
         self.socket_of(request['socket']).settimeout(request['seconds'])
         return {}
@@ -149,13 +167,14 @@ class Runner:
 
     def handle(self, request):
         request_id = request.get('id')
+        nonce = request.get('nonce')
         try:
             operation = getattr(self, 'op_' + str(request.get('op')), None)
             if operation is None:
                 raise ValueError(f'unknown op {request.get("op")!r}')
-            self.answer(request_id, ok=True, **operation(request))
+            self.answer(request_id, ok=True, nonce=nonce, **operation(request))
         except BaseException as error:  # a student's SystemExit or KeyboardInterrupt is an answer too
-            self.answer(request_id, ok=False, error=self.describe(error))
+            self.answer(request_id, ok=False, nonce=nonce, error=self.describe(error))
 
 
 def connected(sock):
