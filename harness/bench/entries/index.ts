@@ -9,4 +9,5 @@ export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   server: () => import('./server.ts'),
   grade: () => import('./grade.ts'),
   suite: () => import('./suite.ts'),
+  'cli-startup': () => import('./cli-startup.ts'),
 };
