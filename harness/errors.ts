@@ -11,3 +11,17 @@ export class InstaNetError<Code extends string = string> extends Error {
     this.code = code;
   }
 }
+
+/** A mistake in what the user typed or pointed at (a flag, a path, an input file): fix the command. */
+export class UsageError extends InstaNetError<'INSTANET_ERR_USAGE'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INSTANET_ERR_USAGE', message, options);
+  }
+}
+
+/** The command is right but this machine or network is not ready: nothing listening, a tool missing. */
+export class EnvironmentError extends InstaNetError<'INSTANET_ERR_ENVIRONMENT'> {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INSTANET_ERR_ENVIRONMENT', message, options);
+  }
+}

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +35,16 @@ import type { GraderTarget } from './sandboxed-target.ts';
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
 // re-run picks up where it stopped.
 
-const KIT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The kit's package folder (hidden from student code), also when this file runs from dist/. */
+const KIT_ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    // dist/ holds a link to the package's own package.json: its real folder is the package.
+    if (existsSync(path.join(dir, 'package.json'))) return path.dirname(realpathSync(path.join(dir, 'package.json')));
+    if (path.dirname(dir) === dir) return fileURLToPath(new URL('../../', import.meta.url));
+  }
+}
 
 export interface GradeRunOptions {
   submissions: string;

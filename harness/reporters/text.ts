@@ -1,4 +1,4 @@
-import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
+import { INTERRUPTED_REASON, type CaseResult, type RunReport, type Verdict } from '../runner/report-format.ts';
 
 // Small shared pieces of every human-readable report.
 
@@ -10,6 +10,7 @@ export function tallyLine(report: RunReport): string {
 }
 
 export function outcomeLine(report: RunReport): string {
+  if (report.interrupted) return `INTERRUPTED: partial run, ${report.cases.filter((c) => c.reason !== INTERRUPTED_REASON).length} of ${report.cases.length} case(s) reached`;
   if (report.ok) return report.strict ? 'PASS: no MUST or SHOULD case failed' : 'PASS: no MUST case failed';
   const mustFailures = report.tally.FAILED + report.tally.ERROR;
   return mustFailures > 0

@@ -7,6 +7,9 @@ import { TranscriptEvent } from '../transcript/format.ts';
 
 export const REPORT_FORMAT_VERSION = 1;
 
+/** The reason of a case an interrupted run did not reach or cut short (its verdict is SKIPPED). */
+export const INTERRUPTED_REASON = 'interrupted';
+
 export const Verdict = z
   .enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR'])
   .describe(
@@ -117,7 +120,12 @@ export const RunReport = z
     strict: z.boolean().describe('--strict: SHOULD failures also fail the run'),
     selection: z.object({ cases: z.array(z.string()), exclude: z.array(z.string()), timeoutMs: z.number().int() }).strict(),
     ok: z.boolean().describe('no MUST case FAILED or ERROR (with strict: no NON-STRICT either)'),
-    exitCode: z.number().int().describe('0 when ok, 1 otherwise'),
+    exitCode: z.number().int().describe('0 when ok, 1 otherwise, 130 when interrupted'),
+    // Optional so reports written before it existed still validate; set only on a cut-short run.
+    interrupted: z
+      .boolean()
+      .optional()
+      .describe('true when the run was stopped early (Ctrl-C, SIGTERM): the cases not reached are SKIPPED with reason "interrupted"'),
     tally: Tally,
     cases: z.array(CaseResult),
     instances: z.array(InstanceRecord),

@@ -5,7 +5,7 @@ import { TargetStartError, type Target, type TargetInstance } from '../targets/t
 import { baseResult, executeScenario } from './execute-scenario.ts';
 import { type Profile } from './levels.ts';
 import type { CaseResult, InstanceRecord, RunReport, Verdict } from './report-format.ts';
-import { REPORT_FORMAT_VERSION } from './report-format.ts';
+import { INTERRUPTED_REASON, REPORT_FORMAT_VERSION } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
 import { selectIds } from './select.ts';
 import { Clock } from './templates.ts';
@@ -30,6 +30,11 @@ export interface RunSuiteOptions {
   scenarioDir?: string;
   /** Password of the scenario users (default "123"). */
   password?: string;
+  /**
+   * Aborting stops the run early (Ctrl-C): the running server is stopped at once, which ends the
+   * case in flight, and every case not finished is SKIPPED as interrupted; the report says so.
+   */
+  signal?: AbortSignal;
 }
 
 const PASSING: ReadonlySet<Verdict> = new Set(['PASSED']);
@@ -76,21 +81,36 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
     results.set(r.id, r);
     options.onCase?.(r);
   };
+  const interrupted = () => options.signal?.aborted === true;
 
   for (const batch of batches(executionOrder(selected))) {
     const index = instances.length;
     const record: InstanceRecord = { index, cases: batch.map((s) => s.id), status: 'ok', stdout: '', stderr: '' };
     instances.push(record);
     let instance: TargetInstance | undefined;
+    let stopping: Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }> | undefined;
+    // One stop per instance, shared by an interrupt and the end of the batch, so the batch waits for
+    // the server to be gone (and its workspace removed) however the stop began.
+    const stopInstance = (running: TargetInstance) =>
+      (stopping ??= running.stop().catch((e: unknown) => ({ status: 'killed' as const, detail: `stop failed: ${(e as Error).message}` })));
     const ensureInstance = async (): Promise<TargetInstance> => {
       if (!instance) {
         instance = await options.target.start();
         record.address = `${instance.host}:${instance.port}`;
+        if (interrupted()) void stopInstance(instance);
       }
       return instance;
     };
+    const onAbort = () => {
+      if (instance) void stopInstance(instance);
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (const s of batch) {
+        if (interrupted()) {
+          emit(interruptedResult(s, profile));
+          continue;
+        }
         // check50's rule: a case whose dependency did not pass is skipped, naming the dependency.
         const blockers = (s.depends ?? [])
           .filter((d) => selectedIds.has(d))
@@ -112,15 +132,18 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
         try {
           started = await ensureInstance();
         } catch (error) {
-          emit(startFailure(s, profile, error, record));
+          emit(interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, record));
           continue;
         }
-        emit(await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, ...(options.password ? { password: options.password } : {}) }));
+        const result = await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, ...(options.password ? { password: options.password } : {}) });
+        // A case cut short by the interrupt failed because its server was stopped, not by its own fault.
+        emit(interrupted() && result.verdict !== 'PASSED' ? interruptedResult(s, profile) : result);
       }
     } finally {
+      options.signal?.removeEventListener('abort', onAbort);
       if (instance) {
         const output = instance.output();
-        const stopped = await instance.stop().catch((e: unknown) => ({ status: 'killed' as const, detail: `stop failed: ${(e as Error).message}` }));
+        const stopped = await stopInstance(instance);
         record.status = stopped.status;
         if (stopped.detail) record.detail = stopped.detail;
         const after = instance.output();
@@ -143,13 +166,18 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
     profile,
     strict,
     selection: { cases: options.cases ?? [], exclude: options.exclude ?? [], timeoutMs },
-    ok,
-    exitCode: ok ? 0 : 1,
+    ok: ok && !interrupted(),
+    exitCode: interrupted() ? 130 : ok ? 0 : 1,
+    ...(interrupted() ? { interrupted: true } : {}),
     tally: t,
     cases,
     instances,
     requirements: requirementCoverage(all, cases),
   };
+}
+
+function interruptedResult(s: LoadedScenario, profile: Profile): CaseResult {
+  return { ...baseResult(s, profile), verdict: 'SKIPPED', durationMs: 0, reason: INTERRUPTED_REASON, log: [], transcript: [] };
 }
 
 function startFailure(s: LoadedScenario, profile: Profile, error: unknown, record: InstanceRecord): CaseResult {

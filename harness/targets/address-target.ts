@@ -1,4 +1,8 @@
+import { EnvironmentError } from '../errors.ts';
+import { canConnect } from './can-connect.ts';
 import { TargetConfigError, type Target, type TargetInstance } from './target.ts';
+
+const PREFLIGHT_TIMEOUT_MS = 3000;
 
 /** Parses "host:port", "[v6]:port" or ":port"/"port" (localhost). */
 export function parseAddress(text: string): { host: string; port: number } {
@@ -18,6 +22,11 @@ export function addressTarget(address: string | { host: string; port: number }):
   const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
   return {
     description: `${host}:${port}`,
+    // Without this, nothing listening turns every case into a FAILED verdict against the student.
+    async preflight(): Promise<void> {
+      if (await canConnect(port, PREFLIGHT_TIMEOUT_MS, host)) return;
+      throw new EnvironmentError(`nothing accepts connections at ${host}:${port}; start the server first, or let the kit start it with --server "python3 server.py --port {port}"`);
+    },
     async start(): Promise<TargetInstance> {
       return {
         host,

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseAddress } from './address-target.ts';
+import { addressTarget, parseAddress } from './address-target.ts';
+import { freePort } from './free-port.ts';
 import { splitCommand } from './split-command.ts';
 import { spawnedTarget } from './spawned-target.ts';
 import { TargetConfigError, TargetStartError } from './target.ts';
@@ -47,6 +48,11 @@ beforeAll(async () => {
   );
   await writeFile(path.join(scratch, 'crash.py'), 'import sys\nprint("Traceback: boom", file=sys.stderr)\nsys.exit(3)\n');
   await writeFile(path.join(scratch, 'silent.py'), 'import time\ntime.sleep(300)\n');
+  // Ignores the port it is given, as a server with a hard-coded PORT does, and says where it is.
+  await writeFile(
+    path.join(scratch, 'own-port.py'),
+    'import socket, time\ns = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()\nprint(f"Server listening on 127.0.0.1:{s.getsockname()[1]}", flush=True)\ntime.sleep(300)\n',
+  );
 });
 afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
@@ -92,6 +98,27 @@ describe('spawnedTarget', () => {
     const error = await target.start().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(TargetStartError);
     expect((error as Error).message).toMatch(/did not accept connections on port \d+ within 400 ms/);
+  });
+
+  test('a server that says it listens on another port is a TargetStartError that names both ports', async () => {
+    const target = spawnedTarget({ command: 'python3 own-port.py --port {port}', cwd: scratch, readyTimeoutMs: 30_000 });
+    const error = await target.start().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(TargetStartError);
+    expect((error as Error).message).toMatch(/printed "Server listening on 127\.0\.0\.1:(\d+)": it listens on port \1, not on \d+, the port the kit put in place of \{port\}/);
+  });
+
+  test('preflight rejects a command without {port}, a missing --cwd and a program not on PATH, starting nothing', async () => {
+    const preflight = (command: string, cwd = scratch) => spawnedTarget({ command, cwd }).preflight?.().then(() => undefined, (e: unknown) => e);
+    expect(await preflight('python3 silent.py')).toMatchObject({ code: 'INSTANET_ERR_TARGET_CONFIG', message: expect.stringMatching(/must contain \{port\}/) });
+    expect(await preflight('python3 x.py {port}', path.join(scratch, 'missing'))).toMatchObject({ code: 'INSTANET_ERR_TARGET_CONFIG' });
+    expect(await preflight('no-such-python3 x.py {port}')).toMatchObject({ code: 'INSTANET_ERR_ENVIRONMENT', message: expect.stringMatching(/not on PATH/) });
+    expect(await preflight('python3 x.py --port {port}')).toBeUndefined();
+  });
+
+  test('an address target with nothing listening fails its preflight as an environment problem', async () => {
+    const port = await freePort();
+    const error = await addressTarget(`127.0.0.1:${port}`).preflight?.().then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INSTANET_ERR_ENVIRONMENT', message: expect.stringContaining(`nothing accepts connections at 127.0.0.1:${port}`) });
   });
 
   test('the course sample starts and answers on its port', async () => {

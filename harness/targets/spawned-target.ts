@@ -3,9 +3,11 @@ import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import type { UsersFile } from '../../spec/messages/index.ts';
+import { rmSync } from 'node:fs';
 import { canConnect } from './can-connect.ts';
-import { InstaNetError } from '../errors.ts';
+import { EnvironmentError, InstaNetError } from '../errors.ts';
 import { isPlainEntry } from '../workspace-files/index.ts';
+import { findExecutable } from './find-executable.ts';
 import { freePort } from './free-port.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { splitCommand } from './split-command.ts';
@@ -42,15 +44,30 @@ class PortTakenError extends InstaNetError<'INSTANET_ERR_PORT_TAKEN'> {
   }
 }
 const live = new Set<ChildProcess>();
+const liveWorkspaces = new Set<string>();
 let exitHookInstalled = false;
 
-// A harness killed by Ctrl-C or a test runner must not leave servers holding ports.
+// A harness that exits mid-run (a second Ctrl-C, process.exit in a test runner) must not leave
+// servers holding ports or copies of a submission in the temp folder.
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const child of live) killGroup(child, 'SIGKILL');
+    for (const workspace of liveWorkspaces) rmSync(workspace, { recursive: true, force: true });
   });
+}
+
+// "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
+const LISTENING_ON = /listening on (?:port\s+|\[?[\w.:-]*?\]?:)(\d{1,5})\b/i;
+
+/** The port the server says it listens on, when it says one that is not the port it was given. */
+function announcedOtherPort(stdout: string, port: number): { port: number; line: string } | undefined {
+  for (const line of stdout.split('\n')) {
+    const match = LISTENING_ON.exec(line);
+    if (match && Number(match[1]) !== port) return { port: Number(match[1]), line: line.trim() };
+  }
+  return undefined;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -86,14 +103,28 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
   if (!options.command.trim()) throw new TargetConfigError('--server needs a command, e.g. "python3 server.py --port {port}"');
   return {
     description: `${options.command} (in ${options.cwd})`,
+    async preflight(): Promise<void> {
+      if (!options.command.includes('{port}')) {
+        throw new TargetConfigError(`--server must contain {port}, where the kit puts the free port it picked for each run, e.g. "python3 server.py --port {port}"`);
+      }
+      const info = await stat(path.resolve(options.cwd)).catch(() => undefined);
+      if (!info?.isDirectory()) throw new TargetConfigError(`--cwd ${options.cwd} is not a directory`);
+      const [file] = splitCommand(options.command);
+      if (file && !file.includes('/') && !findExecutable(file)) {
+        throw new EnvironmentError(`${file} (the first word of --server) is not on PATH; install it or give its full path`);
+      }
+    },
     async start(): Promise<TargetInstance> {
       installExitHook();
       const source = path.resolve(options.cwd);
       const info = await stat(source).catch(() => undefined);
       if (!info?.isDirectory()) throw new TargetConfigError(`--cwd ${options.cwd} is not a directory`);
       const workspace = await mkdtemp(path.join(os.tmpdir(), 'instanet-target-'));
+      if (!options.keepWorkspace) liveWorkspaces.add(workspace);
       const cleanup = async () => {
-        if (!options.keepWorkspace) await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+        if (options.keepWorkspace) return;
+        await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+        liveWorkspaces.delete(workspace);
       };
       try {
         // Only folders and regular files: a copied link would let prepareData write through it (as
@@ -187,6 +218,14 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
           await stop();
           const why = spawnError ? `could not run ${file}: ${spawnError.message}` : `exited before accepting connections (code ${exit?.code}, signal ${exit?.signal})`;
           throw new TargetStartError(`the server ${why}`, output());
+        }
+        const other = announcedOtherPort(stdout, port);
+        if (other) {
+          await stop();
+          throw new TargetStartError(
+            `the server printed "${other.line}": it listens on port ${other.port}, not on ${port}, the port the kit put in place of {port}; make it use the port it is given`,
+            output(),
+          );
         }
         if (await canConnect(port, 500)) {
           const owned = child.pid === undefined ? undefined : await listenerOwnedBy(port, child.pid);

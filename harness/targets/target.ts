@@ -20,6 +20,11 @@ export interface Target {
    */
   readonly profile?: 'strict' | 'course';
   start(): Promise<TargetInstance>;
+  /**
+   * Checks, before any case runs, what would make every case fail for a reason that is not the
+   * server's: a wrong flag (UsageError, TargetConfigError) or a machine not ready (EnvironmentError).
+   */
+  preflight?(): Promise<void>;
 }
 
 /** The server under test could not be started (or did not accept connections in time). */

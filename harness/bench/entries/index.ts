@@ -10,4 +10,5 @@ export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   grade: () => import('./grade.ts'),
   suite: () => import('./suite.ts'),
   sandbox: () => import('./sandbox.ts'),
+  'cli-startup': () => import('./cli-startup.ts'),
 };

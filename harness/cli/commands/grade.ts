@@ -1,14 +1,10 @@
-import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { GraderError } from '../../grader/errors.ts';
-import { statusText } from '../../grader/grade-format.ts';
-import { runGrade, type GradeRunResult } from '../../grader/grade-run.ts';
-import { runGradescope } from '../../grader/gradescope-run.ts';
-import { DEFAULT_RUBRIC_PATH } from '../../grader/rubric-loader.ts';
 import type { SandboxMode } from '../../grader/sandbox.ts';
 import { parseShard, type Shard } from '../../grader/shard.ts';
 
-interface GradeFlags {
+// `instanet grade`: the flags; the grading itself is imported when the action starts (./grade-action.ts).
+
+export interface GradeFlags {
   rubric?: string;
   out?: string;
   jobs: number;
@@ -45,31 +41,10 @@ function shardArg(value: string): Shard {
   }
 }
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z').replace(/[:]/g, '-');
-}
-
-/** What --post-results sends: the gradebook, one entry per submission, no student code or output. */
-export function resultsPayload(run: GradeRunResult) {
-  return {
-    kind: 'instanet-gradebook',
-    out: run.out,
-    durationMs: run.durationMs,
-    submissions: run.grades.map((g) => ({
-      name: g.name,
-      total: g.total,
-      max: g.max,
-      status: statusText(g),
-      tasks: Object.fromEntries(g.tasks.map((t) => [t.id, t.earned])),
-    })),
-  };
-}
-
 export function gradeCommand(): Command {
   return new Command('grade')
-    .description('grade a folder of student submissions (one folder or .zip each): gradebook.csv, per-student report.html and Gradescope results.json, class dashboard')
     .argument('[submissions]', 'folder holding one subfolder or .zip per student (not needed with --gradescope)')
-    .option('--rubric <file>', `grading rubric (YAML; default: the course's, ${path.relative(process.cwd(), DEFAULT_RUBRIC_PATH) || DEFAULT_RUBRIC_PATH})`)
+    .option('--rubric <file>', "grading rubric (YAML; default: the course's, fixtures/rubrics/cpe356.yaml in the kit)")
     .option('--out <dir>', 'output folder (default reports/grade-<timestamp>)')
     .option('--jobs <n>', 'submissions graded in parallel', positive('integer'), 2)
     .addOption(
@@ -88,53 +63,8 @@ export function gradeCommand(): Command {
     .option('--post-results <url>', 'POST the gradebook as JSON to this URL when done')
     .addOption(new Option('--progress <kind>', 'progress display').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .action(async (submissions: string | undefined, flags: GradeFlags, command: Command) => {
-      const common = {
-        ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
-        sandbox: flags.sandbox,
-        image: flags.image,
-        ...(flags.timeout ? { timeoutSeconds: flags.timeout } : {}),
-        ...(flags.caseTimeout ? { caseTimeoutSeconds: flags.caseTimeout } : {}),
-        ...(flags.readyTimeout ? { readySeconds: flags.readyTimeout } : {}),
-        force: flags.force,
-        progress: flags.progress,
-        dedupe: flags.dedupe,
-        ...(flags.parallelSuites ? { serverParts: flags.parallelSuites } : {}),
-      };
-      try {
-        if (flags.gradescope) {
-          const { score, results } = await runGradescope({ ...common, ...(flags.out ? { out: flags.out } : {}) });
-          process.stdout.write(`score ${score}; results written to ${results}\n`);
-          return;
-        }
-        if (!submissions) command.error('error: missing argument SUBMISSIONS (or use --gradescope)', { exitCode: 2 });
-        const out = flags.out ?? path.join('reports', `grade-${timestamp()}`);
-        const run = await runGrade({
-          ...common,
-          submissions: submissions as string,
-          out,
-          jobs: flags.jobs,
-          ...(flags.shard ? { shard: flags.shard } : {}),
-          ...(flags.only ? { only: flags.only } : {}),
-        });
-        const failed = run.grades.filter((g) => g.status !== 'ok').length;
-        process.stdout.write(
-          `${run.grades.length} submission(s): ${run.graded} graded, ${run.reused} unchanged and kept, ${run.shared} identical to another`
-            + `${failed ? `, ${failed} with a problem status` : ''}, in ${(run.durationMs / 1000).toFixed(1)} s\n`
-            + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`,
-        );
-        if (flags.postResults) {
-          const { postResults } = await import('../../reporters/post-results.ts');
-          await postResults(flags.postResults, resultsPayload(run), {});
-          process.stdout.write(`results posted to ${flags.postResults}\n`);
-        }
-        if (run.grades.some((g) => g.status === 'error')) process.exitCode = 1;
-      } catch (error) {
-        if (error instanceof GraderError || (error as { code?: string }).code?.startsWith('INSTANET_ERR_')) {
-          process.stderr.write(`instanet grade: ${(error as Error).message}\n`);
-          process.exitCode = 2;
-          return;
-        }
-        throw error;
-      }
+      if (!flags.gradescope && !submissions) command.error('error: missing argument SUBMISSIONS (or use --gradescope)', { exitCode: 2 });
+      const { runGradeCommand } = await import('./grade-action.ts');
+      await runGradeCommand(submissions, flags);
     });
 }

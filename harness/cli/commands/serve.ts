@@ -1,15 +1,16 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  DEFAULT_SEED_USERS,
-  LOG_FORMATS,
-  SERVER_DEFAULTS,
-  createServerLogger,
-  startServer,
-  type LogFormat,
-  type ServerMode,
-} from '../../../reference/server/index.ts';
+import { SERVER_DEFAULTS } from '../../../reference/server/limits.ts';
+import type { LogFormat } from '../../../reference/server/logger.ts';
+import type { ServerMode } from '../../../reference/server/options.ts';
+import { DEFAULT_SEED_USERS } from '../../../reference/server/seed-users.ts';
 
-interface ServeFlags {
+// `instanet serve`: the flags; the server (and pino) is imported when the action starts (./serve-action.ts).
+
+// Spelled out rather than imported from logger.ts, which loads pino; the type keeps the two in step.
+const LOG_FORMATS = ['pretty', 'json'] as const satisfies readonly LogFormat[];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+export interface ServeFlags {
   host: string;
   port: number;
   data: string;
@@ -28,8 +29,6 @@ interface ServeFlags {
   shutdownTimeoutMs: number;
 }
 
-const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const parsed = Number(value);
@@ -40,14 +39,8 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-/** The line printed on stdout once the server listens; tools wait for it (`--port 0` tells the port here). */
-export function listeningLine(host: string, port: number): string {
-  return `InstaNet reference server listening on ${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('run the reference InstaNet server (the course app over TCP, byte-compatible with the course client)')
     .option('--host <host>', 'address to bind', SERVER_DEFAULTS.host)
     .option('--port <port>', 'port to bind; 0 picks a free one and prints it', integer(0, 65535), SERVER_DEFAULTS.port)
     .option('--data <dir>', 'data folder in the course layout (users/, posts/, messages/, images/)', './data')
@@ -69,47 +62,7 @@ export function serveCommand(): Command {
     .option('--ack-gap-ms <ms>', 'pause between the image acknowledgement and the final reply (IMG-6)', integer(0), SERVER_DEFAULTS.ackGapMs)
     .option('--shutdown-timeout-ms <ms>', 'how long SIGINT/SIGTERM waits for in-flight requests', integer(0), SERVER_DEFAULTS.shutdownTimeoutMs)
     .action(async (flags: ServeFlags) => {
-      const logger = createServerLogger({ format: flags.logFormat, level: flags.logLevel as (typeof LOG_LEVELS)[number] });
-      const server = await startServer({
-        host: flags.host,
-        port: flags.port,
-        dataDir: flags.data,
-        mode: flags.mode,
-        seedUsers: flags.seedUsers,
-        maxJsonBytes: flags.maxRequestBytes,
-        maxImageBytes: flags.maxImageBytes,
-        idleTimeoutMs: flags.idleTimeoutMs,
-        requestTimeoutMs: flags.requestTimeoutMs,
-        imageBytesPerSecond: flags.imageBytesPerSecond,
-        maxConnections: flags.maxConnections,
-        maxConnectionsPerIp: flags.maxConnectionsPerIp,
-        ackGapMs: flags.ackGapMs,
-        shutdownTimeoutMs: flags.shutdownTimeoutMs,
-        logger,
-      });
-      process.stdout.write(`${listeningLine(server.host, server.port)}\n`);
-
-      let stopping = false;
-      const stop = (signal: NodeJS.Signals) => {
-        if (stopping) {
-          // A second signal means "now": the in-flight requests are abandoned.
-          logger.warn({ signal }, 'second signal: exiting without waiting');
-          process.exit(130);
-        }
-        stopping = true;
-        logger.info({ signal }, 'stopping: no new connections, finishing in-flight requests');
-        server.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      // The server is resilient per connection; a bug that still escapes is logged, not fatal.
-      process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-      await new Promise<never>(() => undefined);
+      const { runServeCommand } = await import('./serve-action.ts');
+      await runServeCommand(flags);
     });
 }

@@ -1,0 +1,152 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { postResults } from '../../reporters/post-results.ts';
+import { ConsoleReporter } from '../../reporters/console.ts';
+import { renderJson } from '../../reporters/json.ts';
+import { writeReports } from '../../reporters/write-reports.ts';
+import { effectiveLevel } from '../../runner/levels.ts';
+import { INTERRUPTED_REASON, type RunReport } from '../../runner/report-format.ts';
+import { runSuite } from '../../runner/run-suite.ts';
+import { selectIds } from '../../runner/select.ts';
+import { executionOrder, loadScenarios, type LoadedScenario } from '../../scenarios/loader.ts';
+import { addressTarget } from '../../targets/address-target.ts';
+import { referenceTarget } from '../../targets/reference-target.ts';
+import { spawnedTarget } from '../../targets/spawned-target.ts';
+import { TargetConfigError, type Target } from '../../targets/target.ts';
+import { UsageError } from '../../errors.ts';
+import { EXIT } from '../exit-codes.ts';
+import type { TestFlags } from './test.ts';
+
+function buildTarget(flags: TestFlags): Target {
+  if (flags.target && flags.server) throw new TargetConfigError('use either --target host:port or --server "command", not both');
+  if (flags.target) return addressTarget(flags.target);
+  if (flags.server) {
+    return spawnedTarget({
+      command: flags.server,
+      cwd: flags.cwd,
+      ...(flags.readyTimeout ? { readyTimeoutMs: flags.readyTimeout } : {}),
+      keepWorkspace: flags.keepWorkspace,
+    });
+  }
+  return referenceTarget({ mode: flags.referenceMode });
+}
+
+function list(flags: TestFlags, target: Target, all: LoadedScenario[]): void {
+  const selected = selectIds(all, flags.cases, flags.exclude);
+  const profile = flags.profile ?? target.profile ?? 'course';
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(selected.map((s) => ({ id: s.id, title: s.title, group: s.group, tasks: s.tasks, requirements: s.requirements, depends: s.depends ?? [], level: s.level, effectiveLevel: effectiveLevel(s, profile), file: path.relative(process.cwd(), s.file) })), null, 2)}\n`);
+    return;
+  }
+  let group: number | undefined;
+  for (const s of selected) {
+    if (s.group !== group) {
+      group = s.group;
+      process.stdout.write(`\n${s.group}. ${s.groupTitle}\n`);
+    }
+    const level = effectiveLevel(s, profile);
+    const shown = level === s.level ? level : `${level} (declared ${s.level})`;
+    process.stdout.write(`  ${s.id.padEnd(7)} ${shown.padEnd(13)} ${s.title}  [${s.requirements.join(', ')}]${s.depends?.length ? ` after ${s.depends.join(', ')}` : ''}\n`);
+  }
+  process.stdout.write(`\n${selected.length} case(s), profile ${profile}; run order: ${executionOrder(selected).map((s) => s.id).join(' ')}\n`);
+}
+
+/** A --scenarios folder that is not there is a typo on the command line, not an I/O failure. */
+async function loadSelectedScenarios(flags: TestFlags): Promise<LoadedScenario[]> {
+  if (flags.scenarios) {
+    const info = await stat(flags.scenarios).catch(() => undefined);
+    if (!info?.isDirectory()) throw new UsageError(`--scenarios ${flags.scenarios} is not a directory`);
+  }
+  const all = await loadScenarios(flags.scenarios);
+  selectIds(all, flags.cases, flags.exclude); // a selection that matches nothing fails here, before any server starts
+  return all;
+}
+
+/**
+ * Ctrl-C / SIGTERM: the first one aborts the run (the runner stops the server and removes its
+ * workspace, then the partial reports are written); a second one exits at once, and the spawned
+ * target's exit hook still kills the server's process group and removes the workspace.
+ */
+function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort(name);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal): Promise<RunReport> {
+  const reporter = new ConsoleReporter({ verbose: flags.verbose, ...(flags.json ? { write: (t: string) => process.stderr.write(t) } : {}) });
+  const report = await runSuite({
+    target,
+    scenarios,
+    cases: flags.cases,
+    exclude: flags.exclude,
+    timeoutMs: flags.timeout,
+    strict: flags.strict,
+    signal,
+    ...(flags.profile ? { profile: flags.profile } : {}),
+    onStart: (cases) => reporter.start(cases, target.description),
+    // After Ctrl-C the cases not run are not news; one line says what happened.
+    onCase: (r) => {
+      if (!signal.aborted) reporter.onCase(r);
+    },
+  });
+  if (!report.interrupted) reporter.finish(report);
+  return report;
+}
+
+async function publish(flags: TestFlags, report: RunReport): Promise<string> {
+  const out = path.resolve(flags.out ?? path.join('reports', report.runId));
+  const files = await writeReports(report, out);
+  const shown = path.relative(process.cwd(), files['report.html']) || files['report.html'];
+  if (report.interrupted) return shown;
+  const where = (text: string) => (flags.json ? process.stderr : process.stdout).write(text);
+  where(`reports: ${shown} (+ report.json, junit.xml, summary.md)\n`);
+  if (flags.json) process.stdout.write(renderJson(report));
+  if (flags.postResults) {
+    try {
+      const outcome = await postResults(flags.postResults, { kind: 'instanet-conformance', ...report }, {
+        onRetry: ({ attempt, delayMs, reason }) => process.stderr.write(`--post-results: attempt ${attempt} failed (${reason}); retrying in ${delayMs} ms\n`),
+      });
+      where(`results posted to ${flags.postResults} (HTTP ${outcome.status})\n`);
+    } catch (error) {
+      // The verdicts stand whether or not the dashboard got them; say so, and do not hide them.
+      process.stderr.write(`instanet test: could not post results: ${(error as Error).message}\n`);
+    }
+  }
+  return shown;
+}
+
+function interruptedLine(report: RunReport, signal: AbortSignal, reports: string): string {
+  const reached = report.cases.filter((c) => c.reason !== INTERRUPTED_REASON).length;
+  return `instanet test: interrupted by ${String(signal.reason)} after ${reached} of ${report.cases.length} case(s); servers stopped, temporary folders removed; partial reports (marked interrupted): ${reports}\n`;
+}
+
+export async function runTestCommand(flags: TestFlags): Promise<void> {
+  const target = buildTarget(flags);
+  const scenarios = await loadSelectedScenarios(flags);
+  if (flags.list) {
+    list(flags, target, scenarios);
+    return;
+  }
+  await target.preflight?.();
+  const interrupt = interruptOnSignals();
+  try {
+    const report = await runCases(flags, target, scenarios, interrupt.signal);
+    const reports = await publish(flags, report);
+    if (report.interrupted) process.stderr.write(interruptedLine(report, interrupt.signal, reports));
+    process.exitCode = report.exitCode;
+  } finally {
+    interrupt.dispose();
+  }
+}
