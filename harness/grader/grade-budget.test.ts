@@ -115,9 +115,9 @@ describe('instanet grade (command line)', () => {
       expect(run.stdout).toMatch(/results posted to http/);
       expect(JSON.parse(bodies[0] ?? '{}')).toMatchObject({
         kind: 'instanet-gradebook',
-        submissions: [{ name: 'sam', total: 0, max: 100, status: expect.stringMatching(/^crashed: AttributeError/) }],
+        submissions: [{ name: 'sam', total: 0, max: 100, status: expect.stringMatching(/^crashed: TypeError: cannot unpack non-iterable NoneType object/) }],
       });
-      expect(await readFile(path.join(out, 'gradebook.csv'), 'utf8')).toMatch(/^sam,0,0,0,0,0,0,0,crashed: AttributeError/m);
+      expect(await readFile(path.join(out, 'gradebook.csv'), 'utf8')).toMatch(/^sam,0,0,0,0,0,0,0,crashed: TypeError: cannot unpack non-iterable NoneType object/m);
     } finally {
       server.close();
     }
