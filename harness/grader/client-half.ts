@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { startServer } from '../../reference/server/index.ts';
 import { freePort } from '../targets/free-port.ts';
 import { CappedOutput } from './capped-output.ts';
+import { DEFAULT_FILE_LIMIT, mib, watchQuota, type QuotaLimits } from './disk-quota.ts';
 import { listenOutbound, type OutboundRelay } from './sandbox-relay.ts';
 import type { RelayEndpoint, SandboxCommand } from './sandbox.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
@@ -52,6 +53,13 @@ export interface ClientHalfOptions {
   checkTimeoutSeconds: number;
   outputLimitBytes: number;
   /**
+   * The runner's workspace (and its relay folders) may hold this much: past it the judge is stopped
+   * and the client half fails, as a server past its quota is stopped.
+   */
+  diskLimitBytes: number;
+  /** Entries the same folders may hold (default DEFAULT_FILE_LIMIT). */
+  fileLimit?: number;
+  /**
    * Sandbox wrapper for the student runner (the only process that imports student code); `connect`
    * are the relays out of an isolated sandbox to the judge's recording proxies.
    */
@@ -69,6 +77,8 @@ export interface ClientHalfResult {
   assumes?: Map<string, readonly string[]>;
   /** Set when the driver did not produce checks: the reason all client cases score 0. */
   failure?: string;
+  /** The runner went past its disk or file quota (also the failure). */
+  quotaHit?: string;
   importError?: string;
   stderr: string;
 }
@@ -101,7 +111,11 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
         '--proxy-ports', relays.ports.join(','),
         ...imageArgs,
       ];
-      return await judge(argv, options, seconds);
+      const quota = {
+        dirs: [options.workspace, relays.root],
+        limits: { bytes: options.diskLimitBytes, files: options.fileLimit ?? DEFAULT_FILE_LIMIT },
+      };
+      return await judge(argv, options, seconds, quota);
     } finally {
       await relays.close();
     }
@@ -117,6 +131,8 @@ const PROXY_PORTS = 12;
 interface Relays {
   runner: string[];
   ports: number[];
+  /** Host folder of the relays' socket folders: writable from inside, so under the quota too. */
+  root: string;
   close: () => Promise<void>;
 }
 
@@ -145,12 +161,13 @@ async function openRelays(options: ClientHalfOptions): Promise<Relays> {
     await close();
     throw error;
   }
-  return { runner: command.argv, ports, close };
+  return { runner: command.argv, ports, root, close };
 }
 
 /** Runs the judge (trusted, on this machine) and reads its verdicts. */
-async function judge(argv: string[], options: ClientHalfOptions, seconds: number): Promise<ClientHalfResult> {
-    const run = await runBounded(argv, options.workspace, options.timeoutMs, options.outputLimitBytes, options.isAborted);
+async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult> {
+    const run = await runBounded(argv, options.workspace, options.timeoutMs, options.outputLimitBytes, options.isAborted, quota);
+    if (run.quotaHit) return { outcomes: [], failure: run.quotaHit, quotaHit: run.quotaHit, stderr: run.stderr };
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
     let parsed: z.infer<typeof DriverOutput>;
     try {
@@ -180,15 +197,27 @@ interface BoundedRun {
   stderr: string;
   exit: string;
   timedOut: boolean;
+  /** Set when the watched folders went past their quota and the whole tree was killed for it. */
+  quotaHit?: string;
 }
 
-/** Runs argv in its own process group; past the deadline (or on abort) the whole tree is killed. */
+/** Folders written by the sandboxed student code, and how much they may hold. */
+export interface Quota {
+  dirs: readonly string[];
+  limits: QuotaLimits;
+}
+
+/**
+ * Runs argv in its own process group; past the deadline, on abort, or once the quota's folders grow
+ * past it, the whole tree is killed.
+ */
 export async function runBounded(
   argv: string[],
   cwd: string,
   timeoutMs: number,
   outputLimitBytes: number,
   isAborted: () => boolean = () => false,
+  quota?: Quota,
 ): Promise<BoundedRun> {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty command');
@@ -205,6 +234,16 @@ export async function runBounded(
   });
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
   let timedOut = false;
+  let quotaHit: string | undefined;
+  const watch = quota
+    ? watchQuota(quota.dirs, quota.limits, (breach) => {
+        quotaHit =
+          breach.kind === 'bytes'
+            ? `wrote past its disk quota (${mib(breach.limit)} MiB)`
+            : `created more than ${breach.limit} files (too many files)`;
+        killGroup(child.pid, 'SIGKILL');
+      })
+    : undefined;
   const exited = new Promise<string>((resolve) => {
     child.on('error', (e) => resolve(`could not start: ${e.message}`));
     child.on('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`));
@@ -219,8 +258,15 @@ export async function runBounded(
       exit = await Promise.race([exited, delay(3000).then(() => 'killed')]);
     }
   }
+  watch?.stop();
   killGroup(child.pid, 'SIGKILL');
   await sweepProcesses(cwd);
   untrackGroup(child.pid);
-  return { stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr: stderr.text(), exit, timedOut };
+  return {
+    stdout: Buffer.concat(stdoutChunks).toString('utf8'),
+    stderr: stderr.text(),
+    exit,
+    timedOut,
+    ...(quotaHit ? { quotaHit } : {}),
+  };
 }

@@ -189,6 +189,7 @@ export async function gradeSubmission(
         timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, remaining),
         checkTimeoutSeconds: Math.max(1, Math.round(ctx.caseMs / 1000)),
         outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
+        diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
         runnerPathInside: inside,
         scratch,
         // The runner gets its own network too: its only way out is the relays to the judge's proxies.
@@ -208,6 +209,11 @@ export async function gradeSubmission(
       clientOutput = client.stderr;
       clientFailure = client.failure;
       if (client.failure) incidents.push(`client half: ${client.failure}`);
+      if (client.quotaHit && status === 'ok') {
+        // The server half's own failure, if any, says more; otherwise this is what went wrong.
+        status = 'disk-quota';
+        detail = `client half: ${client.quotaHit}`;
+      }
       if (client.importError) incidents.push(`client half: socket_utils could not be imported: ${client.importError}`);
       for (const c of clientOutcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
       if (aborted && status === 'ok') {

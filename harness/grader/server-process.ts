@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { listenInbound, type InboundRelay } from './sandbox-relay.ts';
 import { canConnect } from '../targets/can-connect.ts';
 import { listenerOwnedBy } from '../targets/port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
+import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
 
 // One student server process: started in its workspace on a free port, watched until it listens,
@@ -37,7 +37,8 @@ export interface ServerProcessOptions {
   relaySocket?: string;
 }
 
-export const DEFAULT_FILE_LIMIT = 10_000;
+// Moved to disk-quota.ts (the client half watches its workspace too); kept here for existing imports.
+export { DEFAULT_FILE_LIMIT, directorySize, directoryUsage } from './disk-quota.ts';
 
 // One allocator for the whole process, so the grader and the harness never hand out one port twice.
 export { freePort } from '../targets/free-port.ts';
@@ -101,19 +102,12 @@ export class ServerProcess {
 
   private async checkDisk(): Promise<void> {
     if (this.quotaHit || !this.running) return;
-    const fileLimit = this.options.fileLimit ?? DEFAULT_FILE_LIMIT;
     const dirs = [this.options.workspace, ...(this.options.relaySocket ? [path.dirname(this.options.relaySocket)] : [])];
-    let bytes = 0;
-    let files = 0;
-    for (const dir of dirs) {
-      const used = await directoryUsage(dir, { bytes: this.options.diskLimitBytes - bytes, files: fileLimit - files });
-      bytes += used.bytes;
-      files += used.files;
-    }
-    if (this.quotaHit) return;
-    if (bytes > this.options.diskLimitBytes) this.quotaHit = `workspace grew past ${Math.round(this.options.diskLimitBytes / 1024 / 1024)} MiB`;
-    else if (files > fileLimit) this.quotaHit = `workspace holds more than ${fileLimit} files (too many files)`;
-    if (this.quotaHit) await this.stop();
+    const breach = await quotaBreach(dirs, { bytes: this.options.diskLimitBytes, files: this.options.fileLimit ?? DEFAULT_FILE_LIMIT });
+    if (this.quotaHit || !breach) return;
+    this.quotaHit =
+      breach.kind === 'bytes' ? `workspace grew past ${mib(breach.limit)} MiB` : `workspace holds more than ${breach.limit} files (too many files)`;
+    await this.stop();
   }
 
   /** Resolves when the port accepts a connection; otherwise a classified failure. */
@@ -138,6 +132,9 @@ export class ServerProcess {
       await Promise.race([this.exited, delay(50)]);
     }
     if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+    // One last look: a server busy filling its workspace is past its quota, not merely slow to listen.
+    await this.checkDisk();
+    if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
     return {
       status: 'no-listen',
       detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
@@ -182,46 +179,4 @@ export class ServerProcess {
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Sum of file sizes under dir, stopping early once past `stopAt` (no symlinks followed). */
-export async function directorySize(dir: string, stopAt = Number.POSITIVE_INFINITY): Promise<number> {
-  return (await directoryUsage(dir, { bytes: stopAt })).bytes;
-}
-
-/**
- * Bytes in files and the number of entries (files, folders, links, sockets) under dir, stopping
- * early once past either limit (no symlinks followed).
- */
-export async function directoryUsage(
-  dir: string,
-  stopAt: { bytes?: number; files?: number } = {},
-): Promise<{ bytes: number; files: number }> {
-  const maxBytes = stopAt.bytes ?? Number.POSITIVE_INFINITY;
-  const maxFiles = stopAt.files ?? Number.POSITIVE_INFINITY;
-  let total = 0;
-  let files = 0;
-  const stack = [dir];
-  while (stack.length && total <= maxBytes && files <= maxFiles) {
-    const current = stack.pop() as string;
-    let entries;
-    try {
-      entries = await readdir(current, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    files += entries.length;
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      if (entry.isDirectory()) stack.push(full);
-      else if (entry.isFile()) {
-        try {
-          total += (await lstat(full)).blocks * 512;
-        } catch {
-          /* removed meanwhile */
-        }
-      }
-    }
-  }
-  return { bytes: total, files };
 }
