@@ -19,6 +19,8 @@ export interface Target {
    * level; 'course' levels down what the course's own starter cannot meet. Absent means 'course'.
    */
   readonly profile?: 'strict' | 'course';
+  /** One line a command shows before the cases: what running them does to this target. */
+  readonly notice?: string;
   start(): Promise<TargetInstance>;
   /**
    * Checks, before any case runs, what would make every case fail for a reason that is not the

@@ -140,6 +140,7 @@ export async function runTestCommand(flags: TestFlags): Promise<void> {
     return;
   }
   await target.preflight?.();
+  if (target.notice) process.stderr.write(`instanet test: note: ${target.notice}\n`);
   const interrupt = interruptOnSignals();
   try {
     const report = await runCases(flags, target, scenarios, interrupt.signal);
