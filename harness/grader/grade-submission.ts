@@ -382,10 +382,11 @@ function outcomeOf(c: CaseResult): CaseOutcome {
     verdict: c.verdict,
     requirements: c.requirements,
     hint: c.verdict === 'PASSED' ? undefined : c.hint,
-    blame: blameOf(c),
+    blame: blameOf(c, c.serverOutput?.join('\n')),
     detail: c.reason,
     expected: c.failure?.expected,
     actual: c.failure?.actual,
+    serverOutput: c.serverOutput,
     source: 'server',
   };
 }
@@ -408,6 +409,7 @@ function toGradedCase(o: CaseOutcome): GradedCase {
   if (e) out.expected = e;
   const a = cap(o.actual);
   if (a) out.actual = a;
+  if (o.serverOutput?.length) out.serverOutput = o.serverOutput.map((line) => cap(line) ?? '');
   return out;
 }
 

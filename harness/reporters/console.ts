@@ -17,6 +17,9 @@ export interface ConsoleReporterOptions {
 
 type Colors = ReturnType<typeof pc.createColors>;
 
+/** Lines of a case's server output the terminal shows; the reports carry them all. */
+const SERVER_LINES = 12;
+
 const MARK: Record<Verdict, string> = {
   PASSED: '✔',
   FAILED: '✘',
@@ -84,6 +87,13 @@ export class ConsoleReporter {
           this.#write(`    actual:   ${c.red(r.failure.actual)}\n`);
           for (const m of r.failure.mismatches.slice(0, 5)) this.#write(`      at ${m.path}: expected ${m.expected}, got ${m.actual}\n`);
         } else if (r.reason) this.#write(`    ${r.reason}\n`);
+        if (r.serverOutput?.length) {
+          // The server's own words next to Actual: often the real cause (a traceback, a decode error).
+          const shown = r.serverOutput.slice(-SERVER_LINES);
+          const left = r.serverOutput.length - shown.length;
+          this.#write(`    server said:${left ? c.dim(` (last ${shown.length} of ${r.serverOutput.length} lines)`) : ''}\n`);
+          for (const line of shown) this.#write(`      ${c.magenta(line)}\n`);
+        }
         if (r.hint) this.#write(`    ${c.yellow(`hint: ${r.hint.replace(/\s+/g, ' ')}`)}\n`);
       }
     }

@@ -9,6 +9,13 @@ export interface TargetInstance {
   /** Set when the harness may read the server's data folder (the folder holding users/, posts/, ...). */
   dataDir?: string;
   output(): { stdout: string; stderr: string };
+  /**
+   * The server's output lines that began between two performance.now() instants of this process;
+   * only targets that capture the server's output have it (a --target server's output is not ours).
+   */
+  outputBetween?(from: number, to: number): string[];
+  /** performance.now() when the server last printed anything; lets the runner wait for a traceback to finish. */
+  lastOutputAt?(): number;
   stop(): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }>;
 }
 
