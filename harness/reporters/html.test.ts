@@ -107,7 +107,7 @@ describe('report.html in Chromium', () => {
     expect(await table.innerText()).toMatch(/length header: 600 bytes announced/);
     await page.locator('.matrix a.cell', { hasText: '7.5.1' }).click();
     // hashchange runs after the click returns: wait for it (bounded), then check.
-    await page.waitForFunction(() => document.getElementById('case-7.5.1')?.hasAttribute('open'), undefined, { timeout: 10_000 }).catch(() => undefined);
+    await page.waitForFunction("document.getElementById('case-7.5.1').hasAttribute('open')", undefined, { timeout: 10_000 }).catch(() => undefined);
     expect(await page.locator('#case-7\\.5\\.1').getAttribute('open')).not.toBeNull();
     await page.locator('.filters button[data-filter="FAILED"]').click();
     expect(await page.locator('details.case:not(.hidden)').count()).toBe(1);
