@@ -57,6 +57,8 @@ export interface GradeContext {
   /** Builds the server target for --sandbox container (harness/targets/container-target.ts). */
   containerTarget?: (workspace: string, command: readonly string[]) => GraderTarget;
   log: (line: string) => void;
+  /** A server case of a submission finished (the progress display moves per case). */
+  onCase?: (submission: string, caseId: string) => void;
 }
 
 export interface GradeOutcome {
@@ -234,6 +236,7 @@ export async function gradeSubmission(
             cases,
             timeoutMs: ctx.caseMs,
             password: ctx.rubric.users.password,
+            onCase: (r) => ctx.onCase?.(source.name, r.id),
           }),
         ),
       ).then((reports) => mergeReports(reports, ids));

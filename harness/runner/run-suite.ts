@@ -22,6 +22,8 @@ export interface RunSuiteOptions {
   /** --strict: SHOULD failures (NON-STRICT) also fail the run. */
   strict?: boolean;
   onCase?: (result: CaseResult) => void;
+  /** A case is about to run (not called for cases skipped without running). */
+  onCaseStart?: (scenario: LoadedScenario) => void;
   /** Called once the selection is known, before the first case runs. */
   onStart?: (cases: readonly LoadedScenario[]) => void;
   /** Default: target.profile, else 'course'. */
@@ -136,6 +138,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
           emit(interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, record));
           continue;
         }
+        options.onCaseStart?.(s);
         const caseStart = performance.now();
         const clientPorts = new Set<number>();
         const executed = await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, clientPorts, ...(options.password ? { password: options.password } : {}) });
