@@ -64,6 +64,9 @@ export async function readServerState(options: ReadStateOptions): Promise<Server
     } finally {
       await client?.close().catch(() => undefined);
     }
+    // A server that cannot answer these plain requests has a defect the cases will show; waiting
+    // out a timeout for every user would only delay them.
+    if (state.unreadable.length) break;
   }
   return state;
 }
