@@ -39,6 +39,9 @@ describe('the lines a server printed, per case', () => {
   test('the hint follows the evidence: a UTF-8 decode error gets the decode-once advice', () => {
     const hint = evidenceHint(["Error handling client ('127.0.0.1', 5): 'utf-8' codec can't decode byte 0xd8 in position 79: unexpected end of data"]);
     expect(hint).toContain('decode only once the whole message is in; a character can be split across reads');
+    // A scenario hint that already fits the cause stays, quoting the server after it.
+    expect(evidenceHint(['struct.error: unpack requires a buffer of 8 bytes'], 'receive_image must keep reading until all 8 bytes have arrived.'))
+      .toBe('receive_image must keep reading until all 8 bytes have arrived. (Your server said: struct.error: unpack requires a buffer of 8 bytes)');
     expect(evidenceHint(['struct.error: unpack requires a buffer of 8 bytes'])).toContain('receive_image');
     expect(evidenceHint(['Connection from x'])).toBeUndefined();
   });

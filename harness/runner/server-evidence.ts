@@ -47,6 +47,6 @@ export async function withServerEvidence(
   const lines = ownLines(instance.outputBetween(window.from, performance.now()), window.clientPorts);
   if (!lines.length) return result;
   const serverOutput = lines.length > MAX_LINES ? [`… ${lines.length - MAX_LINES} earlier line(s) left out`, ...lines.slice(-MAX_LINES)] : lines;
-  const hint = evidenceHint(lines);
+  const hint = evidenceHint(lines, result.hint);
   return { ...result, serverOutput, ...(hint ? { hint } : {}) };
 }
