@@ -110,7 +110,8 @@ describe('instanet grade (command line)', () => {
       const out = path.join(tmp, 'cli-out');
       const run = await cli(['grade', cls, '--out', out, '--progress', 'lines', '--post-results', `http://127.0.0.1:${port}/grades`]);
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(/\[1\/1\] sam: 0\/100 crashed/);
+      // Line mode says when a submission starts, not only when it ends (issue 11, point 7).
+      expect(run.stderr).toMatch(/\[0\/1\] sam: grading… \(1 in flight\)\n[\s\S]*\[1\/1\] sam: 0\/100 crashed/);
       expect(run.stdout).toMatch(/1 submission\(s\): 1 graded/);
       expect(run.stdout).toMatch(/results posted to http/);
       expect(JSON.parse(bodies[0] ?? '{}')).toMatchObject({

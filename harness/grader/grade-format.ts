@@ -28,6 +28,7 @@ export const GradedCase = z
     detail: z.string().optional(),
     expected: z.string().optional(),
     actual: z.string().optional(),
+    serverOutput: z.array(z.string()).optional().describe("the student server's own output lines while the case ran (a traceback, a decode error)"),
     blame: z.string().optional().describe('the socket_utils.py function a failure is charged to'),
     excusedBy: z.array(z.string()).optional().describe('not charged: these failed cases are charged for it'),
   })

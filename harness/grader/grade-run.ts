@@ -221,6 +221,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   let reused = 0;
   let shared = 0;
   const progress = createProgress(sources.length, stream, options.progress);
+  ctx.onCase = (name) => progress.caseDone(name);
   const queue = [...sources];
   // Same files, same rubric, same kit: the same grade. Grading them once is faster and fairer (no
   // scheduling noise between two copies of the starter), and each copy says whose grade it shares.
@@ -267,6 +268,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
           if (resolved.ok) byKey.set(key, new Promise((resolve) => (settle = resolve)));
           try {
             log.info(`${source.name}: grading${resolved.ok ? ` (server.py in ${resolved.located})` : ''}`);
+            progress.start(source.name, resolved.ok ? serverCases.length : 0);
             const result = await gradeSubmission(
               source,
               folder,

@@ -57,6 +57,8 @@ export interface GradeContext {
   /** Builds the server target for --sandbox container (harness/targets/container-target.ts). */
   containerTarget?: (workspace: string, command: readonly string[]) => GraderTarget;
   log: (line: string) => void;
+  /** A server case of a submission finished (the progress display moves per case). */
+  onCase?: (submission: string, caseId: string) => void;
 }
 
 export interface GradeOutcome {
@@ -240,6 +242,7 @@ export async function gradeSubmission(
             cases,
             timeoutMs: ctx.caseMs,
             password: ctx.rubric.users.password,
+            onCase: (r) => ctx.onCase?.(source.name, r.id),
           }),
         ),
       ).then((reports) => mergeReports(reports, ids));
@@ -388,10 +391,11 @@ function outcomeOf(c: CaseResult): CaseOutcome {
     verdict: c.verdict,
     requirements: c.requirements,
     hint: c.verdict === 'PASSED' ? undefined : c.hint,
-    blame: blameOf(c),
+    blame: blameOf(c, c.serverOutput?.join('\n')),
     detail: c.reason,
     expected: c.failure?.expected,
     actual: c.failure?.actual,
+    serverOutput: c.serverOutput,
     source: 'server',
   };
 }
@@ -414,6 +418,7 @@ function toGradedCase(o: CaseOutcome): GradedCase {
   if (e) out.expected = e;
   const a = cap(o.actual);
   if (a) out.actual = a;
+  if (o.serverOutput?.length) out.serverOutput = o.serverOutput.map((line) => cap(line) ?? '');
   return out;
 }
 

@@ -37,6 +37,7 @@ function caseLine(c: GradedCase): string {
     if (c.detail) lines.push(`  - ${mdEscape(c.detail.split('\n')[0] ?? '')}`);
     if (c.expected !== undefined) lines.push(`  - expected: \`${c.expected.replace(/`/g, "'").slice(0, 300)}\``);
     if (c.actual !== undefined) lines.push(`  - actual: \`${c.actual.replace(/`/g, "'").slice(0, 300)}\``);
+    if (c.serverOutput?.length) lines.push(`  - your server printed: \`${c.serverOutput.slice(-5).join(' ⏎ ').replace(/`/g, "'").slice(-400)}\``);
     if (c.hint) lines.push(`  - 💡 ${mdEscape(c.hint)}`);
   }
   return lines.join('\n');

@@ -14,6 +14,8 @@ export interface CaseOutcome {
   readonly detail?: string | undefined;
   readonly expected?: unknown;
   readonly actual?: unknown;
+  /** What the student's server printed while the case ran (CaseResult.serverOutput). */
+  readonly serverOutput?: readonly string[] | undefined;
   readonly source: 'server' | 'client';
   /** The student function a failure is charged to (grader/blame.ts). */
   readonly blame?: string | undefined;

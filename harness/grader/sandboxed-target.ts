@@ -106,6 +106,8 @@ export class SandboxedTarget implements GraderTarget {
       port,
       dataDir: path.join(workspace, 'data'),
       output: () => ({ stdout: proc.stdout.text(), stderr: proc.stderr.text() }),
+      outputBetween: (from, to) => proc.lines.between(from, to),
+      lastOutputAt: () => proc.lines.lastAt,
       stop: async () => {
         const crashed = !proc.running;
         const quota = proc.diskQuotaExceeded;

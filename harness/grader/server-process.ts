@@ -4,6 +4,7 @@ import { listenInbound, type InboundRelay } from './sandbox-relay.ts';
 import { canConnect } from '../targets/can-connect.ts';
 import { listenerOwnedBy } from '../targets/port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
+import { TimedLines } from '../targets/timed-lines.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
 import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
 
@@ -46,6 +47,8 @@ export { freePort } from '../targets/free-port.ts';
 export class ServerProcess {
   readonly stdout: CappedOutput;
   readonly stderr: CappedOutput;
+  /** The same output as lines stamped on arrival, for the case that was running when it came. */
+  readonly lines = new TimedLines();
   private readonly child: ChildProcess;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
@@ -66,8 +69,14 @@ export class ServerProcess {
       env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
     });
     trackGroup(this.child.pid);
-    this.child.stdout?.on('data', (c: Buffer) => this.stdout.push(c));
-    this.child.stderr?.on('data', (c: Buffer) => this.stderr.push(c));
+    this.child.stdout?.on('data', (c: Buffer) => {
+      this.stdout.push(c);
+      this.lines.push('stdout', c);
+    });
+    this.child.stderr?.on('data', (c: Buffer) => {
+      this.stderr.push(c);
+      this.lines.push('stderr', c);
+    });
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error) => {
         this.stderr.push(Buffer.from(`${error.message}\n`));

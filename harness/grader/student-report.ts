@@ -12,6 +12,7 @@ function caseRow(c: GradedCase): string {
     c.detail ? `<div>${esc(c.detail)}</div>` : '',
     c.expected !== undefined ? `<div><b>expected</b><pre>${esc(c.expected)}</pre></div>` : '',
     c.actual !== undefined ? `<div><b>actual</b><pre>${esc(c.actual)}</pre></div>` : '',
+    c.serverOutput?.length ? `<div class="server-said"><b>your server printed</b><pre>${esc(c.serverOutput.join('\n'))}</pre></div>` : '',
     c.hint ? `<div class="hint"><b>Hint:</b> ${esc(c.hint)}</div>` : '',
   ].join('');
   const head = `<span class="pill ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <code>${esc(c.id)}</code> ${esc(c.title)}

@@ -13,9 +13,22 @@ export interface ConsoleReporterOptions {
   color?: boolean;
   /** Also print the log of every case, not only failing ones. */
   verbose?: boolean;
+  /**
+   * A terminal: one status line under the finished cases names the case running now and is
+   * rewritten in place; elsewhere (CI logs, pipes) only plain lines. Default: stdout is a TTY,
+   * when writing to stdout.
+   */
+  live?: boolean;
+  /** Width of the live line (default the terminal's, else 100). */
+  columns?: number;
 }
 
+const CLEAR_LINE = '\r\x1b[2K';
+
 type Colors = ReturnType<typeof pc.createColors>;
+
+/** Lines of a case's server output the terminal shows; the reports carry them all. */
+const SERVER_LINES = 12;
 
 const MARK: Record<Verdict, string> = {
   PASSED: '✔',
@@ -41,14 +54,42 @@ export class ConsoleReporter {
   readonly #write: (text: string) => void;
   readonly #c: Colors;
   readonly #verbose: boolean;
+  readonly #live: boolean;
+  readonly #columns: number;
   #group: number | undefined;
   #total = 0;
   #done = 0;
+  #failed = 0;
+  #status = false;
 
   constructor(options: ConsoleReporterOptions = {}) {
     this.#write = options.write ?? ((t) => process.stdout.write(t));
     this.#c = pc.createColors(options.color ?? pc.isColorSupported);
     this.#verbose = options.verbose ?? false;
+    this.#live = options.live ?? (options.write === undefined && process.stdout.isTTY === true);
+    this.#columns = options.columns ?? process.stdout.columns ?? 100;
+  }
+
+  /** The live line: which case runs now, how far the run is, how many failed so far. */
+  caseStarted(s: LoadedScenario): void {
+    if (!this.#live) return;
+    const c = this.#c;
+    const head = `[${this.#done + 1}/${this.#total}]${this.#failed ? ` ${this.#failed} failed ·` : ''} running `;
+    const room = Math.max(10, this.#columns - head.length - 1);
+    const what = `${s.id} ${s.title}`;
+    this.#write(`${CLEAR_LINE}${c.dim(head)}${what.length > room ? `${what.slice(0, room - 1)}…` : what}`);
+    this.#status = true;
+  }
+
+  /** Removes the live line (an interrupted run ends without finish()). */
+  endLive(): void {
+    this.#clearStatus();
+  }
+
+  #clearStatus(): void {
+    if (!this.#status) return;
+    this.#write(CLEAR_LINE);
+    this.#status = false;
   }
 
   start(cases: readonly LoadedScenario[], target: string): void {
@@ -57,7 +98,9 @@ export class ConsoleReporter {
   }
 
   onCase(r: CaseResult): void {
+    this.#clearStatus();
     this.#done += 1;
+    if (r.verdict === 'FAILED' || r.verdict === 'ERROR') this.#failed += 1;
     if (r.group !== this.#group) {
       this.#group = r.group;
       this.#write(`\n  ${this.#c.bold(`${r.group}. ${r.groupTitle}`)}\n`);
@@ -71,6 +114,7 @@ export class ConsoleReporter {
   }
 
   finish(report: RunReport): void {
+    this.#clearStatus();
     const c = this.#c;
     const problems = notable(report);
     if (problems.length) {
@@ -84,6 +128,13 @@ export class ConsoleReporter {
           this.#write(`    actual:   ${c.red(r.failure.actual)}\n`);
           for (const m of r.failure.mismatches.slice(0, 5)) this.#write(`      at ${m.path}: expected ${m.expected}, got ${m.actual}\n`);
         } else if (r.reason) this.#write(`    ${r.reason}\n`);
+        if (r.serverOutput?.length) {
+          // The server's own words next to Actual: often the real cause (a traceback, a decode error).
+          const shown = r.serverOutput.slice(-SERVER_LINES);
+          const left = r.serverOutput.length - shown.length;
+          this.#write(`    server said:${left ? c.dim(` (last ${shown.length} of ${r.serverOutput.length} lines)`) : ''}\n`);
+          for (const line of shown) this.#write(`      ${c.magenta(line)}\n`);
+        }
         if (r.hint) this.#write(`    ${c.yellow(`hint: ${r.hint.replace(/\s+/g, ' ')}`)}\n`);
       }
     }

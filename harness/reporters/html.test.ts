@@ -84,6 +84,8 @@ describe('report.html in Chromium', () => {
     expect(await failing.locator('.side .exp').innerText()).toContain('Welcome & hello');
     expect(await failing.locator('.side .act').innerText()).toContain('Login successful');
     expect(await failing.locator('.hint').innerText()).toContain('Compare the reply text <exactly>');
+    // The transcript is one click away, so it does not push the next failure off the screen.
+    await failing.locator('details.transcript > summary').click();
     const transcript = failing.locator('table.transcript');
     expect(await transcript.isVisible()).toBe(true);
     expect(await transcript.innerText()).toContain('"action": "login"');
@@ -104,6 +106,8 @@ describe('report.html in Chromium', () => {
     expect(await table.innerText()).toMatch(/image: 600 bytes/);
     expect(await table.innerText()).toMatch(/length header: 600 bytes announced/);
     await page.locator('.matrix a.cell', { hasText: '7.5.1' }).click();
+    // hashchange runs after the click returns: wait for it (bounded), then check.
+    await page.waitForFunction("document.getElementById('case-7.5.1').hasAttribute('open')", undefined, { timeout: 10_000 }).catch(() => undefined);
     expect(await page.locator('#case-7\\.5\\.1').getAttribute('open')).not.toBeNull();
     await page.locator('.filters button[data-filter="FAILED"]').click();
     expect(await page.locator('details.case:not(.hidden)').count()).toBe(1);
@@ -117,11 +121,17 @@ describe('report.html in Chromium', () => {
     // AUTH-1 is cited by the passing 2.1.1 and the failing 2.9.1: the failure wins.
     const auth1 = page.locator('#req-AUTH-1');
     expect(await auth1.getAttribute('data-status')).toBe('not-met');
+    // The roll-up comes after the failures, collapsed; a click opens it.
+    expect(await auth1.isVisible()).toBe(false);
+    await page.locator('details.reqs-rollup > summary').click();
     expect(await auth1.innerText()).toContain(requirement('AUTH-1').text);
     await auth1.locator('a.cell', { hasText: '2.1.1' }).click();
     expect(await page.locator('#case-2\\.1\\.1').getAttribute('open')).not.toBeNull();
+    await page.locator('details.reqs-rollup > summary').click();
     await page.locator('#case-2\\.1\\.1 .req a', { hasText: 'AUTH-1' }).click();
     expect(new URL(page.url()).hash).toBe('#req-AUTH-1');
+    // Following a requirement link opens the collapsed roll-up at that row.
+    expect(await auth1.isVisible()).toBe(true);
     // CLNT-1 is checked by no scenario of this run's catalogue.
     expect(await page.locator('#req-CLNT-1').getAttribute('data-status')).toBe('no-scenario');
     await page.close();

@@ -3,11 +3,12 @@ import { requirement, isRequirementId } from '../../spec/requirements.ts';
 import type { TranscriptEvent } from '../transcript/format.ts';
 import type { CaseResult, RequirementCoverage, RunReport, Verdict } from '../runner/report-format.ts';
 import { coverageLine, REQUIREMENT_STATUS_LABEL } from '../runner/requirement-coverage.ts';
-import { groups, isProblem, outcomeLine, tallyLine, VERDICT_ORDER } from './text.ts';
+import { groups, isProblem, notable, outcomeLine, tallyLine, VERDICT_ORDER } from './text.ts';
 
 // report.html: one self-contained file (inline CSS and a few lines of script, no network), so it
-// can be mailed, attached to a CI run or opened from a gradebook. A matrix of every case on top,
-// then each case with its requirement text, expected vs actual, hint and full transcript.
+// can be mailed, attached to a CI run or opened from a gradebook. What a reader came for comes
+// first: the verdict, then every failure with its evidence (expected, actual, what the server
+// printed, the hint); then the matrix and the passing cases; the requirement roll-up last, collapsed.
 
 const h = (text: unknown) => escapeHtml(String(text));
 
@@ -25,7 +26,8 @@ table{border-collapse:collapse}td,th{border:1px solid var(--line);padding:4px 8p
 .filters button{margin:0 4px 8px 0;border:1px solid var(--line);background:#f6f8fa;border-radius:6px;padding:3px 10px;cursor:pointer}.filters button.on{background:#ddf4ff;border-color:var(--info)}
 details.case{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:0 10px}details.case>summary{cursor:pointer;padding:6px 0;list-style-position:outside}
 details.case[data-problem="1"]{border-left:4px solid var(--fail)}
-.side{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin:8px 0}.side>div{border:1px solid var(--line);border-radius:6px;padding:6px 8px;overflow:auto}
+.side{display:grid;grid-template-columns:1fr 1fr;gap:8px;margin:8px 0}.side.with-server{grid-template-columns:1fr 1fr 1fr}.side .srv{background:#f6f8fa}.side pre{white-space:pre-wrap;word-break:break-word;max-height:18em;overflow:auto;margin:4px 0 0}
+.failures-none{color:var(--pass);font-weight:600}details.reqs-rollup>summary{cursor:pointer;font-size:1.5em;font-weight:700;margin:.83em 0}.side>div{border:1px solid var(--line);border-radius:6px;padding:6px 8px;overflow:auto}
 .side .exp{background:#dafbe1}.side .act{background:#ffebe9}.hint{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 8px;margin:8px 0}
 .transcript td{font-size:12px}.transcript .c2s{color:#0550ae}.transcript .s2c{color:#953800}.transcript pre{margin:0;white-space:pre-wrap;word-break:break-all;max-height:16em;overflow:auto}
 .req{margin:2px 0}.req b{font-family:ui-monospace,monospace}
@@ -47,7 +49,11 @@ const SCRIPT = `
   buttons.forEach(function(b){b.addEventListener('click',function(){apply(b.getAttribute('data-filter'));});});
   function openHash(){
     var id=decodeURIComponent(location.hash.slice(1)); if(!id) return;
-    var d=document.getElementById(id); if(d&&d.tagName==='DETAILS'){d.open=true;var t=d.querySelector('details.transcript');if(t)t.open=true;d.classList.remove('hidden');d.scrollIntoView();}
+    var el=document.getElementById(id); if(!el) return;
+    // A target inside a collapsed section (a requirement row) is shown, not left hidden.
+    for(var p=el.parentElement&&el.parentElement.closest('details');p;p=p.parentElement&&p.parentElement.closest('details')) p.open=true;
+    var d=el; if(d.tagName==='DETAILS'){d.open=true;var t=d.querySelector('details.transcript');if(t)t.open=true;d.classList.remove('hidden');}
+    el.scrollIntoView();
   }
   window.addEventListener('hashchange',openHash); openHash();
   var all=document.getElementById('expand-all'); if(all) all.addEventListener('click',function(){document.querySelectorAll('details.case').forEach(function(d){d.open=true;});});
@@ -100,17 +106,23 @@ function caseSection(c: CaseResult): string {
   const reqs = c.requirements
     .map((id) => `<div class="req"><b><a href="#${h(requirementAnchor(id))}">${h(id)}</a></b> ${isRequirementId(id) ? `(${h(requirement(id).level)}) ${h(requirement(id).text)}` : ''}</div>`)
     .join('');
-  const parts = [`<div class="reqs">${reqs}</div>`, `<p class="muted">Tasks: ${h(c.tasks.join(', ') || '—')} · level ${h(c.level)}${c.effectiveLevel !== c.level ? ` (judged ${h(c.effectiveLevel)} in this profile)` : ''} · ${h(c.durationMs)} ms</p>`];
+  const about = [`<div class="reqs">${reqs}</div>`, `<p class="muted">Tasks: ${h(c.tasks.join(', ') || '—')} · level ${h(c.level)}${c.effectiveLevel !== c.level ? ` (judged ${h(c.effectiveLevel)} in this profile)` : ''} · ${h(c.durationMs)} ms</p>`];
+  // The evidence first, so a failure's expected, actual and server output are on the first screen.
+  const parts: string[] = [];
   if (c.failure) {
     parts.push(`<p>Failed at step <b>${h(c.failure.step)}</b> (${h(c.failure.kind)})</p>`);
-    parts.push(`<div class="side"><div class="exp"><b>Expected</b><pre>${h(c.failure.expected)}</pre></div><div class="act"><b>Actual</b><pre>${h(c.failure.actual)}</pre></div></div>`);
+    const server = c.serverOutput?.length ? `<div class="srv"><b>The server printed</b><pre>${h(c.serverOutput.join('\n'))}</pre></div>` : '';
+    parts.push(`<div class="side${server ? ' with-server' : ''}"><div class="exp"><b>Expected</b><pre>${h(c.failure.expected)}</pre></div><div class="act"><b>Actual</b><pre>${h(c.failure.actual)}</pre></div>${server}</div>`);
     if (c.failure.mismatches.length) {
       parts.push(`<table><thead><tr><th>at</th><th>expected</th><th>actual</th></tr></thead><tbody>${c.failure.mismatches.map((m) => `<tr><td class="mono">${h(m.path)}</td><td class="mono">${h(m.expected)}</td><td class="mono">${h(m.actual)}</td></tr>`).join('')}</tbody></table>`);
     }
   } else if (c.reason) parts.push(`<p>${h(c.reason)}</p>`);
+  if (!c.failure && c.serverOutput?.length) parts.push(`<div class="side"><div class="srv"><b>The server printed</b><pre>${h(c.serverOutput.join('\n'))}</pre></div></div>`);
   if (c.hint) parts.push(`<div class="hint">💡 ${h(c.hint)}</div>`);
+  parts.push(...about);
   if (c.log.length) parts.push(`<details><summary>Log (${c.log.length} lines)</summary><pre>${h(c.log.join('\n'))}</pre></details>`);
-  parts.push(transcript(c, problem));
+  // Collapsed even for a failure: a long transcript between two failures hides the next one.
+  parts.push(transcript(c, false));
   return `<details class="case" id="${h(caseAnchor(c.id))}" data-verdict="${h(c.verdict)}" data-problem="${problem ? 1 : 0}"${problem ? ' open' : ''}>
 <summary>${badge(c.verdict)} <b>${h(c.id)}</b> ${h(c.title)}</summary>${parts.join('\n')}</details>`;
 }
@@ -129,12 +141,15 @@ function requirementsTable(rows: readonly RequirementCoverage[]): string {
       return `<tr id="${h(requirementAnchor(r.id))}" data-status="${h(r.status)}"><td class="id">${h(r.id)}</td><td>${h(r.level)}</td><td>${h(r.text)}</td><td><span class="st st-${h(r.status)}">${h(REQUIREMENT_STATUS_LABEL[r.status])}</span></td><td>${cases || (unselected ? '' : '—')}${unselected}</td></tr>`;
     })
     .join('');
-  return `<h2>Requirements</h2><p class="muted">${h(coverageLine(rows))}</p>
-<table class="reqtable"><thead><tr><th>requirement</th><th>level</th><th>text</th><th>status</th><th>cases</th></tr></thead><tbody>${body}</tbody></table>`;
+  return `<details class="reqs-rollup" id="requirements"><summary>Requirements <span class="muted">(${h(coverageLine(rows))})</span></summary>
+<table class="reqtable"><thead><tr><th>requirement</th><th>level</th><th>text</th><th>status</th><th>cases</th></tr></thead><tbody>${body}</tbody></table></details>`;
 }
 
 export function renderHtml(report: RunReport): string {
   const t = report.tally;
+  const failingIds = new Set(notable(report).map((c) => c.id));
+  const failing = report.cases.filter((c) => failingIds.has(c.id)).sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  const others = report.cases.filter((c) => !failingIds.has(c.id));
   const matrix = groups(report)
     .map((g) => `<tr><td class="g">${h(g.group)}. ${h(g.title)}</td><td>${g.cases.map((c) => `<a class="cell v-${h(c.verdict)}" href="#${h(caseAnchor(c.id))}" title="${h(`${c.id} ${c.title}: ${c.verdict}`)}">${h(c.id)}</a>`).join('')}</td></tr>`)
     .join('');
@@ -154,10 +169,12 @@ export function renderHtml(report: RunReport): string {
 <div class="muted">Target <code>${h(report.target)}</code> · profile <b>${h(report.profile)}</b>${report.strict ? ' · --strict' : ''} · ${h(report.startedAt)} · ${h((report.durationMs / 1000).toFixed(1))} s · kit ${h(report.kit)} · run ${h(report.runId)}</div>
 <div class="tally">${VERDICT_ORDER.map((v) => `<span>${badge(v)} ${h(t[v])}</span>`).join('')}</div>
 <div class="muted">${h(tallyLine(report))}</div></header>
-<main><h2>Summary</h2><table class="matrix"><tbody>${matrix}</tbody></table>
+<main><section class="failures"><h2>Failures</h2>
+${failing.length ? failing.map(caseSection).join('\n') : '<p class="failures-none">No case failed.</p>'}</section>
+<h2>Summary</h2><table class="matrix"><tbody>${matrix}</tbody></table>
+<h2>${failing.length ? 'Other cases' : 'Cases'}</h2><div class="filters">${filters}<button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button></div>
+${others.map(caseSection).join('\n')}
 ${report.requirements ? requirementsTable(report.requirements) : ''}
-<h2>Cases</h2><div class="filters">${filters}<button type="button" id="expand-all">expand all</button><button type="button" id="collapse-all">collapse all</button></div>
-${report.cases.map(caseSection).join('\n')}
 ${instances ? `<h2>Server output</h2>${instances}` : ''}
 </main><script>${SCRIPT}</script></body></html>
 `;

@@ -7,6 +7,7 @@ import type { SentKind, WireLog } from './wire-log.ts';
 // optionally shaped, writes. Every way a server can let us down becomes a StepFailure with the
 // bytes that prove it.
 
+const ANSWER_GRACE_MS = 100;
 const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 const showBytes = (b: Buffer) => (b.length ? clip(JSON.stringify(b.toString('utf8'))) : 'nothing');
 
@@ -22,6 +23,7 @@ export class ScenarioConnection {
     private readonly log: WireLog,
   ) {
     socket.setNoDelay(true);
+    if (socket.localPort !== undefined) log.clientPorts.add(socket.localPort);
     socket.on('data', (chunk: Buffer) => {
       this.#bytesIn += chunk.length;
       log.received(name, chunk);
@@ -71,7 +73,9 @@ export class ScenarioConnection {
       try {
         await this.#frames.write(piece);
       } catch (error) {
-        throw new StepFailure('closed', `to send ${what}`, `the connection was closed by the server (${(error as Error).message})`);
+        const answer = await this.#answerBeforeClose();
+        const closed = `the connection was closed by the server (${(error as Error).message})`;
+        throw new StepFailure('closed', `to send ${what}`, answer ? `the server answered ${answer} and closed the connection before taking all of ${what}` : closed);
       }
     }
   }
@@ -110,6 +114,20 @@ export class ScenarioConnection {
     if (!this.socket.destroyed) {
       this.log.close(this.name, 'c2s', note);
       this.#frames.destroy();
+    }
+  }
+
+  /**
+   * A reply the server sent before it closed, while we were still writing: {"status": "error", ...}
+   * is the server's own account of why, and says more than "connection closed". Only what is
+   * already here is taken; the wait is short and bounded.
+   */
+  async #answerBeforeClose(): Promise<string | undefined> {
+    try {
+      const { raw } = await this.#frames.readJson(ANSWER_GRACE_MS);
+      return clip(raw.toString('utf8'));
+    } catch {
+      return undefined;
     }
   }
 

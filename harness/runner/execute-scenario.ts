@@ -15,6 +15,8 @@ export interface ExecuteOptions {
   clock: Clock;
   password?: string;
   instanceIndex?: number;
+  /** Filled with the local ports of the case's connections (to tell its server log lines from others'). */
+  clientPorts?: Set<number>;
 }
 
 export function baseResult(s: LoadedScenario, profile: Profile): Omit<CaseResult, 'verdict' | 'durationMs' | 'log' | 'transcript'> {
@@ -82,6 +84,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
   } finally {
     for (const conn of ctx.conns.values()) conn.destroy('end of case');
     wire.finish('end of case');
+    for (const p of wire.clientPorts) options.clientPorts?.add(p);
     // The result already holds ctx.log; recording problems are added to it so a report shows them.
     for (const problem of wire.problems) ctx.log.push(problem);
   }

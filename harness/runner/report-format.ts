@@ -58,6 +58,10 @@ export const CaseResult = z
     failure: Failure.optional(),
     hint: z.string().optional().describe('advice for students'),
     skippedBecause: z.array(z.object({ id: z.string(), verdict: Verdict }).strict()).optional(),
+    serverOutput: z
+      .array(z.string())
+      .optional()
+      .describe("the server's own stdout/stderr lines printed while this case ran (a traceback whole); set on cases that did not pass, when the kit started the server"),
     log: z.array(z.string()).describe('what the case did, step by step'),
     instance: z.number().int().nonnegative().optional().describe('index into instances: the server process that served it'),
     transcript: z.array(TranscriptEvent).describe('every byte each way, with timing (image bytes summarised by length and sha256)'),

@@ -8,6 +8,7 @@ import type { CaseResult, InstanceRecord, RunReport, Verdict } from './report-fo
 import { INTERRUPTED_REASON, REPORT_FORMAT_VERSION } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
 import { selectIds } from './select.ts';
+import { withServerEvidence } from './server-evidence.ts';
 import { Clock } from './templates.ts';
 import { failureVerdict, runOk, tally } from './verdicts.ts';
 
@@ -21,6 +22,8 @@ export interface RunSuiteOptions {
   /** --strict: SHOULD failures (NON-STRICT) also fail the run. */
   strict?: boolean;
   onCase?: (result: CaseResult) => void;
+  /** A case is about to run (not called for cases skipped without running). */
+  onCaseStart?: (scenario: LoadedScenario) => void;
   /** Called once the selection is known, before the first case runs. */
   onStart?: (cases: readonly LoadedScenario[]) => void;
   /** Default: target.profile, else 'course'. */
@@ -135,7 +138,11 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
           emit(interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, record));
           continue;
         }
-        const result = await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, ...(options.password ? { password: options.password } : {}) });
+        options.onCaseStart?.(s);
+        const caseStart = performance.now();
+        const clientPorts = new Set<number>();
+        const executed = await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, clientPorts, ...(options.password ? { password: options.password } : {}) });
+        const result = await withServerEvidence(executed, started, { from: caseStart, clientPorts });
         // A case cut short by the interrupt failed because its server was stopped, not by its own fault.
         emit(interrupted() && result.verdict !== 'PASSED' ? interruptedResult(s, profile) : result);
       }

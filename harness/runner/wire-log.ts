@@ -18,6 +18,8 @@ export const CASE_RAW_MAX_BYTES = 64 * 1024;
 export class WireLog {
   readonly #recorder: TranscriptRecorder;
   readonly problems: string[] = [];
+  /** Local ports of the case's connections: a server that logs client addresses names them. */
+  readonly clientPorts = new Set<number>();
 
   constructor(source = 'scenario', target?: string) {
     this.#recorder = new TranscriptRecorder({ source, ...(target ? { target } : {}) }, { rawMaxBytes: CASE_RAW_MAX_BYTES });

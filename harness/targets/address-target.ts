@@ -1,5 +1,8 @@
 import { EnvironmentError } from '../errors.ts';
 import { canConnect } from './can-connect.ts';
+import { readServerState } from './read-server-state.ts';
+import { DEFAULT_USERS } from './spawned-target.ts';
+import { stateProblems, usedServerError } from './used-server.ts';
 import { TargetConfigError, type Target, type TargetInstance } from './target.ts';
 
 const PREFLIGHT_TIMEOUT_MS = 3000;
@@ -14,18 +17,31 @@ export function parseAddress(text: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
+export interface AddressTargetOptions {
+  /** The scenario users and their password, checked for leftover data before any case (default user1..user6, "123"). */
+  users?: readonly string[];
+  password?: string;
+}
+
 /**
  * A server someone else runs. Its state is not reset between groups and its files are not visible,
- * so file checks are SKIPPED and cases should not assume an empty server.
+ * so file checks are SKIPPED; a server that already holds data for the scenario users is refused
+ * before any case runs (UsedServerError), because the cases assume the assignment's fresh data.
  */
-export function addressTarget(address: string | { host: string; port: number }): Target {
+export function addressTarget(address: string | { host: string; port: number }, options: AddressTargetOptions = {}): Target {
   const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
+  const users = options.users ?? Object.keys(DEFAULT_USERS);
+  const password = options.password ?? '123';
   return {
     description: `${host}:${port}`,
+    notice: `--target writes test data into the server at ${host}:${port} (friend requests, messages and posts of ${users[0]}..${users[users.length - 1]}); run it on a fresh data folder you can throw away`,
     // Without this, nothing listening turns every case into a FAILED verdict against the student.
     async preflight(): Promise<void> {
-      if (await canConnect(port, PREFLIGHT_TIMEOUT_MS, host)) return;
-      throw new EnvironmentError(`nothing accepts connections at ${host}:${port}; start the server first, or let the kit start it with --server "python3 server.py --port {port}"`);
+      if (!(await canConnect(port, PREFLIGHT_TIMEOUT_MS, host))) {
+        throw new EnvironmentError(`nothing accepts connections at ${host}:${port}; start the server first, or let the kit start it with --server "python3 server.py --port {port}"`);
+      }
+      const problems = stateProblems(await readServerState({ host, port, users, password }), password);
+      if (problems.length) throw usedServerError(`${host}:${port}`, problems, users, password);
     },
     async start(): Promise<TargetInstance> {
       return {

@@ -11,6 +11,7 @@ import { findExecutable } from './find-executable.ts';
 import { freePort } from './free-port.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { splitCommand } from './split-command.ts';
+import { TimedLines } from './timed-lines.ts';
 import { TargetConfigError, TargetStartError, type Target, type TargetInstance } from './target.ts';
 
 export interface SpawnedTargetOptions {
@@ -159,7 +160,9 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
 
       let stdout = '';
       let stderr = '';
+      const lines = new TimedLines();
       const append = (which: 'out' | 'err', chunk: Buffer) => {
+        lines.push(which === 'out' ? 'stdout' : 'stderr', chunk);
         const text = chunk.toString('utf8');
         if (which === 'out') stdout = (stdout + text).slice(-OUTPUT_LIMIT);
         else stderr = (stderr + text).slice(-OUTPUT_LIMIT);
@@ -243,7 +246,15 @@ export function spawnedTarget(options: SpawnedTargetOptions): Target {
         }
         await delay(50);
       }
-      return { host: '127.0.0.1', port, dataDir: path.join(workspace, 'data'), output, stop: () => stop() };
+      return {
+        host: '127.0.0.1',
+        port,
+        dataDir: path.join(workspace, 'data'),
+        output,
+        outputBetween: (from, to) => lines.between(from, to),
+        lastOutputAt: () => lines.lastAt,
+        stop: () => stop(),
+      };
   }
 }
 

@@ -9,6 +9,13 @@ export interface TargetInstance {
   /** Set when the harness may read the server's data folder (the folder holding users/, posts/, ...). */
   dataDir?: string;
   output(): { stdout: string; stderr: string };
+  /**
+   * The server's output lines that began between two performance.now() instants of this process;
+   * only targets that capture the server's output have it (a --target server's output is not ours).
+   */
+  outputBetween?(from: number, to: number): string[];
+  /** performance.now() when the server last printed anything; lets the runner wait for a traceback to finish. */
+  lastOutputAt?(): number;
   stop(): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }>;
 }
 
@@ -19,6 +26,8 @@ export interface Target {
    * level; 'course' levels down what the course's own starter cannot meet. Absent means 'course'.
    */
   readonly profile?: 'strict' | 'course';
+  /** One line a command shows before the cases: what running them does to this target. */
+  readonly notice?: string;
   start(): Promise<TargetInstance>;
   /**
    * Checks, before any case runs, what would make every case fail for a reason that is not the

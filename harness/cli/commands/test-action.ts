@@ -85,7 +85,8 @@ function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
 }
 
 async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal): Promise<RunReport> {
-  const reporter = new ConsoleReporter({ verbose: flags.verbose, ...(flags.json ? { write: (t: string) => process.stderr.write(t) } : {}) });
+  const out = flags.json ? process.stderr : process.stdout;
+  const reporter = new ConsoleReporter({ verbose: flags.verbose, write: (t: string) => out.write(t), live: out.isTTY === true, ...(out.columns ? { columns: out.columns } : {}) });
   const report = await runSuite({
     target,
     scenarios,
@@ -96,12 +97,16 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
     signal,
     ...(flags.profile ? { profile: flags.profile } : {}),
     onStart: (cases) => reporter.start(cases, target.description),
+    onCaseStart: (s) => {
+      if (!signal.aborted) reporter.caseStarted(s);
+    },
     // After Ctrl-C the cases not run are not news; one line says what happened.
     onCase: (r) => {
       if (!signal.aborted) reporter.onCase(r);
     },
   });
-  if (!report.interrupted) reporter.finish(report);
+  if (report.interrupted) reporter.endLive();
+  else reporter.finish(report);
   return report;
 }
 
@@ -140,6 +145,7 @@ export async function runTestCommand(flags: TestFlags): Promise<void> {
     return;
   }
   await target.preflight?.();
+  if (target.notice) process.stderr.write(`instanet test: note: ${target.notice}\n`);
   const interrupt = interruptOnSignals();
   try {
     const report = await runCases(flags, target, scenarios, interrupt.signal);
