@@ -29,7 +29,8 @@ import { limitsOf, planSandbox, resolvePython, type SandboxMode } from './sandbo
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
-import type { GraderTarget } from './sandboxed-target.ts';
+import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
+import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 
 // The whole class: discover, shard, resume, grade N at a time, write every output. Each student's
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
@@ -170,16 +171,25 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
 
   let containerTarget: ((ws: string, command: readonly string[]) => GraderTarget) | undefined;
   if (plan.kind === 'container') {
-    const { containerTarget: make, assertContainerRuntime } = await import('../targets/container-target.ts');
+    const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
     await assertContainerRuntime();
-    containerTarget = (ws, command) =>
-      make({
+    containerTarget = (ws, command) => {
+      const target = make({
         workspace: ws,
-        image: options.image ?? 'python:3.12-slim',
+        image: options.image ?? DEFAULT_CONTAINER_IMAGE,
         command: ['python3', ...command.slice(1)],
         readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
         limits: limitsOf(rubric),
       });
+      // The start-up probe classifies the grader's own start error (no-listen, crashed: <line>).
+      return {
+        ...target,
+        start: () =>
+          target.start().catch((error: unknown) => {
+            throw error instanceof ContainerStartError ? new ServerStartError(error.failure, error.output) : error;
+          }),
+      };
+    };
   }
 
   const scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'instanet-grade-'));
