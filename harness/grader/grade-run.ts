@@ -1,8 +1,7 @@
-import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios } from '../scenarios/loader.ts';
@@ -10,6 +9,7 @@ import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
 import { GradeLog } from './grade-log.ts';
+import { KIT_ROOT } from './kit-root.ts';
 import { gradebookCsv, taskColumns } from './gradebook-csv.ts';
 import { gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import {
@@ -35,17 +35,6 @@ import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 // The whole class: discover, shard, resume, grade N at a time, write every output. Each student's
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
 // re-run picks up where it stopped.
-
-/** The kit's package folder (hidden from student code), also when this file runs from dist/. */
-const KIT_ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url)));
-
-function packageRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    // dist/ holds a link to the package's own package.json: its real folder is the package.
-    if (existsSync(path.join(dir, 'package.json'))) return path.dirname(realpathSync(path.join(dir, 'package.json')));
-    if (path.dirname(dir) === dir) return fileURLToPath(new URL('../../', import.meta.url));
-  }
-}
 
 export interface GradeRunOptions {
   submissions: string;
