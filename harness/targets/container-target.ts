@@ -139,9 +139,11 @@ export function containerTarget(options: ContainerTargetOptions): Target {
       const serverArgv = argv[0]?.startsWith('/') ? argv : ['/usr/bin/env', ...argv];
       let container: StartedTestContainer | undefined;
       let relay: InboundRelay | undefined;
+      // Stops are kills (timeout 0): the server is PID 1 in its container, which ignores SIGTERM, so a
+      // grace period would cost every instance its full length; nothing of a server's is read after.
       const cleanup = async () => {
         await relay?.close();
-        await container?.stop({ timeout: 1000, remove: true }).catch(() => undefined);
+        await container?.stop({ timeout: 0, remove: true }).catch(() => undefined);
         await rm(copy, { recursive: true, force: true }).catch(() => undefined);
       };
       try {
@@ -196,7 +198,7 @@ export function containerTarget(options: ContainerTargetOptions): Target {
             const crashed = !(await running().catch(() => false));
             try {
               await inbound.close();
-              await started.stop({ timeout: 1000, remove: true });
+              await started.stop({ timeout: 0, remove: true });
               if (crashed) return { status: 'crashed', detail: `crashed during the run: ${lastLine(output) ?? 'exited'}` };
               return { status: 'ok' };
             } catch (error) {
