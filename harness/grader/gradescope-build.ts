@@ -1,6 +1,5 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import AdmZip from 'adm-zip';
 import { KIT_ROOT } from './kit-root.ts';
 import { loadRubric } from './rubric-loader.ts';
@@ -10,7 +9,8 @@ import { loadRubric } from './rubric-loader.ts';
 // and, with --rubric, the course's rubric as rubric.yaml (run_autograder passes it on). Built from
 // the sources, not dist/: `npm ci` builds dist/ on the image, as it does everywhere.
 
-const GRADESCOPE_DIR = fileURLToPath(new URL('./gradescope/', import.meta.url));
+// From the package's sources, which the zip carries anyway: dist/ has no copy of these scripts.
+const GRADESCOPE_DIR = path.join(KIT_ROOT, 'harness', 'grader', 'gradescope');
 /** What the kit needs to install and run; tests, reports and installed modules stay out. */
 const KIT_ENTRIES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'spec', 'reference', 'harness', 'fixtures', 'schemas'];
 const SKIPPED = new Set(['node_modules', 'dist', '__pycache__', '.vitest-tmp']);
