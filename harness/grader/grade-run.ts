@@ -1,8 +1,7 @@
-import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios } from '../scenarios/loader.ts';
@@ -10,6 +9,7 @@ import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
 import { GradeLog } from './grade-log.ts';
+import { KIT_ROOT } from './kit-root.ts';
 import { gradebookCsv, taskColumns } from './gradebook-csv.ts';
 import { gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import {
@@ -29,22 +29,12 @@ import { limitsOf, planSandbox, resolvePython, type SandboxMode } from './sandbo
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
-import type { GraderTarget } from './sandboxed-target.ts';
+import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
+import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 
 // The whole class: discover, shard, resume, grade N at a time, write every output. Each student's
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
 // re-run picks up where it stopped.
-
-/** The kit's package folder (hidden from student code), also when this file runs from dist/. */
-const KIT_ROOT = packageRoot(fileURLToPath(new URL('.', import.meta.url)));
-
-function packageRoot(from: string): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    // dist/ holds a link to the package's own package.json: its real folder is the package.
-    if (existsSync(path.join(dir, 'package.json'))) return path.dirname(realpathSync(path.join(dir, 'package.json')));
-    if (path.dirname(dir) === dir) return fileURLToPath(new URL('../../', import.meta.url));
-  }
-}
 
 export interface GradeRunOptions {
   submissions: string;
@@ -170,16 +160,25 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
 
   let containerTarget: ((ws: string, command: readonly string[]) => GraderTarget) | undefined;
   if (plan.kind === 'container') {
-    const { containerTarget: make, assertContainerRuntime } = await import('../targets/container-target.ts');
+    const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
     await assertContainerRuntime();
-    containerTarget = (ws, command) =>
-      make({
+    containerTarget = (ws, command) => {
+      const target = make({
         workspace: ws,
-        image: options.image ?? 'python:3.12-slim',
+        image: options.image ?? DEFAULT_CONTAINER_IMAGE,
         command: ['python3', ...command.slice(1)],
         readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
         limits: limitsOf(rubric),
       });
+      // The start-up probe classifies the grader's own start error (no-listen, crashed: <line>).
+      return {
+        ...target,
+        start: () =>
+          target.start().catch((error: unknown) => {
+            throw error instanceof ContainerStartError ? new ServerStartError(error.failure, error.output) : error;
+          }),
+      };
+    };
   }
 
   const scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'instanet-grade-'));

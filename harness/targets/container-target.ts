@@ -1,60 +1,44 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { HostConfig } from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 import { InstaNetError } from '../errors.ts';
+import { SANDBOX_LAUNCHER, RELAY_SOCKET } from '../grader/sandbox.ts';
+import { listenInbound, type InboundRelay } from '../grader/sandbox-relay.ts';
+import { allocateSandboxUid, chownTree } from '../grader/sandbox-uid.ts';
+import { freePort } from './free-port.ts';
 import { TargetStartError, type Target, type TargetInstance } from './target.ts';
 
-// A submission run in a container (`instanet grade --sandbox container --image python:3.12-slim`):
-// for machines without bubblewrap, or a course that wants the exact Python of its lab image.
-// Each start() gets a fresh copy of the workspace, bind-mounted at /submission, and a mapped port.
-//
-// Student servers bind 'localhost' (the course's constants.py), which a mapped port cannot reach
-// inside a container; a small relay in the container forwards 0.0.0.0:5000 to the server's
-// 127.0.0.1:5001 and starts listening only once the server does, so "listening" keeps its meaning.
+// A submission run in a container (`instanet grade --sandbox container`): for machines without
+// bubblewrap, or a course that wants the exact Python of its lab image. The guarantees are bwrap's:
+// no network at all (NetworkMode none; the harness reaches the server only through the kit's relay
+// on a Unix socket in a bound folder, python/sandbox_launcher.py inside, sandbox-relay.ts outside),
+// never root (a sandbox uid of its own, sandbox-uid.ts, so RLIMIT_NPROC binds per submission), no
+// capabilities, no-new-privileges, a read-only image with the workspace as the only writable place,
+// and limits on processes (pids cgroup and nproc), memory (cgroup, no swap), open files, file size
+// and CPU seconds. Each start() gets a fresh copy of the workspace.
 
-export const CONTAINER_PORT = 5000;
-const SERVER_PORT = 5001;
 const MOUNT = '/submission';
-const RELAY_NAME = '.instanet-relay.py';
+const RELAY_INSIDE = '/run/instanet-relay';
+const LAUNCHER_INSIDE = '/run/instanet/sandbox_launcher.py';
+/** The server's port inside; its network namespace is its own, so any fixed port will do. */
+const SERVER_PORT = 5000;
+/** Every container the kit starts carries it, so `container-engine.sh clean` finds leftovers. */
+export const CONTAINER_LABEL = { 'instanet.kit': 'sandbox' } as const;
+const OPEN_FILES = 1024;
+/** Debian's and the official Python images' python3 are both on it. */
+const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** /dev/shm and /tmp are RAM: sized, as under bwrap. */
+const SHM_BYTES = 16 * 1024 * 1024;
 
-const RELAY = `
-import asyncio, socket, sys, time
-async def pipe(r, w):
-    try:
-        while True:
-            data = await r.read(65536)
-            if not data:
-                break
-            w.write(data)
-            await w.drain()
-    except Exception:
-        pass
-    finally:
-        try:
-            w.close()
-        except Exception:
-            pass
-async def handle(cr, cw):
-    try:
-        sr, sw = await asyncio.open_connection('127.0.0.1', ${SERVER_PORT})
-    except OSError:
-        cw.close()
-        return
-    await asyncio.gather(pipe(cr, sw), pipe(sr, cw))
-async def main():
-    while True:
-        try:
-            socket.create_connection(('127.0.0.1', ${SERVER_PORT}), timeout=1).close()
-            break
-        except OSError:
-            await asyncio.sleep(0.05)
-    server = await asyncio.start_server(handle, '0.0.0.0', ${CONTAINER_PORT})
-    async with server:
-        await server.serve_forever()
-asyncio.run(main())
-`;
+export interface ContainerLimits {
+  memoryMiB: number;
+  processes: number;
+  fileSizeMiB: number;
+  cpuSeconds: number;
+}
 
 export interface ContainerTargetOptions {
   /** Prepared workspace (code + data/), copied for every start. */
@@ -63,12 +47,24 @@ export interface ContainerTargetOptions {
   /** argv of the server inside the container; "{port}" is replaced by the server's port. */
   command: readonly string[];
   readyMs: number;
-  limits?: { memoryMiB: number; processes: number; fileSizeMiB: number; cpuSeconds: number };
+  limits?: ContainerLimits;
+  /** Where the per-start copies go (default: the OS's temp folder). */
+  scratch?: string;
 }
 
 export class ContainerUnavailableError extends InstaNetError<'INSTANET_ERR_CONTAINER_RUNTIME'> {
   constructor(message: string) {
     super('INSTANET_ERR_CONTAINER_RUNTIME', message);
+  }
+}
+
+/** A start that failed, classified like the bwrap sandbox's (no-listen, crashed) for the grader. */
+export class ContainerStartError extends TargetStartError {
+  constructor(
+    readonly failure: { status: 'no-listen' | 'crashed'; detail: string },
+    output: { stdout: string; stderr: string },
+  ) {
+    super(`${failure.status}: ${failure.detail}`, output);
   }
 }
 
@@ -81,64 +77,158 @@ export async function assertContainerRuntime(): Promise<void> {
   }
 }
 
+// testcontainers has no builder for these HostConfig fields; its hostConfig is protected for subclasses.
+class HardenedContainer extends GenericContainer {
+  withHostConfig(extra: Partial<HostConfig>): this {
+    Object.assign(this.hostConfig, extra);
+    return this;
+  }
+}
+
+function hostConfigFor(limits: ContainerLimits | undefined): Partial<HostConfig> {
+  const config: Partial<HostConfig> = {
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    ReadonlyRootfs: true,
+    Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${SHM_BYTES}` },
+    ShmSize: SHM_BYTES,
+  };
+  if (!limits) return config;
+  const mib = 1024 * 1024;
+  // Headroom of a few tasks for the kit's launcher, as under bwrap.
+  const tasks = limits.processes + 8;
+  return {
+    ...config,
+    Memory: limits.memoryMiB * mib,
+    MemorySwap: limits.memoryMiB * mib,
+    PidsLimit: tasks,
+    // Explicit nofile and nproc: without them podman copies the engine's own, which runc may not set here.
+    Ulimits: [
+      { Name: 'nofile', Soft: OPEN_FILES, Hard: OPEN_FILES },
+      { Name: 'nproc', Soft: tasks, Hard: tasks },
+      { Name: 'fsize', Soft: limits.fileSizeMiB * mib, Hard: limits.fileSizeMiB * mib },
+      { Name: 'cpu', Soft: limits.cpuSeconds, Hard: limits.cpuSeconds },
+    ],
+  };
+}
+
+function lastLine(text: string): string | undefined {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).at(-1);
+}
+
 export function containerTarget(options: ContainerTargetOptions): Target {
   return {
     description: `${options.command.join(' ')} in ${options.image}`,
     profile: 'course',
     async start(): Promise<TargetInstance> {
-      const copy = await mkdtemp(path.join(os.tmpdir(), 'instanet-container-'));
-      await mkdir(copy, { recursive: true });
-      await cp(options.workspace, copy, { recursive: true });
-      await writeFile(path.join(copy, RELAY_NAME), RELAY);
-      const serverArgv = options.command.map((a) => a.replaceAll('{port}', String(SERVER_PORT)));
-      const quoted = serverArgv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      let stdout = '';
-      const stderr = ''; // the engine's log stream interleaves both; it is kept as stdout
-      const keep = (s: string, chunk: string) => (s + chunk).slice(-256 * 1024);
-      let container: StartedTestContainer;
+      const copy = await mkdtemp(path.join(options.scratch ?? os.tmpdir(), 'instanet-container-'));
+      const workspace = path.join(copy, 'ws');
+      const relayDir = path.join(copy, 'relay');
+      await mkdir(relayDir, { recursive: true });
+      await cp(options.workspace, workspace, { recursive: true });
+      const uid = process.getuid?.() === 0 ? allocateSandboxUid() : undefined;
+      if (uid !== undefined) chownTree(copy, uid);
+
+      let output = '';
+      let logsEnded!: () => void;
+      const ended = new Promise<void>((resolve) => (logsEnded = resolve));
+      // The engine's log stream interleaves stdout and stderr; the crash line is its last line either way.
+      const result = () => ({ stdout: output, stderr: '' });
+      const argv = options.command.map((a) => a.replaceAll('{port}', String(SERVER_PORT)));
+      // The launcher execs without a PATH search; env finds python3 wherever the image keeps it.
+      const serverArgv = argv[0]?.startsWith('/') ? argv : ['/usr/bin/env', ...argv];
+      let container: StartedTestContainer | undefined;
+      let relay: InboundRelay | undefined;
+      // Stops are kills (timeout 0): the server is PID 1 in its container, which ignores SIGTERM, so a
+      // grace period would cost every instance its full length; nothing of a server's is read after.
+      const cleanup = async () => {
+        await relay?.close();
+        await container?.stop({ timeout: 0, remove: true }).catch(() => undefined);
+        await rm(copy, { recursive: true, force: true }).catch(() => undefined);
+      };
       try {
-        let builder = new GenericContainer(options.image)
-          .withBindMounts([{ source: copy, target: MOUNT, mode: 'rw' }])
+        let builder = new HardenedContainer(options.image)
+          .withHostConfig(hostConfigFor(options.limits))
+          // Through the builder: start() overwrites HostConfig.NetworkMode with the builder's value.
+          .withNetworkMode('none')
+          .withLabels({ ...CONTAINER_LABEL })
+          .withBindMounts([
+            { source: workspace, target: MOUNT, mode: 'rw' },
+            { source: relayDir, target: RELAY_INSIDE, mode: 'rw' },
+            { source: SANDBOX_LAUNCHER, target: LAUNCHER_INSIDE, mode: 'ro' },
+          ])
           .withWorkingDir(MOUNT)
-          .withExposedPorts(CONTAINER_PORT)
-          .withCommand(['sh', '-c', `${quoted} & exec python3 ${RELAY_NAME}`])
-          .withEnvironment({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' })
+          .withCommand([
+            'python3', '-I', '-S', LAUNCHER_INSIDE, '--chdir', MOUNT,
+            '--expose', `${RELAY_INSIDE}/${RELAY_SOCKET}=${SERVER_PORT}`, '--', ...serverArgv,
+          ])
+          // PATH is explicit: podman 4.3's Docker API drops the image's own Env once a container sets any.
+          .withEnvironment({ PATH: CONTAINER_PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: MOUNT, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' })
+          // Readiness is the relay's (below): nothing is published, so there is no port to wait on.
           .withWaitStrategy(Wait.forListeningPorts())
           .withStartupTimeout(options.readyMs)
           .withLogConsumer((stream: Readable) => {
-            stream.on('data', (c: Buffer | string) => (stdout = keep(stdout, c.toString())));
+            stream.on('data', (c: Buffer | string) => (output = (output + c.toString()).slice(-256 * 1024)));
+            stream.once('end', () => logsEnded());
+            stream.once('error', () => logsEnded());
           });
-        if (options.limits) {
-          const mib = 1024 * 1024;
-          builder = builder
-            .withResourcesQuota({ memory: options.limits.memoryMiB / 1024, cpu: 1 })
-            .withUlimits({
-              nproc: { soft: options.limits.processes, hard: options.limits.processes },
-              fsize: { soft: options.limits.fileSizeMiB * mib, hard: options.limits.fileSizeMiB * mib },
-              cpu: { soft: options.limits.cpuSeconds, hard: options.limits.cpuSeconds },
-            });
-        }
+        if (uid !== undefined) builder = builder.withUser(`${uid}:${uid}`);
         container = await builder.start();
+        const port = await freePort();
+        relay = await listenInbound({ port, socketPath: path.join(relayDir, RELAY_SOCKET) });
+        const client = await getContainerRuntimeClient();
+        const id = container.getId();
+        const running = async () => (await client.container.inspect(client.container.getById(id))).State.Running;
+        const failure = await waitReady(relay, running, options.readyMs, async () => {
+          await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
+          return lastLine(output);
+        });
+        if (failure) {
+          await cleanup();
+          throw new ContainerStartError(failure, result());
+        }
+        const started = container;
+        const inbound = relay;
+        return {
+          host: '127.0.0.1',
+          port,
+          dataDir: path.join(workspace, 'data'),
+          output: result,
+          async stop() {
+            const crashed = !(await running().catch(() => false));
+            try {
+              await inbound.close();
+              await started.stop({ timeout: 0, remove: true });
+              if (crashed) return { status: 'crashed', detail: `crashed during the run: ${lastLine(output) ?? 'exited'}` };
+              return { status: 'ok' };
+            } catch (error) {
+              return { status: 'killed', detail: (error as Error).message };
+            } finally {
+              await rm(copy, { recursive: true, force: true }).catch(() => undefined);
+            }
+          },
+        };
       } catch (error) {
-        await rm(copy, { recursive: true, force: true }).catch(() => undefined);
-        throw new TargetStartError(`no-listen: the container did not start listening: ${(error as Error).message.split('\n')[0]}`, { stdout, stderr });
+        if (error instanceof ContainerStartError) throw error;
+        await cleanup();
+        throw new ContainerStartError({ status: 'no-listen', detail: `the container did not start: ${(error as Error).message.split('\n')[0]}` }, result());
       }
-      return {
-        host: container.getHost(),
-        port: container.getMappedPort(CONTAINER_PORT),
-        dataDir: path.join(copy, 'data'),
-        output: () => ({ stdout, stderr }),
-        async stop() {
-          try {
-            await container.stop({ timeout: 1000 });
-            return { status: 'ok' };
-          } catch (error) {
-            return { status: 'killed', detail: (error as Error).message };
-          } finally {
-            await rm(copy, { recursive: true, force: true }).catch(() => undefined);
-          }
-        },
-      };
     },
   };
+}
+
+async function waitReady(
+  relay: InboundRelay,
+  running: () => Promise<boolean>,
+  readyMs: number,
+  crashLine: () => Promise<string | undefined>,
+): Promise<{ status: 'no-listen' | 'crashed'; detail: string } | undefined> {
+  const deadline = Date.now() + readyMs;
+  while (Date.now() < deadline) {
+    if (await relay.probe(1000)) return undefined;
+    if (!(await running())) return { status: 'crashed', detail: (await crashLine()) ?? 'the container exited' };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!(await running())) return { status: 'crashed', detail: (await crashLine()) ?? 'the container exited' };
+  return { status: 'no-listen', detail: `did not listen within ${readyMs / 1000} s (server.py must take the port from --port)` };
 }

@@ -11,4 +11,5 @@ export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   suite: () => import('./suite.ts'),
   sandbox: () => import('./sandbox.ts'),
   'cli-startup': () => import('./cli-startup.ts'),
+  container: () => import('./container.ts'),
 };

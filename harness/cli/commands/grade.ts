@@ -9,7 +9,7 @@ export interface GradeFlags {
   out?: string;
   jobs: number;
   sandbox: SandboxMode;
-  image: string;
+  image?: string;
   timeout?: number;
   caseTimeout?: number;
   readyTimeout?: number;
@@ -50,7 +50,7 @@ export function gradeCommand(): Command {
     .addOption(
       new Option('--sandbox <mode>', 'auto: bwrap when it works here, else plain processes with a warning').choices(['auto', 'bwrap', 'container', 'none']).default('auto'),
     )
-    .option('--image <image>', 'container image for --sandbox container', 'python:3.12-slim')
+    .option('--image <image>', 'container image for --sandbox container (default: $INSTANET_CONTAINER_IMAGE, else python:3.12-slim)')
     .option('--timeout <seconds>', "wall-clock budget of one submission (default: the rubric's)", positive('number'))
     .option('--case-timeout <seconds>', "per-case timeout (default: the rubric's)", positive('number'))
     .option('--ready-timeout <seconds>', "time a server gets to start listening (default: the rubric's)", positive('number'))

@@ -16,5 +16,13 @@ export function gradebookCommand(): Command {
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${grades.length} submission(s) merged into ${out}\n`);
     });
+  gradebook
+    .command('summary')
+    .description('print the class as Markdown (mean, median, one row per student): a CI job summary')
+    .argument('<dir>', 'an `instanet grade --out` or `gradebook merge` folder')
+    .action(async (dir: string) => {
+      const { gradebookSummaryOf } = await import('../../grader/gradebook-summary.ts');
+      process.stdout.write(await gradebookSummaryOf(dir));
+    });
   return gradebook;
 }

@@ -47,6 +47,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./gradebook.ts')).gradebookCommand(),
   },
   {
+    name: 'gradescope',
+    summary: 'build the Gradescope autograder zip (setup.sh, run_autograder, the kit and the rubric)',
+    load: async () => (await import('./gradescope.ts')).gradescopeCommand(),
+  },
+  {
     name: 'test',
     summary: 'run the conformance suite against a server and write reports (exit 1 when a MUST case fails)',
     load: async () => (await import('./test.ts')).testCommand(),

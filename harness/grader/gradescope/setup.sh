@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Gradescope autograder image set-up (Ubuntu base): Node 20, Python 3, bubblewrap, and the kit.
-# Zip this folder's files together with a copy of the kit in ./instanet-kit (or let the script clone
-# your course's fork) and upload the zip as the autograder.
+# `instanet gradescope build --out DIR [--rubric course.yaml]` zips it with run_autograder and the kit
+# (./instanet-kit); upload DIR/autograder.zip as the assignment's autograder.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
