@@ -3,7 +3,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CodecError, FrameDecoder, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { ByteTape } from './byte-tape.ts';
 import { bytesFields } from './event-bytes.ts';
 import { RecorderStateError } from './errors.ts';

@@ -1,4 +1,4 @@
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { RunReport } from '../runner/report-format.ts';
 import { loadScenarios } from '../scenarios/index.ts';
