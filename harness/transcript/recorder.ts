@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CodecError, FrameDecoder, IMAGE_HEADER_BYTES, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
 import { carriesImage } from '../../spec/messages/index.ts';
+import { replaceFile } from '../../reference/server/store/atomic-write.ts';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { ByteTape } from './byte-tape.ts';
 import { bytesFields } from './event-bytes.ts';
@@ -185,9 +186,7 @@ export function toJsonl(transcript: Transcript): string {
 
 export async function writeTranscriptFile(file: string, transcript: Transcript): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, toJsonl(transcript));
-  await rename(temp, file);
+  await replaceFile(file, Buffer.from(toJsonl(transcript)));
 }
 
 interface CodecLikeError {
