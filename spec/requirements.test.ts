@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseProtocolStatements } from './protocol-statements.ts';
 import { isRequirementId, REQUIREMENTS, requirement, SECTION_TITLES, type Section } from './requirements.ts';
 
 const protocol = readFileSync(new URL('./protocol.md', import.meta.url), 'utf8');
@@ -42,6 +43,11 @@ describe('spec/protocol.md and the catalogue agree', () => {
     expect([...ids].sort(), 'IDs in protocol.md vs spec/requirements.ts').toEqual(REQUIREMENTS.map((r) => r.id).sort());
     const levels = Object.fromEntries(statements.map((s) => [s.id, s.level]));
     expect(levels).toEqual(Object.fromEntries(REQUIREMENTS.map((r) => [r.id, r.level])));
+  });
+
+  it('gives each requirement protocol.md\'s own words (else: npm run spec:texts)', () => {
+    const texts = Object.fromEntries(parseProtocolStatements(protocol).map((s) => [s.id, s.text]));
+    expect(Object.fromEntries(REQUIREMENTS.map((r) => [r.id, r.text]))).toEqual(texts);
   });
 
   it('cites only catalogue IDs in its prose', () => {

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { applyCommandConventions, commandPath, commanderExitCode } from './command-conventions.ts';
 import { COMMANDS, type CommandEntry } from './commands/index.ts';
 import { EXIT, exitCodeOf, exitTableText } from './exit-codes.ts';
-import { KIT_VERSION } from './version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 
 // `instanet`: loads only the command named on the command line; the others are listed by name and
 // summary so `instanet --help` still shows them all.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import { runClientHalf, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, CLIENT_DRIVER_DIR } from './client-half.ts';

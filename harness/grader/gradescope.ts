@@ -1,5 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFile } from '../../reference/server/store/atomic-write.ts';
 import { statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 
 // Gradescope's results.json: one test per rubric item (its points), the cases behind it in the
@@ -108,7 +109,5 @@ export function crashResults(message: string, elapsedMs: number): GradescopeResu
 /** Written to a temporary name and renamed, so a reader never sees half a file. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
+  await replaceFile(file, Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
 }

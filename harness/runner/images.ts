@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageSource } from '../scenarios/format.ts';
-import { photo } from '../testing/test-images.ts';
+import { photo } from './test-images.ts';
 
 const cache = new Map<number, Buffer>();
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
 import { baseResult, executeScenario } from './execute-scenario.ts';

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CodecError, FrameDecoder, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
-import { KIT_VERSION } from '../cli/version.ts';
+import { CodecError, FrameDecoder, IMAGE_HEADER_BYTES, type CodecLimits, type Frame } from '../../spec/codec/index.ts';
+import { carriesImage } from '../../spec/messages/index.ts';
+import { replaceFile } from '../../reference/server/store/atomic-write.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { ByteTape } from './byte-tape.ts';
 import { bytesFields } from './event-bytes.ts';
 import { RecorderStateError } from './errors.ts';
@@ -19,7 +21,6 @@ import {
 export const PREVIEW_MAX_BYTES = 16 * 1024;
 /** Undecodable bytes beyond this are summarised (length + sha256) rather than stored. */
 export const RAW_MAX_BYTES = 1024 * 1024;
-const IMAGE_HEADER_BYTES = 8;
 
 export interface RecorderHeader {
   source: string;
@@ -185,16 +186,7 @@ export function toJsonl(transcript: Transcript): string {
 
 export async function writeTranscriptFile(file: string, transcript: Transcript): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(temp, toJsonl(transcript));
-  await rename(temp, file);
-}
-
-/** Whether a decoded client request is followed by an image exchange (IMG-1, DM-5, POST-1). */
-export function requestCarriesImage(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const request = value as Record<string, unknown>;
-  return request.action === 'upload_post' || (request.action === 'send_message' && request.is_image === true);
+  await replaceFile(file, Buffer.from(toJsonl(transcript)));
 }
 
 interface CodecLikeError {
@@ -433,7 +425,7 @@ export class ConnectionRecorder {
     state.tape.discardBefore(state.accounted);
     this.#emit({ kind: 'json', dir, ...bytesFields(frame.raw), json: frame.value });
     if (dir === 'c2s') {
-      if (requestCarriesImage(frame.value)) this.#awaitingReady = true;
+      if (carriesImage(frame.value)) this.#awaitingReady = true;
     } else if (this.#awaitingReady) {
       // The first reply to an image-carrying request decides: "ready" means the image follows
       // (IMG-1); anything else (an error) means the client must not send it (CLNT-1).

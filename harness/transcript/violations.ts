@@ -6,12 +6,12 @@ import {
   REPLY_TEXT,
   REQUEST_SCHEMAS,
   ReadyAck,
+  carriesImage,
   isAction,
   replySchema,
   type Action,
 } from '../../spec/messages/index.ts';
 import type { Direction, TranscriptEvent } from './format.ts';
-import { requestCarriesImage } from './recorder.ts';
 
 // Judges a conversation as it is recorded: every event goes through `check`, which follows each
 // connection's request/reply pairing (and the image exchange) and returns what broke the spec.
@@ -152,7 +152,7 @@ export class ViolationChecker {
     if (!parsed.success) {
       report('c2s', ['ERR-2'], `client's ${action} request does not match the spec: ${summarize(parsed.error).text}`, 'warning');
     }
-    state.queue.push({ action, phase: requestCarriesImage(value) ? 'ready' : 'reply' });
+    state.queue.push({ action, phase: carriesImage(value) ? 'ready' : 'reply' });
   }
 
   #reply(state: ConnState, value: unknown, report: (d: Direction, r: string[], m: string, s?: Severity) => void): void {

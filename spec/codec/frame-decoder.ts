@@ -8,6 +8,7 @@ import {
   NotAnObjectError,
   TruncatedStreamError,
 } from './errors.ts';
+import { IMAGE_HEADER_BYTES } from './image-frame.ts';
 import { JsonObjectScanner } from './json-scanner.ts';
 import { locateJsonSyntaxError } from './json-syntax.ts';
 import { MAX_KEPT_BYTES, resolveLimits, type CodecLimits } from './limits.ts';
@@ -16,7 +17,6 @@ import { firstInvalidUtf8, isUtf8 } from './utf8.ts';
 
 const OPEN_BRACE = 0x7b;
 const BOM = [0xef, 0xbb, 0xbf] as const;
-const IMAGE_HEADER_BYTES = 8;
 const MIN_CAPACITY = 16 * 1024;
 /** Above this, an emptied buffer is released instead of kept, so one big message doesn't pin memory. */
 const RETAIN_CAPACITY = 1024 * 1024;

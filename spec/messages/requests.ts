@@ -129,7 +129,13 @@ export const REQUEST_SCHEMAS = {
 /** Request type of one action. */
 export type RequestOf<A extends Action> = z.infer<(typeof REQUEST_SCHEMAS)[A]>;
 
-/** Whether the request is followed by the image exchange (IMG-1). */
-export function carriesImage(request: AnyRequest): boolean {
-  return request.action === 'upload_post' || (request.action === 'send_message' && request.is_image);
+/**
+ * Whether the request is followed by the image exchange (IMG-1, DM-5, POST-1). Takes any decoded
+ * value, not only a validated request, because the recorder and the violation checker must follow
+ * the exchange on bytes that may not pass the schema.
+ */
+export function carriesImage(request: unknown): boolean {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return false;
+  const fields = request as Record<string, unknown>;
+  return fields.action === 'upload_post' || (fields.action === 'send_message' && fields.is_image === true);
 }

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FrameSocket, encodeImageFrame, encodeJson, type JsonObject, type JsonValue } from '../../../spec/codec/index.ts';
 import { formatDmTimestamp, formatPostTimestamp } from '../../../spec/messages/index.ts';
 import type { BenchOptions } from '../bench-entry.ts';
+import { freePort } from '../../targets/free-port.ts';
 
 export const description =
   'reference server vs the Python sample server (fixtures/submissions/correct): requests/s and p50/p99 latency of ' +
@@ -47,18 +48,6 @@ interface Spawned {
 
 // ---------------------------------------------------------------------------------------------
 // Servers
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {

@@ -61,7 +61,7 @@ export async function runGradeCommand(submissions: string | undefined, flags: Gr
       + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`,
   );
   if (flags.postResults) {
-    const { postResults } = await import('../../reporters/post-results.ts');
+    const { postResults } = await import('../../publish/post-results.ts');
     await postResults(flags.postResults, resultsPayload(run), {});
     process.stdout.write(`results posted to ${flags.postResults}\n`);
   }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { positiveInteger } from '../../transcript/host-port.ts';
-import { startReportsServer } from '../../transcript/reports-server.ts';
+import { startReportsServer } from '../../reports-server/reports-server.ts';
 
 /** Printed once listening; scripts and tests read the URL from it (with --port 0). */
 export function reportsListeningLine(url: string): string {

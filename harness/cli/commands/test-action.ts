@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { postResults } from '../../reporters/post-results.ts';
+import { postResults } from '../../publish/post-results.ts';
 import { ConsoleReporter } from '../../reporters/console.ts';
 import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../../harness/targets/free-port.ts';
+import { canConnect } from '../../../harness/targets/can-connect.ts';
 
 // Runs a fixtures/submissions sample in a temporary copy (it writes into its own data/), on a port
 // the OS picked, and tears the whole process group down afterwards.
@@ -16,28 +17,6 @@ export interface RunningSample {
   dir: string;
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 function kill(child: ChildProcess): Promise<void> {
@@ -82,7 +61,7 @@ async function startOnce(name: string, readyTimeoutMs: number): Promise<RunningS
     rmSync(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + readyTimeoutMs;
-  while (!(await canConnect(port))) {
+  while (!(await canConnect(port, 1000))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       const exited = child.exitCode !== null;
       await stop();

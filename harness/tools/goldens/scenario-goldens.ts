@@ -1,10 +1,10 @@
-import { KIT_VERSION } from '../cli/version.ts';
-import { runSuite } from '../runner/run-suite.ts';
-import type { RunReport } from '../runner/report-format.ts';
-import { loadScenarios } from '../scenarios/index.ts';
-import type { Step } from '../scenarios/format.ts';
-import { referenceTarget } from '../targets/index.ts';
-import { TRANSCRIPT_FORMAT_VERSION, type Transcript, type TranscriptEvent } from './format.ts';
+import { KIT_VERSION } from '../../base/kit-version.ts';
+import { runSuite } from '../../runner/run-suite.ts';
+import type { RunReport } from '../../runner/report-format.ts';
+import { loadScenarios } from '../../scenarios/index.ts';
+import type { Step } from '../../scenarios/format.ts';
+import { referenceTarget } from '../../targets/index.ts';
+import { TRANSCRIPT_FORMAT_VERSION, type Transcript, type TranscriptEvent } from '../../transcript/format.ts';
 
 // Golden transcripts of the conformance scenarios: the harness runs every case against the
 // reference server and keeps each case's transcript; the cases that shared one server instance

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, type ServerMode } from '../../reference/server/index.ts';
-import { InstaNetClient } from '../../reference/client/index.ts';
+import { startServer, type ServerMode } from '../../../reference/server/index.ts';
+import { InstaNetClient } from '../../../reference/client/index.ts';
 import { loadImage, steppingClock, type CourseFlow } from './course-flows.ts';
-import type { Transcript } from './format.ts';
-import { startProxy } from './proxy.ts';
-import { TranscriptRecorder } from './recorder.ts';
+import type { Transcript } from '../../transcript/format.ts';
+import { startProxy } from '../../transcript/proxy.ts';
+import { TranscriptRecorder } from '../../transcript/recorder.ts';
 
 // Records one course flow the way a person would with `instanet proxy`: a fresh reference server,
 // the recording proxy in front of it, the SDK talking to the proxy.

@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { FrameSocket, dialTcp } from '../../spec/codec/index.ts';
-import { InstaNetClient, ServerError, type Clock } from '../../reference/client/index.ts';
+import { FrameSocket, dialTcp } from '../../../spec/codec/index.ts';
+import { InstaNetClient, ServerError, type Clock } from '../../../reference/client/index.ts';
 
 // The course app's flows, driven by the reference SDK the way the course client drives them: each
 // user on a connection of their own, posts and DMs stamped by a clock. The clock is fixed and steps
 // one second per stamp so golden transcripts come out the same on every machine and no two images
 // share a file name.
 
-export const IMAGES_DIR = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
+export const IMAGES_DIR = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 
 export interface FlowContext {
   host: string;

@@ -2,13 +2,13 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { COURSE_FLOWS } from './course-flows.ts';
-import type { Transcript } from './format.ts';
+import type { Transcript } from '../../transcript/format.ts';
 import { recordFlow } from './record-flow.ts';
-import { toJsonl, writeTranscriptFile } from './recorder.ts';
-import { parseTranscript } from './read.ts';
-import { replayTranscript } from './replay.ts';
+import { toJsonl, writeTranscriptFile } from '../../transcript/recorder.ts';
+import { parseTranscript } from '../../transcript/read.ts';
+import { replayTranscript } from '../../transcript/replay.ts';
 import { recordScenarioGoldens } from './scenario-goldens.ts';
-import { freshServer } from './test-support.ts';
+import { freshServer } from '../../transcript/test-support.ts';
 
 // `npm run fixtures:record [flows|scenarios]`: regenerates the golden transcripts from the reference
 // server: fixtures/transcripts/<flow>.jsonl, one per course flow recorded through the proxy, and
@@ -17,9 +17,9 @@ import { freshServer } from './test-support.ts';
 // before it is written, so a golden that would not replay is never committed. Review the diff: a
 // change in a golden transcript is a change in what the reference server puts on the wire.
 
-export const GOLDEN_DIR = fileURLToPath(new URL('../../fixtures/transcripts/', import.meta.url));
+export const GOLDEN_DIR = fileURLToPath(new URL('../../../fixtures/transcripts/', import.meta.url));
 export const SCENARIO_GOLDEN_DIR = join(GOLDEN_DIR, 'scenarios');
-const IMAGES_DIR = fileURLToPath(new URL('../../fixtures/images/', import.meta.url));
+const IMAGES_DIR = fileURLToPath(new URL('../../../fixtures/images/', import.meta.url));
 
 async function checkReplays(name: string, transcript: Transcript): Promise<void> {
   const ref = await freshServer();

@@ -4,11 +4,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { once } from 'node:events';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import escapeHtml from 'escape-html';
-import { TranscriptError, InvalidTranscriptError } from './errors.ts';
-import { formatSize } from './event-summary.ts';
-import { listCaseTranscripts, readCaseTranscript } from './load.ts';
-import { readTranscript } from './read.ts';
-import { renderHtml } from './render-html.ts';
+import { TranscriptError, InvalidTranscriptError } from '../transcript/errors.ts';
+import { formatSize } from '../transcript/event-summary.ts';
+import { listCaseTranscripts, readCaseTranscript } from '../transcript/load.ts';
+import { readTranscript } from '../transcript/read.ts';
+import { renderHtml } from '../transcript/render-html.ts';
 
 // `instanet reports serve`: browse runs, gradebooks, per-student reports and transcripts from a
 // browser. Read-only, GET/HEAD only, and nothing outside its folder: every path is decoded once,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { InstaNetError } from '../errors.ts';
 
 // `--post-results URL` on `test` and `grade`: send the report to a webhook (a course dashboard, a CI

@@ -1,0 +1,46 @@
+// The kit's import rules (CONTRIBUTING.md, "Direction of dependencies"). `npm run lint:imports` checks
+// them, and `npm test` runs that script, so a cycle or an upward import fails the gate, not a review.
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle makes load order matter and keeps the two halves from being understood or moved apart.',
+      from: {},
+      // A command's flags module loads its action with a lazy import() (so `--help` stays fast) and the
+      // action imports the flags' type back: no module is evaluated twice, so a cycle closed only
+      // through a dynamic import is allowed; every static cycle fails.
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['dynamic-import'] } },
+    },
+    {
+      name: 'spec-imports-nothing-of-ours',
+      severity: 'error',
+      comment: 'spec/ is the protocol: implementations and tools depend on it, never the other way round.',
+      from: { path: '^spec/' },
+      to: { path: '^(reference|harness|fixtures)/' },
+    },
+    {
+      name: 'reference-imports-no-harness',
+      severity: 'error',
+      comment:
+        'The reference app is what the harness tests; it must not depend on its own judge. Its tests and test helpers may use the harness\'s test plumbing (free ports).',
+      from: { path: '^reference/', pathNot: '\\.test\\.ts$|/test-support/|/testing/' },
+      to: { path: '^(harness|fixtures)/' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      severity: 'error',
+      comment: 'harness/cli/ is the top: commands assemble the layers below; a layer that reaches up into it inverts that.',
+      from: { path: '^', pathNot: '^harness/cli/' },
+      to: { path: '^harness/cli/' },
+    },
+  ],
+  options: {
+    includeOnly: '^(spec|reference|harness|fixtures)/',
+    exclude: { path: '(^|/)node_modules/|^dist/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js', '.json'] },
+  },
+};
