@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import escapeHtml from 'escape-html';
 import { TranscriptError, InvalidTranscriptError } from '../transcript/errors.ts';
+import { InstaNetError } from '../errors.ts';
 import { formatSize } from '../transcript/event-summary.ts';
 import { listCaseTranscripts, readCaseTranscript } from '../transcript/load.ts';
 import { readTranscript } from '../transcript/read.ts';
@@ -112,12 +113,12 @@ function breadcrumbs(rel: string): string {
   return `<nav>${links.join(' / ')}</nav>`;
 }
 
-class HttpError extends Error {
+class HttpError extends InstaNetError<'INSTANET_ERR_HTTP'> {
   constructor(
     readonly status: number,
     message: string,
   ) {
-    super(message);
+    super('INSTANET_ERR_HTTP', message);
   }
 }
 

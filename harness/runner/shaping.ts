@@ -1,10 +1,13 @@
 import type { Shape } from '../scenarios/format.ts';
+import { InstaNetError } from '../errors.ts';
 
 // Cuts a message's bytes into the writes a shaped step makes. Every function returns pieces that
 // concatenate back to (a prefix of) the input, so shaping never changes what is sent, only how.
 
-export class ShapeError extends Error {
-  readonly code = 'INSTANET_ERR_SHAPE';
+export class ShapeError extends InstaNetError<'INSTANET_ERR_SHAPE'> {
+  constructor(message: string) {
+    super('INSTANET_ERR_SHAPE', message);
+  }
 }
 
 /** Offset inside the first multi-byte UTF-8 character (after its lead byte), or undefined. */

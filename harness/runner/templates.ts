@@ -1,3 +1,4 @@
+import { InstaNetError } from '../errors.ts';
 // {{...}} templates inside requests, expanded at run time so scenario files stay short and runs
 // stay deterministic: timestamps come from a run-wide counter (unique, so two posts never share
 // an image file name), not from the clock.
@@ -6,8 +7,10 @@
 //   {{i}} {{j}}  connection number and repetition in a concurrent step
 //   {{repeat:N:text}}  text repeated N times (long messages)
 
-export class TemplateError extends Error {
-  readonly code = 'INSTANET_ERR_TEMPLATE';
+export class TemplateError extends InstaNetError<'INSTANET_ERR_TEMPLATE'> {
+  constructor(message: string) {
+    super('INSTANET_ERR_TEMPLATE', message);
+  }
 }
 
 const BASE = Date.UTC(2025, 4, 13, 9, 0, 0);

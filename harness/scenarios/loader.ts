@@ -5,6 +5,7 @@ import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { requirement } from '../../spec/requirements.ts';
 import { ScenarioFormatError, type ScenarioProblem } from './errors.ts';
+import { InstaNetError } from '../errors.ts';
 import { ScenarioFile, type Scenario, type Step } from './format.ts';
 import { allowedKeysAt } from './zod-walk.ts';
 
@@ -213,9 +214,9 @@ export function checkSuite(scenarios: LoadedScenario[]): LoadedScenario[] {
   return sorted;
 }
 
-class CycleError extends Error {
+class CycleError extends InstaNetError<'INSTANET_ERR_SCENARIO_FORMAT'> {
   constructor(readonly scenario: LoadedScenario, path: string[]) {
-    super(`dependency cycle: ${path.join(' -> ')}`);
+    super('INSTANET_ERR_SCENARIO_FORMAT', `dependency cycle: ${path.join(' -> ')}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { InstaNetClient, ServerError } from '../../reference/client/index.ts';
+import { InstaNetClient, ErrorReplyError } from '../../reference/client/index.ts';
 
 // What a server someone else runs already holds for the scenario users, read through the protocol
 // itself (the harness cannot see that server's files). Only what the scenarios depend on: whether
@@ -46,7 +46,7 @@ export async function readServerState(options: ReadStateOptions): Promise<Server
       try {
         await client.login(user, options.password);
       } catch (error) {
-        if (error instanceof ServerError) {
+        if (error instanceof ErrorReplyError) {
           entry.loginRefused = error.serverMessage;
           continue;
         }

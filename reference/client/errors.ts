@@ -1,3 +1,5 @@
+import { KitError } from '../../spec/kit-error.ts';
+
 // Every failure the SDK reports is one of these classes, each with a stable `code`, so scripts,
 // the CLI's exit codes and the harness can branch on the kind of failure instead of on message text.
 
@@ -9,8 +11,8 @@ export type ClientErrorCode =
   | 'INSTANET_ERR_PROTOCOL'
   | 'INSTANET_ERR_SERVER_ERROR';
 
-export abstract class InstaNetClientError extends Error {
-  abstract readonly code: ClientErrorCode;
+export abstract class InstaNetClientError extends KitError {
+  abstract override readonly code: ClientErrorCode;
   /** Whether the connection can still carry requests after this error. */
   abstract readonly connectionUsable: boolean;
 }
@@ -26,7 +28,6 @@ function where(endpoint: Endpoint): string {
 
 /** Nothing listens at the address (ECONNREFUSED). */
 export class ConnectionRefusedError extends InstaNetClientError {
-  override readonly name = 'ConnectionRefusedError';
   readonly code = 'INSTANET_ERR_CONNECTION_REFUSED';
   readonly connectionUsable = false;
   constructor(
@@ -39,7 +40,6 @@ export class ConnectionRefusedError extends InstaNetClientError {
 
 /** Any other reason a connection could not be opened (unknown host, unreachable network, ...). */
 export class ConnectFailedError extends InstaNetClientError {
-  override readonly name = 'ConnectFailedError';
   readonly code = 'INSTANET_ERR_CONNECT_FAILED';
   readonly connectionUsable = false;
   constructor(
@@ -56,7 +56,6 @@ export class ConnectFailedError extends InstaNetClientError {
  * arrive and be mistaken for the answer to the next request, so the connection is retired.
  */
 export class ClientTimeoutError extends InstaNetClientError {
-  override readonly name = 'ClientTimeoutError';
   readonly code = 'INSTANET_ERR_CLIENT_TIMEOUT';
   readonly connectionUsable = false;
   constructor(
@@ -72,7 +71,6 @@ export class ClientTimeoutError extends InstaNetClientError {
 
 /** The peer closed the connection (or the client was closed) before the exchange finished. */
 export class ConnectionClosedError extends InstaNetClientError {
-  override readonly name = 'ConnectionClosedError';
   readonly code = 'INSTANET_ERR_CONNECTION_CLOSED';
   readonly connectionUsable = false;
   constructor(
@@ -90,7 +88,6 @@ export class ConnectionClosedError extends InstaNetClientError {
  * the action's schema. `bytes` holds the offending bytes exactly as received.
  */
 export class ProtocolError extends InstaNetClientError {
-  override readonly name = 'ProtocolError';
   readonly code = 'INSTANET_ERR_PROTOCOL';
   constructor(
     message: string,
@@ -107,9 +104,8 @@ export class ProtocolError extends InstaNetClientError {
   }
 }
 
-/** The server answered {"status": "error", "message": ...}. */
-export class ServerError extends InstaNetClientError {
-  override readonly name = 'ServerError';
+/** The server answered {"status": "error", "message": ...} (not the reference server's own ServerError). */
+export class ErrorReplyError extends InstaNetClientError {
   readonly code = 'INSTANET_ERR_SERVER_ERROR';
   readonly connectionUsable: boolean;
   constructor(

@@ -8,7 +8,7 @@ export {
   ConnectionRefusedError,
   InstaNetClientError,
   ProtocolError,
-  ServerError,
+  ErrorReplyError,
   isClientError,
 } from './errors.ts';
 export type { ClientErrorCode, Endpoint } from './errors.ts';

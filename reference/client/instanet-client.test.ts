@@ -8,7 +8,7 @@ import {
   ConnectionRefusedError,
   InstaNetClient,
   ProtocolError,
-  ServerError,
+  ErrorReplyError,
   type TrafficEvent,
 } from './index.ts';
 import { startFakeServer, onJsonRequests, freePortForRefusal } from './test-support/fake-server.ts';
@@ -33,9 +33,9 @@ describe('SDK against the correct Python sample (real TCP)', () => {
       expect(await client.login('User1', '123')).toEqual({ status: 'success', message: 'Login successful', warnings: [] });
       expect(client.username).toBe('user1');
       const bad = await client.login('user1', 'nope').catch((e: unknown) => e);
-      expect(bad).toBeInstanceOf(ServerError);
-      expect((bad as ServerError).serverMessage).toBe('Invalid credentials');
-      expect((bad as ServerError).code).toBe('INSTANET_ERR_SERVER_ERROR');
+      expect(bad).toBeInstanceOf(ErrorReplyError);
+      expect((bad as ErrorReplyError).serverMessage).toBe('Invalid credentials');
+      expect((bad as ErrorReplyError).code).toBe('INSTANET_ERR_SERVER_ERROR');
 
       expect((await client.getAllUsers()).users.slice(0, 6)).toEqual(['user1', 'user2', 'user3', 'user4', 'user5', 'user6']);
       expect((await client.sendFriendRequest('user1', 'user2')).message).toBe('Friend request sent');
@@ -68,7 +68,7 @@ describe('SDK against the correct Python sample (real TCP)', () => {
       expect(existsSync(path.join(sample.dir, posts.at(-1)!.image_path))).toBe(true);
       expect(Array.isArray((await client.getFeed()).posts)).toBe(true);
       expect(await client.addComment(posts.at(-1)!.image_path, 'user2', 'nice!')).toEqual({ status: 'success', warnings: [] });
-      expect(await client.getUserData('nobody').catch((e: ServerError) => e.serverMessage)).toBe('User not found');
+      expect(await client.getUserData('nobody').catch((e: ErrorReplyError) => e.serverMessage)).toBe('User not found');
     } finally {
       await client.close();
     }
@@ -248,8 +248,8 @@ describe('SDK against scripted servers', () => {
     };
     await withFake(script(true), async (port) => {
       const client = await InstaNetClient.connect({ port, timeoutMs: 3000 });
-      const error = (await client.sendImage('a', 'b', IMAGE).catch((e: unknown) => e)) as ServerError;
-      expect(error).toBeInstanceOf(ServerError);
+      const error = (await client.sendImage('a', 'b', IMAGE).catch((e: unknown) => e)) as ErrorReplyError;
+      expect(error).toBeInstanceOf(ErrorReplyError);
       expect(error.serverMessage).toBe('Failed to save image');
       expect(error.connectionUsable).toBe(true);
       expect((await client.getAllUsers()).users).toEqual([]);
@@ -257,8 +257,8 @@ describe('SDK against scripted servers', () => {
     });
     await withFake(script(false), async (port) => {
       const client = await InstaNetClient.connect({ port, timeoutMs: 3000 });
-      const error = (await client.sendImage('a', 'b', IMAGE).catch((e: unknown) => e)) as ServerError;
-      expect(error).toBeInstanceOf(ServerError);
+      const error = (await client.sendImage('a', 'b', IMAGE).catch((e: unknown) => e)) as ErrorReplyError;
+      expect(error).toBeInstanceOf(ErrorReplyError);
       expect(error.connectionUsable).toBe(false);
       expect(client.usable).toBe(false);
     });

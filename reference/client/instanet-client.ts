@@ -29,7 +29,7 @@ import {
   ConnectionRefusedError,
   InstaNetClientError,
   ProtocolError,
-  ServerError,
+  ErrorReplyError,
   type Endpoint,
 } from './errors.ts';
 import { SerialQueue } from './request-queue.ts';
@@ -412,7 +412,7 @@ export class InstaNetClient {
 
   /**
    * The course's server repeats the image error as the final reply (IMG-8); a stricter one may send
-   * it once and close. Either way the caller gets a ServerError, and the connection is kept only if
+   * it once and close. Either way the caller gets a ErrorReplyError, and the connection is kept only if
    * the stream is known to be back in step.
    */
   private async afterImageError(action: Action, ack: Received, readFinal: () => Promise<Received>): Promise<never> {
@@ -424,7 +424,7 @@ export class InstaNetClient {
     } catch {
       inStep = false;
     }
-    throw new ServerError(action, message, ack.value, ack.raw, inStep);
+    throw new ErrorReplyError(action, message, ack.value, ack.raw, inStep);
   }
 
   private async write(bytes: Buffer): Promise<void> {

@@ -2,7 +2,7 @@ import type { ZodError } from 'zod';
 import type { Action } from '../../spec/messages/index.ts';
 import { ErrorReply, REPLY_REQUIREMENT, SUCCESS_REPLY_SCHEMAS } from '../../spec/messages/index.ts';
 import type { JsonObject } from '../../spec/codec/index.ts';
-import { ProtocolError, ServerError } from './errors.ts';
+import { ProtocolError, ErrorReplyError } from './errors.ts';
 
 // Checking a final reply against the action's schema. Strict mode turns any mismatch into a
 // ProtocolError; lenient mode keeps going and reports the mismatches as warnings, so a TA can still
@@ -20,7 +20,7 @@ export interface Received {
 }
 
 /**
- * Returns the success reply with the mismatches found (none in strict mode); throws ServerError for
+ * Returns the success reply with the mismatches found (none in strict mode); throws ErrorReplyError for
  * {"status": "error"} and, in strict mode, ProtocolError for anything off-schema.
  */
 export function checkReply(action: Action, received: Received, validation: Validation): { reply: JsonObject; warnings: string[] } {
@@ -37,7 +37,7 @@ export function checkReply(action: Action, received: Received, validation: Valid
       );
     }
     const message = typeof value.message === 'string' ? value.message : '(the error reply has no message)';
-    throw new ServerError(action, message, value, raw);
+    throw new ErrorReplyError(action, message, value, raw);
   }
   const parsed = SUCCESS_REPLY_SCHEMAS[action].safeParse(value);
   if (parsed.success) return { reply: value, warnings: [] };

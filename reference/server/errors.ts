@@ -1,12 +1,13 @@
+import { KitError } from '../../spec/kit-error.ts';
+
 // Errors the reference server raises internally. Each carries a stable code so logs and tests can
 // tell them apart; `replyMessage` is the text a client sees in {"status": "error", "message": ...}.
 
-export class ServerError extends Error {
+export class ServerError extends KitError {
   readonly code: string;
   readonly replyMessage: string;
   constructor(code: string, message: string, replyMessage: string = message, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
     this.code = code;
     this.replyMessage = replyMessage;
   }

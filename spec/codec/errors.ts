@@ -1,3 +1,4 @@
+import { KitError } from '../kit-error.ts';
 import { MAX_KEPT_BYTES } from './limits.ts';
 
 export interface CodecErrorDetails {
@@ -21,13 +22,11 @@ function keep(bytes: Uint8Array | undefined): Buffer {
  * the bytes found there. CodecError and FrameSocketError share it but not a class below it (see
  * FrameSocketError).
  */
-abstract class StreamError extends Error {
-  abstract readonly code: string;
+abstract class StreamError extends KitError {
   readonly offset: number;
   readonly bytes: Buffer;
   constructor(message: string, details: CodecErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = new.target.name;
     this.offset = details.offset;
     this.bytes = keep(details.bytes);
   }

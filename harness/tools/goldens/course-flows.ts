@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { FrameSocket, dialTcp } from '../../../spec/codec/index.ts';
-import { InstaNetClient, ServerError, type Clock } from '../../../reference/client/index.ts';
+import { InstaNetClient, ErrorReplyError, type Clock } from '../../../reference/client/index.ts';
 
 // The course app's flows, driven by the reference SDK the way the course client drives them: each
 // user on a connection of their own, posts and DMs stamped by a clock. The clock is fixed and steps
@@ -37,7 +37,7 @@ async function refused(call: Promise<unknown>, message: string): Promise<void> {
   try {
     await call;
   } catch (error) {
-    if (error instanceof ServerError && error.serverMessage === message) return;
+    if (error instanceof ErrorReplyError && error.serverMessage === message) return;
     throw error;
   }
   throw new Error(`expected the server to refuse with "${message}", but it succeeded`);

@@ -102,6 +102,8 @@ export function buildClientCommand(io: CliIo, options: ClientCommandOptions = {}
   return client;
 }
 
+// Not a failure but control flow: it carries an exit code out of commander's callbacks, and is
+// caught right here, so it stays outside the KitError family on purpose.
 class CliExit extends Error {
   constructor(readonly exitCode: number) {
     super(`exit ${exitCode}`);

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dmTimestamp, postTimestamp } from '../timestamps.ts';
 import type { CommandContext, CommandResult, CommandSpec, FeedItem, FeedPost } from './command-spec.ts';
-import { UsageError } from './usage-error.ts';
+import { ClientUsageError } from './usage-error.ts';
 
 // The commands of the course app, each one or two SDK calls as the logged-in user.
 
@@ -11,7 +11,7 @@ function readImage(cwd: string, file: string): Buffer {
   try {
     return readFileSync(path.resolve(cwd, file));
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of an image file');
+    throw new ClientUsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give the path of an image file');
   }
 }
 
@@ -45,7 +45,7 @@ async function resolvePost(ctx: CommandContext, post: string): Promise<string> {
   const index = Number(numbered[1]) - 1;
   const found = posts[index];
   if (!found) {
-    throw new UsageError(
+    throw new ClientUsageError(
       `there is no post #${numbered[1]}: the feed has ${posts.length} post${posts.length === 1 ? '' : 's'}`,
       'run `feed` to see the numbers, or give the post\'s image path',
     );
@@ -174,7 +174,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       try {
         mkdirSync(target, { recursive: true });
       } catch (error) {
-        throw new UsageError(`cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give a folder you can write to');
+        throw new ClientUsageError(`cannot create ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'give a folder you can write to');
       }
       const taken = new Set<string>();
       posts.forEach((post, index) => {
@@ -212,20 +212,20 @@ export function precheck(spec: CommandSpec, args: readonly string[], options: Re
   spec.args.forEach((arg, index) => {
     const value = args[index];
     if (value === undefined || (arg.kind !== 'text' && value === '')) {
-      throw new UsageError(`${spec.name}: missing <${arg.name}> (${arg.description})`, `usage: ${usageLine(spec)}`);
+      throw new ClientUsageError(`${spec.name}: missing <${arg.name}> (${arg.description})`, `usage: ${usageLine(spec)}`);
     }
     if (arg.kind === 'file') {
       let isFile = false;
       try {
         isFile = statSync(path.resolve(cwd, value)).isFile();
       } catch (error) {
-        throw new UsageError(`cannot read ${value}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'give the path of an image file');
+        throw new ClientUsageError(`cannot read ${value}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'give the path of an image file');
       }
-      if (!isFile) throw new UsageError(`cannot read ${value}: not a file`, 'give the path of an image file');
+      if (!isFile) throw new ClientUsageError(`cannot read ${value}: not a file`, 'give the path of an image file');
     }
   });
   if (args.length > spec.args.length) {
-    throw new UsageError(`${spec.name}: too many arguments`, `usage: ${usageLine(spec)}`);
+    throw new ClientUsageError(`${spec.name}: too many arguments`, `usage: ${usageLine(spec)}`);
   }
   void options;
 }

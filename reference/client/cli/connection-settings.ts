@@ -1,5 +1,5 @@
 import type { Validation } from '../reply-check.ts';
-import { UsageError } from './usage-error.ts';
+import { ClientUsageError } from './usage-error.ts';
 
 // Flags win over INSTANET_* environment variables, which win over the defaults (the course runs
 // its server on 127.0.0.1:5001).
@@ -29,7 +29,7 @@ export interface ConnectionSettings {
 export function parsePort(text: string, source: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new UsageError(`invalid port ${JSON.stringify(text)} (${source})`, 'give a number from 1 to 65535, e.g. --port 5001');
+    throw new ClientUsageError(`invalid port ${JSON.stringify(text)} (${source})`, 'give a number from 1 to 65535, e.g. --port 5001');
   }
   return port;
 }
@@ -37,7 +37,7 @@ export function parsePort(text: string, source: string): number {
 export function parsePositiveInt(text: string, what: string, example: string): number {
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value <= 0) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, `give a positive whole number, e.g. ${example}`);
+    throw new ClientUsageError(`invalid ${what} ${JSON.stringify(text)}`, `give a positive whole number, e.g. ${example}`);
   }
   return value;
 }
@@ -63,9 +63,9 @@ export function resolveSettings(flags: ConnectionFlags, env: Readonly<Record<str
 
 /** The user and password the scripted commands need before connecting. */
 export function requireCredentials(settings: ConnectionSettings): { user: string; password: string } {
-  if (!settings.user) throw new UsageError('missing --user: which user to log in as', 'add --user user1 (or set INSTANET_USER)');
+  if (!settings.user) throw new ClientUsageError('missing --user: which user to log in as', 'add --user user1 (or set INSTANET_USER)');
   if (settings.password === undefined) {
-    throw new UsageError('missing --password', 'add --password 123 (or set INSTANET_PASSWORD)');
+    throw new ClientUsageError('missing --password', 'add --password 123 (or set INSTANET_PASSWORD)');
   }
   return { user: settings.user, password: settings.password };
 }

@@ -5,10 +5,10 @@ import {
   ConnectionRefusedError,
   InstaNetClientError,
   ProtocolError,
-  ServerError,
+  ErrorReplyError,
 } from '../errors.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
-import { UsageError } from './usage-error.ts';
+import { ClientUsageError } from './usage-error.ts';
 
 // Turns any failure into one line saying what happened and what to try, the exit code, and a JSON
 // form for --json. Unknown errors are bugs of the kit; they still get one line, not a stack trace.
@@ -39,7 +39,7 @@ export function previewBytes(bytes: Buffer, max = 80): string {
   return JSON.stringify(text) + (bytes.length > max ? `… (${bytes.length} bytes)` : '');
 }
 
-function serverHint(error: ServerError): string {
+function serverHint(error: ErrorReplyError): string {
   const { action, serverMessage } = error;
   if (action === 'login') return 'check --user and --password (the course\'s test users are user1..user6, password 123)';
   if (serverMessage === 'User not found') return 'check the name with `users`';
@@ -53,8 +53,8 @@ function serverHint(error: ServerError): string {
 }
 
 export function describeFailure(error: unknown, endpoint: string): Failure {
-  if (error instanceof UsageError) return { exitCode: EXIT.usage, code: error.code, message: error.message, hint: error.hint };
-  if (error instanceof ServerError) {
+  if (error instanceof ClientUsageError) return { exitCode: EXIT.usage, code: error.code, message: error.message, hint: error.hint };
+  if (error instanceof ErrorReplyError) {
     return {
       exitCode: EXIT.serverError,
       code: error.code,

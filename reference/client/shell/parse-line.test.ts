@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findCommand } from '../cli/commands.ts';
-import { UsageError } from '../cli/usage-error.ts';
+import { ClientUsageError } from '../cli/usage-error.ts';
 import { parseCommandLine } from './parse-line.ts';
 import { tokenize } from './tokenize.ts';
 
@@ -28,7 +28,7 @@ describe('shell line parsing', () => {
   });
 
   it('refuses unknown options, missing option values and extra arguments with usage errors', () => {
-    expect(() => parseCommandLine(spec('feed'), 'feed --bogus')).toThrow(UsageError);
+    expect(() => parseCommandLine(spec('feed'), 'feed --bogus')).toThrow(ClientUsageError);
     expect(() => parseCommandLine(spec('post'), 'post a.jpg --caption')).toThrow(/--caption needs a value/);
     expect(() => parseCommandLine(spec('accept'), 'accept user2 user3')).toThrow(/too many arguments/);
     expect(() => parseCommandLine(spec('dm'), 'dm user2 "oops')).toThrow(/unterminated/);

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../cli/command-spec.ts';
 import { usageLine } from '../cli/commands.ts';
-import { UsageError } from '../cli/usage-error.ts';
+import { ClientUsageError } from '../cli/usage-error.ts';
 import { tokenize, UnterminatedQuoteError, type Token } from './tokenize.ts';
 
 // A shell line -> arguments and options of one command definition. A `rest` argument (a text)
@@ -25,7 +25,7 @@ export function parseCommandLine(spec: CommandSpec, line: string): ParsedLine {
   try {
     tokens = tokenize(line);
   } catch (error) {
-    if (error instanceof UnterminatedQuoteError) throw new UsageError(`${spec.name}: ${error.message}`, 'close the quote');
+    if (error instanceof UnterminatedQuoteError) throw new ClientUsageError(`${spec.name}: ${error.message}`, 'close the quote');
     throw error;
   }
   const words = tokens.slice(1);
@@ -49,13 +49,13 @@ export function parseCommandLine(spec: CommandSpec, line: string): ParsedLine {
         j += 1;
       }
       const valueTokens = words.slice(i + 1, j);
-      if (valueTokens.length === 0) throw new UsageError(`${spec.name}: ${word.value} needs a value`, `usage: ${usageLine(spec)}`);
+      if (valueTokens.length === 0) throw new ClientUsageError(`${spec.name}: ${word.value} needs a value`, `usage: ${usageLine(spec)}`);
       options[option.name] = option.kind === 'text' ? restOf(line, valueTokens) : valueTokens[0]!.value;
       i = j - 1;
       continue;
     }
     if (!word.quoted && word.value.startsWith('--') && word.value.length > 2) {
-      throw new UsageError(`${spec.name}: unknown option ${word.value}`, `usage: ${usageLine(spec)}`);
+      throw new ClientUsageError(`${spec.name}: unknown option ${word.value}`, `usage: ${usageLine(spec)}`);
     }
     positional.push(word);
   }
@@ -67,7 +67,7 @@ export function parseCommandLine(spec: CommandSpec, line: string): ParsedLine {
   });
   const last = spec.args.at(-1);
   if (!last?.rest && positional.length > spec.args.length) {
-    throw new UsageError(`${spec.name}: too many arguments`, `usage: ${usageLine(spec)}`);
+    throw new ClientUsageError(`${spec.name}: too many arguments`, `usage: ${usageLine(spec)}`);
   }
   return { args, options, json };
 }

@@ -1,5 +1,5 @@
 import type { InstaNetClient } from '../instanet-client.ts';
-import { ServerError } from '../errors.ts';
+import { ErrorReplyError } from '../errors.ts';
 import { describeFailure } from '../cli/describe-failure.ts';
 import type { ConnectionKeeper } from './connection-keeper.ts';
 import { conversationNotices, userDataNotices, type UserSnapshot } from './notices.ts';
@@ -73,7 +73,7 @@ export class Poller {
       await keeper.use((client) => this.check(client));
       this.lastError = '';
     } catch (error) {
-      if (error instanceof ServerError) {
+      if (error instanceof ErrorReplyError) {
         const line = `poll: ${describeFailure(error, keeper.where).message}`;
         if (line !== this.lastError) notify(line);
         this.lastError = line;

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { ServerError } from '../errors.ts';
+import { ErrorReplyError } from '../errors.ts';
 import type { InstaNetClient } from '../instanet-client.ts';
 import { systemClock, type Clock } from '../timestamps.ts';
 import type { CommandResult } from '../cli/command-spec.ts';
@@ -9,7 +9,7 @@ import { describeFailure, failureLine } from '../cli/describe-failure.ts';
 import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import { formatHuman } from '../cli/format-human.ts';
 import type { CliIo } from '../cli/io.ts';
-import { UsageError } from '../cli/usage-error.ts';
+import { ClientUsageError } from '../cli/usage-error.ts';
 import { helpText, suggest } from './builtins.ts';
 import { createCompleter } from './completer.ts';
 import { ConnectionKeeper } from './connection-keeper.ts';
@@ -153,7 +153,7 @@ export async function runShell(run: ShellRun): Promise<ExitCode> {
         await keeper.close();
         const failure = describeFailure(error, where);
         io.stderr.write(`${failureLine(failure)}\n`);
-        if (!(error instanceof ServerError) || !reader.interactive || tries >= MAX_LOGIN_TRIES) return failure.exitCode;
+        if (!(error instanceof ErrorReplyError) || !reader.interactive || tries >= MAX_LOGIN_TRIES) return failure.exitCode;
       }
     }
 
@@ -183,7 +183,7 @@ export async function runShell(run: ShellRun): Promise<ExitCode> {
             return;
           case 'watch': {
             const other = line.split(/\s+/)[1];
-            if (!other) throw new UsageError('watch: missing <user>', 'usage: watch <user>');
+            if (!other) throw new ClientUsageError('watch: missing <user>', 'usage: watch <user>');
             const { messages } = await activeKeeper.use((c) => c.getMessages(me, other));
             state.watch(other, messages.length);
             io.stdout.write(`Watching your conversation with ${other} (${messages.length} messages so far).\n`);
@@ -193,7 +193,7 @@ export async function runShell(run: ShellRun): Promise<ExitCode> {
         const spec = findCommand(name);
         if (!spec) {
           const guess = suggest(name);
-          throw new UsageError(`unknown command \`${name}\``, guess ? `did you mean \`${guess}\`? type \`help\` for the list` : 'type `help` for the list');
+          throw new ClientUsageError(`unknown command \`${name}\``, guess ? `did you mean \`${guess}\`? type \`help\` for the list` : 'type `help` for the list');
         }
         const parsed = parseCommandLine(spec, line);
         precheck(spec, parsed.args, parsed.options, io.cwd);

@@ -1,3 +1,4 @@
+import { KitError } from '../../../spec/kit-error.ts';
 // Splits a shell line into words the way a POSIX shell would for the simple cases a user types:
 // whitespace separates, "double" and 'single' quotes group, a backslash escapes the next character
 // (outside single quotes). Each word keeps its position so a command can take the raw rest of a line.
@@ -10,8 +11,7 @@ export interface Token {
   quoted: boolean;
 }
 
-export class UnterminatedQuoteError extends Error {
-  override readonly name = 'UnterminatedQuoteError';
+export class UnterminatedQuoteError extends KitError {
   readonly code = 'INSTANET_ERR_SHELL_QUOTE';
 }
 
