@@ -99,145 +99,169 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
   );
 }
 
-export async function replayTranscript(expected: Transcript, options: ReplayOptions): Promise<ReplayResult> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-  const recorder = new TranscriptRecorder({
-    source: `replay of ${expected.header.source}`,
-    title: expected.header.title ?? expected.header.source,
-    target: `${options.host}:${options.port}`,
-  });
-  const warnings: string[] = [];
-  const live = new Map<string, Live>();
-  const progress = expectedProgress(expected.events);
-  const images = options.imageDirs && options.imageDirs.length > 0 ? await imageIndex(options.imageDirs) : new Map<string, string>();
-  let replaced = false;
-  let stoppedAt: ReplayResult['stoppedAt'];
-  let finished = false;
+/**
+ * One replay: the live connections to the server under test, recorded as they go. The replay sends
+ * each client event only once every connection has seen what the recording had seen at that point,
+ * so a slow server is waited for and a silent one is reported where it stopped.
+ */
+class ReplaySession {
+  readonly recorder: TranscriptRecorder;
+  readonly live = new Map<string, Live>();
+  readonly warnings: string[] = [];
+  stoppedAt: ReplayResult['stoppedAt'];
+  /** An image was sent from a file found by hash, not from the recording's own bytes. */
+  replaced = false;
+  private finished = false;
+  private readonly progress: ReturnType<typeof expectedProgress>;
 
-  const attach = (conn: string, socket: Socket): Live => {
-    const state: Live = { socket, rec: recorder.connection(conn), jsonSeen: 0, brokenOrClosed: false, closedByServer: false, wake: undefined };
+  constructor(
+    private readonly expected: Transcript,
+    private readonly options: ReplayOptions,
+    private readonly images: Map<string, string>,
+  ) {
+    this.recorder = new TranscriptRecorder({
+      source: `replay of ${expected.header.source}`,
+      title: expected.header.title ?? expected.header.source,
+      target: `${options.host}:${options.port}`,
+    });
+    this.progress = expectedProgress(expected.events);
+  }
+
+  private get timeoutMs(): number {
+    return this.options.timeoutMs ?? 5000;
+  }
+
+  async open(conn: string, note?: string): Promise<Live> {
+    const socket = await openSocket(this.options.host, this.options.port, this.options.connectTimeoutMs ?? 5000);
+    const state = this.attach(conn, socket);
+    state.rec.connected(note);
+    return state;
+  }
+
+  private attach(conn: string, socket: Socket): Live {
+    const state: Live = { socket, rec: this.recorder.connection(conn), jsonSeen: 0, brokenOrClosed: false, closedByServer: false, wake: undefined };
     const poke = (): void => state.wake?.();
     socket.on('data', (chunk: Buffer) => {
-      if (finished) return;
-      const from = recorder.events.length;
+      if (this.finished) return;
+      const from = this.recorder.events.length;
       state.rec.received(chunk);
-      for (const event of recorder.events.slice(from)) {
+      for (const event of this.recorder.events.slice(from)) {
         if (event.conn !== conn || event.dir !== 's2c') continue;
         if (event.kind === 'json') state.jsonSeen += 1;
         if (event.kind === 'raw' && event.error) state.brokenOrClosed = true;
       }
       poke();
     });
-    socket.on('end', () => {
-      if (!finished) state.rec.closed('s2c', 'server sent FIN');
+    const serverEnded = (why: string): void => {
+      if (!this.finished) state.rec.closed('s2c', why);
       state.brokenOrClosed = true;
       state.closedByServer = true;
       poke();
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (!finished) state.rec.closed('s2c', `server connection error: ${error.code ?? error.message}`);
-      state.brokenOrClosed = true;
-      state.closedByServer = true;
-      poke();
-    });
-    live.set(conn, state);
+    };
+    socket.on('end', () => serverEnded('server sent FIN'));
+    socket.on('error', (error: NodeJS.ErrnoException) => serverEnded(`server connection error: ${error.code ?? error.message}`));
+    this.live.set(conn, state);
     return state;
-  };
+  }
 
-  /** Wait until every connection has seen what the recording had seen before event `index`. */
-  const catchUp = async (index: number): Promise<boolean> => {
-    const want = progress[index]!;
-    for (const [conn, target] of want) {
-      const state = live.get(conn);
+  /** Waits until every connection has seen what the recording had seen before event `index`. */
+  async catchUp(index: number): Promise<boolean> {
+    for (const [conn, target] of this.progress[index]!) {
+      const state = this.live.get(conn);
       if (!state) continue;
       const satisfied = (): boolean =>
         (state.jsonSeen >= target.json || state.brokenOrClosed) && (!target.closed || state.closedByServer);
-      if (satisfied()) continue;
-      const ok = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          state.wake = undefined;
-          resolve(false);
-        }, timeoutMs);
-        state.wake = () => {
-          if (!satisfied()) return;
-          clearTimeout(timer);
-          state.wake = undefined;
-          resolve(true);
-        };
-      });
-      if (!ok) {
-        const waitingFor = target.closed && state.jsonSeen >= target.json
-          ? 'the server to close the connection'
-          : `server message ${state.jsonSeen + 1} of ${target.json}`;
-        state.rec.timeout(`replay waited ${timeoutMs} ms for ${waitingFor}`);
-        stoppedAt = { conn, index, waitingFor };
-        return false;
-      }
+      if (satisfied() || (await this.waitFor(state, satisfied))) continue;
+      const waitingFor = target.closed && state.jsonSeen >= target.json
+        ? 'the server to close the connection'
+        : `server message ${state.jsonSeen + 1} of ${target.json}`;
+      state.rec.timeout(`replay waited ${this.timeoutMs} ms for ${waitingFor}`);
+      this.stoppedAt = { conn, index, waitingFor };
+      return false;
     }
     return true;
-  };
-
-  const write = (state: Live, bytes: Buffer): Promise<void> =>
-    new Promise((resolve) => {
-      if (state.socket.destroyed || state.socket.writableEnded) {
-        resolve();
-        return;
-      }
-      state.socket.write(bytes, () => resolve());
-    });
-
-  try {
-    for (let index = 0; index < expected.events.length; index += 1) {
-      const event = expected.events[index]!;
-      if (event.kind === 'connect') {
-        if (!(await catchUp(index))) break;
-        const socket = await openSocket(options.host, options.port, connectTimeoutMs);
-        const state = attach(event.conn, socket);
-        state.rec.connected(event.note);
-        continue;
-      }
-      if (event.dir !== 'c2s' || event.synthetic) continue;
-      const state = live.get(event.conn);
-      if (!state) {
-        // A harness transcript may start sending without a connect event: open the connection now.
-        if (event.kind === 'close' || event.kind === 'timeout') continue;
-        const socket = await openSocket(options.host, options.port, connectTimeoutMs);
-        attach(event.conn, socket).rec.connected();
-      }
-      const current = live.get(event.conn)!;
-      if (event.kind === 'timeout') continue;
-      if (!(await catchUp(index))) break;
-      if (event.kind === 'close') {
-        current.rec.closed('c2s', event.note ?? 'client closed');
-        current.socket.end();
-        continue;
-      }
-      let bytes: Buffer | undefined;
-      if (event.kind === 'image-bytes') {
-        bytes = await imageBytes(event, images, warnings);
-        if (event.preview === undefined) replaced = true;
-      } else {
-        bytes = eventBytes(event);
-      }
-      if (!bytes || current.socket.destroyed || current.socket.writableEnded) continue;
-      current.rec.sent(bytes);
-      await write(current, bytes);
-    }
-    if (!stoppedAt) await catchUp(expected.events.length);
-  } finally {
-    finished = true;
-    recorder.finish('replay ended');
-    for (const state of live.values()) state.socket.destroy();
   }
 
-  const actual = recorder.transcript();
+  private waitFor(state: Live, satisfied: () => boolean): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        state.wake = undefined;
+        resolve(false);
+      }, this.timeoutMs);
+      state.wake = () => {
+        if (!satisfied()) return;
+        clearTimeout(timer);
+        state.wake = undefined;
+        resolve(true);
+      };
+    });
+  }
+
+  /** Plays one recorded event; false when the replay has to stop there. */
+  async play(index: number): Promise<boolean> {
+    const event = this.expected.events[index]!;
+    if (event.kind === 'connect') {
+      if (!(await this.catchUp(index))) return false;
+      await this.open(event.conn, event.note);
+      return true;
+    }
+    if (event.dir !== 'c2s' || event.synthetic || event.kind === 'timeout') return true;
+    // A harness transcript may start sending without a connect event: open the connection now.
+    if (!this.live.has(event.conn) && event.kind !== 'close') await this.open(event.conn);
+    const current = this.live.get(event.conn);
+    if (!current) return true;
+    if (!(await this.catchUp(index))) return false;
+    if (event.kind === 'close') {
+      current.rec.closed('c2s', event.note ?? 'client closed');
+      current.socket.end();
+      return true;
+    }
+    const bytes = event.kind === 'image-bytes' ? await this.imageOf(event) : eventBytes(event);
+    if (!bytes || current.socket.destroyed || current.socket.writableEnded) return true;
+    current.rec.sent(bytes);
+    await write(current, bytes);
+    return true;
+  }
+
+  private async imageOf(event: TranscriptEvent): Promise<Buffer> {
+    if (event.preview === undefined) this.replaced = true;
+    return imageBytes(event, this.images, this.warnings);
+  }
+
+  finish(): void {
+    this.finished = true;
+    this.recorder.finish('replay ended');
+    for (const state of this.live.values()) state.socket.destroy();
+  }
+}
+
+function write(state: Live, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    if (state.socket.destroyed || state.socket.writableEnded) {
+      resolve();
+      return;
+    }
+    state.socket.write(bytes, () => resolve());
+  });
+}
+
+export async function replayTranscript(expected: Transcript, options: ReplayOptions): Promise<ReplayResult> {
+  const images = options.imageDirs && options.imageDirs.length > 0 ? await imageIndex(options.imageDirs) : new Map<string, string>();
+  const session = new ReplaySession(expected, options, images);
+  try {
+    let index = 0;
+    while (index < expected.events.length && (await session.play(index))) index += 1;
+    if (!session.stoppedAt) await session.catchUp(expected.events.length);
+  } finally {
+    session.finish();
+  }
+  const actual = session.recorder.transcript();
   const result = compareTranscripts(expected, actual, {
     ...options.compare,
-    imageHashes: options.compare?.imageHashes ?? !replaced,
+    imageHashes: options.compare?.imageHashes ?? !session.replaced,
     labels: options.compare?.labels ?? ['recorded', 'replayed'],
   });
-  return { ...result, actual, warnings, stoppedAt, ok: result.ok && !stoppedAt };
+  return { ...result, actual, warnings: session.warnings, stoppedAt: session.stoppedAt, ok: result.ok && !session.stoppedAt };
 }
 
 async function imageBytes(event: TranscriptEvent, images: Map<string, string>, warnings: string[]): Promise<Buffer> {
