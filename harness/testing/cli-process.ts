@@ -78,3 +78,19 @@ export async function processesMentioning(text: string): Promise<number[]> {
   }
   return pids;
 }
+
+/**
+ * Live members of a process group. Zombies are dead and left out: a helper the CLI started (tsx's
+ * esbuild service) is reparented to PID 1 when the CLI exits, and this container's init reaps late.
+ */
+export async function liveGroupMembers(pgid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces) start after the last ')': state ppid pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') pids.push(Number(entry));
+  }
+  return pids;
+}
