@@ -3,7 +3,7 @@ import { runGrade } from '../../grader/grade-run.ts';
 import { pointsText } from '../../grader/points-text.ts';
 import pc from 'picocolors';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
-import { studentFolder } from './student-folder.ts';
+import { studentFolder, studentPython } from './student-folder.ts';
 import type { TestFlags } from './test.ts';
 
 // `instanet test --submission DIR`: one hand-in graded exactly as `instanet grade` grades a class
@@ -17,6 +17,8 @@ export function submissionOut(flags: TestFlags, name: string): string {
 
 export async function runSubmissionTest(flags: TestFlags, given: string): Promise<ExitCode> {
   const folder = await studentFolder(given, '--submission');
+  // The grader would fail every case without python3; say so before it starts, as --client does.
+  await studentPython();
   const out = submissionOut(flags, folder.name);
   const stream = process.stderr;
   const write = (text: string) => (flags.json ? process.stderr : process.stdout).write(text);
