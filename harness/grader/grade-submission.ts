@@ -4,7 +4,7 @@ import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
-import { runClientHalf, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, CLIENT_DRIVER_DIR } from './client-half.ts';
+import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf } from './blame.ts';
@@ -180,30 +180,17 @@ export async function gradeSubmission(
     // Client half: independent of the server half (it runs against the reference server), so it runs
     // alongside it, and a server that crashes still earns its client points.
     const clientHalf = (async () => {
-      const clientWs = path.join(scratch, 'client');
-      await prepareWorkspace(serverDir, clientWs, ctx.rubric);
-      const inside = ctx.clientPlan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
       const remaining = Math.max(1000, ctx.submissionMs - (Date.now() - started));
-      const client = await runClientHalf({
-        workspace: clientWs,
-        python: ctx.python.executable,
-        users: rubricUsers(ctx.rubric),
-        timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, remaining),
-        checkTimeoutSeconds: Math.max(1, Math.round(ctx.caseMs / 1000)),
-        outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
-        diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
-        runnerPathInside: inside,
+      const client = await runSandboxedClientHalf({
+        serverDir,
+        rubric: ctx.rubric,
+        plan: ctx.clientPlan,
+        limits: ctx.limits,
+        python: ctx.python,
+        hide: ctx.hide,
         scratch,
-        // The runner gets its own network too: its only way out is the relays to the judge's proxies.
-        wrap: (argv, ws, connect) =>
-          sandboxCommand(argv, ws, {
-            plan: ctx.clientPlan,
-            limits: ctx.limits,
-            python: ctx.python,
-            hide: ctx.hide,
-            readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
-            connect,
-          }),
+        timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, remaining),
+        caseMs: ctx.caseMs,
         isAborted: () => aborted,
       });
       clientOutcomes = client.outcomes;

@@ -92,7 +92,8 @@ export class ConsoleReporter {
     this.#status = false;
   }
 
-  start(cases: readonly LoadedScenario[], target: string): void {
+  /** Any list of cases: the client half's checks are not scenarios, only their count is used. */
+  start(cases: readonly { id: string }[], target: string): void {
     this.#total = cases.length;
     this.#write(`${this.#c.bold('InstaNet conformance')}: ${cases.length} case(s) against ${target}\n`);
   }

@@ -23,6 +23,10 @@ export interface TestFlags {
   scenarios?: string;
   verbose: boolean;
   keepWorkspace: boolean;
+  client?: string;
+  submission?: string;
+  watch: boolean;
+  rubric?: string;
 }
 
 function positiveInt(value: string): number {
@@ -53,7 +57,12 @@ export function testCommand(): Command {
     .option('--scenarios <dir>', 'scenario folder (default fixtures/scenarios)')
     .option('--verbose', 'print every step of every case', false)
     .option('--keep-workspace', 'keep the temporary copies of --cwd (for debugging)', false)
+    .option('--client <dir>', "the client half of the hand-in in DIR (its socket_utils.py as the course's client.py calls it), as the grader runs it")
+    .option('--submission <dir>', 'grade the hand-in in DIR exactly as `instanet grade` would (both halves) and print the points per task')
+    .option('--watch', 're-run when socket_utils.py or server.py changes (with --client, --submission, or --server and --cwd)', false)
+    .option('--rubric <file>', 'rubric for --submission and --client (default fixtures/rubrics/cpe356.yaml)')
     .action(async (flags: TestFlags) => {
+      if (flags.client || flags.submission || flags.watch) return (await import('./test-student.ts')).runStudentTest(flags);
       const { runTestCommand } = await import('./test-action.ts');
       await runTestCommand(flags);
     });
