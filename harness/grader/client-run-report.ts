@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isRequirementId, requirement } from '../../spec/requirements.ts';
-import { KIT_VERSION } from '../cli/version.ts';
+import { KIT_VERSION } from '../base/kit-version.ts';
 import { INTERRUPTED_REASON, type CaseResult, type FailureKind, type RunReport } from '../runner/report-format.ts';
 import { requirementCoverage } from '../runner/requirement-coverage.ts';
 import { failureVerdict, runOk, tally } from '../runner/verdicts.ts';
