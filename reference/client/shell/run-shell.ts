@@ -82,186 +82,234 @@ async function askCredentials(reader: LineReader, known: { user?: string; passwo
 }
 
 export async function runShell(run: ShellRun): Promise<ExitCode> {
-  const { flags, io } = run;
-  const clock = run.clock ?? systemClock;
-  let base: ConnectionSettings;
-  let pollMs = DEFAULT_POLL_MS;
+  const parsed = parseShellFlags(run);
+  if (typeof parsed === 'number') return parsed;
+  const shell = new Shell(run, parsed.base, parsed.pollMs);
   try {
-    base = resolveSettings(flags, io.env);
-    if (flags.pollInterval !== undefined) pollMs = parsePositiveInt(flags.pollInterval, 'poll interval', '--poll-interval 5000');
+    const started = await shell.start();
+    if (started !== EXIT.ok) return started;
+    await shell.readCommands();
+    return EXIT.ok;
+  } finally {
+    await shell.close();
+  }
+}
+
+/** The flags' settings and poll interval, or the usage exit code (reported in one line). */
+function parseShellFlags({ flags, io }: ShellRun): { base: ConnectionSettings; pollMs: number } | ExitCode {
+  try {
+    const base = resolveSettings(flags, io.env);
+    const pollMs = flags.pollInterval !== undefined ? parsePositiveInt(flags.pollInterval, 'poll interval', '--poll-interval 5000') : DEFAULT_POLL_MS;
+    return { base, pollMs };
   } catch (error) {
     io.stderr.write(`${failureLine(describeFailure(error, '?'))}\n`);
     return EXIT.usage;
   }
+}
 
-  const historyFile = io.interactive ? (flags.historyFile ?? DEFAULT_HISTORY_FILE) : '';
-  const state = new ShellState();
-  const rl = readline.createInterface({
-    input: io.stdin,
-    // Interactive mode only: the process's stdout is then a TTY stream readline can draw on.
-    ...(io.interactive ? { output: io.stdout as unknown as NodeJS.WritableStream } : {}),
-    terminal: io.interactive,
-    completer: createCompleter(() => state.knownUsers, io.cwd),
-    history: historyFile ? loadHistory(historyFile) : [],
-    historySize: 1000,
-    removeHistoryDuplicates: true,
-  });
-  const reader = new LineReader(rl, io.stdout, io.interactive);
-  const say = (text: string) => reader.notice(text);
-  let keeper: ConnectionKeeper | undefined;
-  let poller: Poller | undefined;
+/** One shell session: the reader, the logged-in connection, the poller, and what the user has seen. */
+class Shell {
+  private readonly io: CliIo;
+  private readonly flags: ShellFlags;
+  private readonly clock: Clock;
+  private readonly state = new ShellState();
+  private readonly reader: LineReader;
+  private readonly historyFile: string;
+  private keeper: ConnectionKeeper | undefined;
+  private poller: Poller | undefined;
+  private me = '';
+  private where = '';
 
-  try {
-    const settings = await askSettings(reader, flags, io, base);
+  constructor(
+    private readonly run: ShellRun,
+    private readonly base: ConnectionSettings,
+    private readonly pollMs: number,
+  ) {
+    this.io = run.io;
+    this.flags = run.flags;
+    this.clock = run.clock ?? systemClock;
+    this.historyFile = this.io.interactive ? (this.flags.historyFile ?? DEFAULT_HISTORY_FILE) : '';
+    const rl = readline.createInterface({
+      input: this.io.stdin,
+      // Interactive mode only: the process's stdout is then a TTY stream readline can draw on.
+      ...(this.io.interactive ? { output: this.io.stdout as unknown as NodeJS.WritableStream } : {}),
+      terminal: this.io.interactive,
+      completer: createCompleter(() => this.state.knownUsers, this.io.cwd),
+      history: this.historyFile ? loadHistory(this.historyFile) : [],
+      historySize: 1000,
+      removeHistoryDuplicates: true,
+    });
+    this.reader = new LineReader(rl, this.io.stdout, this.io.interactive);
+  }
+
+  /** Asks for what is missing, logs in, greets, starts polling; EXIT.ok or the exit code to end with. */
+  async start(): Promise<ExitCode> {
+    const settings = await askSettings(this.reader, this.flags, this.io, this.base);
     if (!settings) {
-      io.stderr.write('instanet client shell: input ended before the server address was given — pass --host and --port\n');
+      this.io.stderr.write('instanet client shell: input ended before the server address was given — pass --host and --port\n');
       return EXIT.usage;
     }
-    const where = `${settings.host}:${settings.port}`;
+    this.where = `${settings.host}:${settings.port}`;
+    const loggedIn = await this.logIn(settings);
+    if (loggedIn !== EXIT.ok) return loggedIn;
+    this.greet();
+    this.poller = new Poller({ keeper: this.keeper!, state: this.state, me: this.me, intervalMs: this.pollMs, notify: (t) => this.reader.notice(t) });
+    if (this.flags.poll !== false) this.poller.start();
+    return EXIT.ok;
+  }
 
-    async function onConnected(client: InstaNetClient, reconnected: boolean): Promise<void> {
-      const { users } = await client.getAllUsers();
-      users.forEach((u) => state.knownUsers.add(u));
-      if (reconnected) return;
-      const name = client.username ?? '';
-      const { user_data } = await client.getUserData(name);
-      state.user = { friends: [...user_data.friends], requests: [...user_data.requests] };
-      user_data.friends.forEach((f) => state.watch(f));
-    }
-
-    // Log in, asking again for the user and password when the server refuses them (interactive only).
-    let me = '';
+  /** Logs in, asking again for the user and password when the server refuses them (interactive only). */
+  private async logIn(settings: ConnectionSettings): Promise<ExitCode> {
     for (let tries = 1; ; tries += 1) {
-      const credentials = await askCredentials(reader, tries === 1 ? { user: settings.user, password: settings.password } : {});
+      const credentials = await askCredentials(this.reader, tries === 1 ? { user: settings.user, password: settings.password } : {});
       if (!credentials) {
-        io.stderr.write('instanet client shell: input ended before the user and password were given — pass --user and --password\n');
+        this.io.stderr.write('instanet client shell: input ended before the user and password were given — pass --user and --password\n');
         return EXIT.usage;
       }
-      keeper = new ConnectionKeeper({
+      this.keeper = new ConnectionKeeper({
         settings,
         user: credentials.user,
         password: credentials.password,
-        say,
-        baseDelayMs: run.reconnectBaseDelayMs ?? 500,
-        onConnected: (client, reconnected) => onConnected(client, reconnected),
+        say: (t) => this.reader.notice(t),
+        baseDelayMs: this.run.reconnectBaseDelayMs ?? 500,
+        onConnected: (client, reconnected) => this.onConnected(client, reconnected),
       });
       try {
-        const client = await keeper.open();
-        me = client.username ?? credentials.user;
-        break;
+        const client = await this.keeper.open();
+        this.me = client.username ?? credentials.user;
+        return EXIT.ok;
       } catch (error) {
-        await keeper.close();
-        const failure = describeFailure(error, where);
-        io.stderr.write(`${failureLine(failure)}\n`);
-        if (!(error instanceof ErrorReplyError) || !reader.interactive || tries >= MAX_LOGIN_TRIES) return failure.exitCode;
+        await this.keeper.close();
+        const failure = describeFailure(error, this.where);
+        this.io.stderr.write(`${failureLine(failure)}\n`);
+        if (!(error instanceof ErrorReplyError) || !this.reader.interactive || tries >= MAX_LOGIN_TRIES) return failure.exitCode;
       }
     }
+  }
 
-    const pollNote = flags.poll === false ? 'Polling is off (`poll` checks now).' : `Checking for new messages and friend requests every ${pollMs / 1000} s.`;
-    io.stdout.write(`Connected to ${where} as ${me}. Type \`help\` for commands, \`quit\` to leave. ${pollNote}\n`);
-    const pending = state.user?.requests ?? [];
-    if (pending.length > 0) io.stdout.write(`🔔 pending friend requests from: ${pending.join(', ')}\n`);
+  private async onConnected(client: InstaNetClient, reconnected: boolean): Promise<void> {
+    const { users } = await client.getAllUsers();
+    users.forEach((u) => this.state.knownUsers.add(u));
+    if (reconnected) return;
+    const { user_data } = await client.getUserData(client.username ?? '');
+    this.state.user = { friends: [...user_data.friends], requests: [...user_data.requests] };
+    user_data.friends.forEach((f) => this.state.watch(f));
+  }
 
-    poller = new Poller({ keeper: keeper!, state, me, intervalMs: pollMs, notify: say });
-    if (flags.poll !== false) poller.start();
+  private greet(): void {
+    const pollNote = this.flags.poll === false ? 'Polling is off (`poll` checks now).' : `Checking for new messages and friend requests every ${this.pollMs / 1000} s.`;
+    this.io.stdout.write(`Connected to ${this.where} as ${this.me}. Type \`help\` for commands, \`quit\` to leave. ${pollNote}\n`);
+    const pending = this.state.user?.requests ?? [];
+    if (pending.length > 0) this.io.stdout.write(`🔔 pending friend requests from: ${pending.join(', ')}\n`);
+  }
 
-    async function execute(name: string, line: string, session: readonly string[]): Promise<void> {
-      const activeKeeper = keeper!;
-      try {
-        switch (name) {
-          case 'help':
-            io.stdout.write(`${helpText(line.split(/\s+/)[1])}\n`);
-            return;
-          case 'whoami':
-            io.stdout.write(`${me} on ${where}${activeKeeper.connected ? '' : ' (disconnected, reconnecting)'}\n`);
-            return;
-          case 'history':
-            io.stdout.write(`${session.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}\n`);
-            return;
-          case 'poll':
-            await poller!.pollNow();
-            return;
-          case 'watch': {
-            const other = line.split(/\s+/)[1];
-            if (!other) throw new ClientUsageError('watch: missing <user>', 'usage: watch <user>');
-            const { messages } = await activeKeeper.use((c) => c.getMessages(me, other));
-            state.watch(other, messages.length);
-            io.stdout.write(`Watching your conversation with ${other} (${messages.length} messages so far).\n`);
-            return;
-          }
-        }
-        const spec = findCommand(name);
-        if (!spec) {
-          const guess = suggest(name);
-          throw new ClientUsageError(`unknown command \`${name}\``, guess ? `did you mean \`${guess}\`? type \`help\` for the list` : 'type `help` for the list');
-        }
-        const parsed = parseCommandLine(spec, line);
-        precheck(spec, parsed.args, parsed.options, io.cwd);
-        const result = await activeKeeper.use((client) => spec.run({ client, user: me, cwd: io.cwd, clock }, parsed.args, parsed.options));
-        await remember(result);
-        io.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatHuman(result)}\n`);
-      } catch (error) {
-        const failure = describeFailure(error, where);
-        io.stdout.write(`error: ${failure.message} — ${failure.hint}\n`);
-      }
-    }
-
-    /** Keeps completion and polling in step with what the user just did or saw. */
-    async function remember(result: CommandResult): Promise<void> {
-      const user = state.user ?? { friends: [], requests: [] };
-      switch (result.command) {
-        case 'users':
-          result.users.forEach((u) => state.knownUsers.add(u));
-          state.user = { friends: result.friends, requests: result.requests };
-          break;
-        case 'requests':
-          state.user = { friends: user.friends, requests: result.requests };
-          break;
-        case 'friends':
-          state.user = { friends: result.friends, requests: user.requests };
-          break;
-        case 'accept':
-          state.user = { friends: [...user.friends, result.from], requests: user.requests.filter((r) => r !== result.from) };
-          state.watch(result.from);
-          break;
-        case 'reject':
-          state.user = { friends: user.friends, requests: user.requests.filter((r) => r !== result.from) };
-          break;
-        case 'friend-request':
-          state.knownUsers.add(result.to);
-          break;
-        case 'messages':
-          state.watch(result.with, result.messages.length);
-          break;
-        case 'dm':
-        case 'dm-image': {
-          // Mark the conversation read up to our own message, so only the other side's replies are news.
-          const { messages } = await keeper!.use((c) => c.getMessages(me, result.to)).catch(() => ({ messages: undefined }));
-          state.watch(result.to, messages?.length);
-          break;
-        }
-        default:
-          break;
-      }
-    }
+  /** Reads commands until quit, exit or the end of input. */
+  async readCommands(): Promise<void> {
     const session: string[] = [];
     for (;;) {
-      const line = await reader.read(`${me}@${where}> `);
-      if (line === undefined) break;
+      const line = await this.reader.read(`${this.me}@${this.where}> `);
+      if (line === undefined) return;
       const trimmed = line.trim();
       if (!trimmed) continue;
       session.push(trimmed);
-      if (historyFile) appendHistory(historyFile, trimmed);
+      if (this.historyFile) appendHistory(this.historyFile, trimmed);
       const name = trimmed.split(/\s+/)[0]!;
-      if (name === 'quit' || name === 'exit') break;
-      await execute(name, trimmed, session);
+      if (name === 'quit' || name === 'exit') return;
+      await this.execute(name, trimmed, session);
     }
-    return EXIT.ok;
+  }
 
-  } finally {
-    await poller?.stop();
-    await keeper?.close();
-    reader.close();
-    if (reader.interactive) io.stdout.write('bye\n');
+  private async execute(name: string, line: string, session: readonly string[]): Promise<void> {
+    try {
+      if (await this.builtin(name, line, session)) return;
+      const spec = findCommand(name);
+      if (!spec) {
+        const guess = suggest(name);
+        throw new ClientUsageError(`unknown command \`${name}\``, guess ? `did you mean \`${guess}\`? type \`help\` for the list` : 'type `help` for the list');
+      }
+      const parsed = parseCommandLine(spec, line);
+      precheck(spec, parsed.args, parsed.options, this.io.cwd);
+      const result = await this.keeper!.use((client) => spec.run({ client, user: this.me, cwd: this.io.cwd, clock: this.clock }, parsed.args, parsed.options));
+      await this.remember(result);
+      this.io.stdout.write(parsed.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatHuman(result)}\n`);
+    } catch (error) {
+      const failure = describeFailure(error, this.where);
+      this.io.stdout.write(`error: ${failure.message} — ${failure.hint}\n`);
+    }
+  }
+
+  /** The shell's own commands; true when `name` was one. */
+  private async builtin(name: string, line: string, session: readonly string[]): Promise<boolean> {
+    switch (name) {
+      case 'help':
+        this.io.stdout.write(`${helpText(line.split(/\s+/)[1])}\n`);
+        return true;
+      case 'whoami':
+        this.io.stdout.write(`${this.me} on ${this.where}${this.keeper!.connected ? '' : ' (disconnected, reconnecting)'}\n`);
+        return true;
+      case 'history':
+        this.io.stdout.write(`${session.map((l, i) => `${String(i + 1).padStart(4)}  ${l}`).join('\n')}\n`);
+        return true;
+      case 'poll':
+        await this.poller!.pollNow();
+        return true;
+      case 'watch': {
+        const other = line.split(/\s+/)[1];
+        if (!other) throw new ClientUsageError('watch: missing <user>', 'usage: watch <user>');
+        const { messages } = await this.keeper!.use((c) => c.getMessages(this.me, other));
+        this.state.watch(other, messages.length);
+        this.io.stdout.write(`Watching your conversation with ${other} (${messages.length} messages so far).\n`);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Keeps completion and polling in step with what the user just did or saw. */
+  private async remember(result: CommandResult): Promise<void> {
+    const state = this.state;
+    const user = state.user ?? { friends: [], requests: [] };
+    switch (result.command) {
+      case 'users':
+        result.users.forEach((u) => state.knownUsers.add(u));
+        state.user = { friends: result.friends, requests: result.requests };
+        break;
+      case 'requests':
+        state.user = { friends: user.friends, requests: result.requests };
+        break;
+      case 'friends':
+        state.user = { friends: result.friends, requests: user.requests };
+        break;
+      case 'accept':
+        state.user = { friends: [...user.friends, result.from], requests: user.requests.filter((r) => r !== result.from) };
+        state.watch(result.from);
+        break;
+      case 'reject':
+        state.user = { friends: user.friends, requests: user.requests.filter((r) => r !== result.from) };
+        break;
+      case 'friend-request':
+        state.knownUsers.add(result.to);
+        break;
+      case 'messages':
+        state.watch(result.with, result.messages.length);
+        break;
+      case 'dm':
+      case 'dm-image': {
+        // Mark the conversation read up to our own message, so only the other side's replies are news.
+        const { messages } = await this.keeper!.use((c) => c.getMessages(this.me, result.to)).catch(() => ({ messages: undefined }));
+        state.watch(result.to, messages?.length);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.poller?.stop();
+    await this.keeper?.close();
+    this.reader.close();
+    if (this.reader.interactive) this.io.stdout.write('bye\n');
   }
 }
