@@ -1,0 +1,25 @@
+import type { Hint } from '../scenarios/format.ts';
+import type { LoadedScenario } from '../scenarios/loader.ts';
+import type { ScenarioConnection } from './connection.ts';
+import type { Clock } from './templates.ts';
+import type { WireLog } from './wire-log.ts';
+
+// What every step of a case shares while it runs: the scenario, the server, its clients'
+// connections, the log and the clock.
+
+export interface StepContext {
+  scenario: LoadedScenario;
+  host: string;
+  port: number;
+  dataDir: string | undefined;
+  timeoutMs: number;
+  password: string;
+  clock: Clock;
+  wire: WireLog;
+  log: string[];
+  conns: Map<string, ScenarioConnection>;
+  lastImage: Buffer | undefined;
+  /** The hint of the step that failed last (set just before a StepFailure leaves a step). */
+  failedStepHint?: Hint;
+  failedStep?: string;
+}

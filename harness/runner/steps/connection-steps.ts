@@ -1,0 +1,61 @@
+import { StepFailure } from '../step-failure.ts';
+import { sleep } from '../connection.ts';
+import type { StepKind } from './step-kind.ts';
+
+// The kinds that only open, close or watch the client's connection.
+
+export const connectStep: StepKind = {
+  name: 'connect',
+  matches: (step) => Boolean(step.connect),
+  describe: () => 'connect',
+  usesConnection: true,
+  run: async () => undefined,
+};
+
+export const closeStep: StepKind = {
+  name: 'close',
+  matches: (step) => Boolean(step.close),
+  describe: () => 'close',
+  usesConnection: true,
+  async run({ ctx, client, conn }) {
+    conn.destroy();
+    ctx.conns.delete(client);
+  },
+};
+
+export const halfCloseStep: StepKind = {
+  name: 'halfClose',
+  matches: (step) => Boolean(step.halfClose),
+  describe: () => 'halfClose',
+  usesConnection: true,
+  async run({ conn }) {
+    conn.halfClose();
+  },
+};
+
+export const expectClosedStep: StepKind = {
+  name: 'expectClosed',
+  matches: (step) => Boolean(step.expectClosed),
+  describe: () => 'expect closed',
+  usesConnection: true,
+  async run({ ctx, index, client, conn, timeoutMs }) {
+    // Replies sent before the close are fine (an error reply, then close); what counts is the close.
+    if (!(await conn.waitClosed(timeoutMs))) {
+      throw new StepFailure('timeout', 'the server to close the connection', `still open after ${timeoutMs} ms (${conn.bytesIn} byte(s) received)`);
+    }
+    ctx.log.push(`${index}: ${client} closed by the server, as expected`);
+  },
+};
+
+export const expectNoReplyStep: StepKind = {
+  name: 'expectNoReply',
+  matches: (step) => step.expectNoReply !== undefined,
+  describe: () => 'expect no reply',
+  usesConnection: true,
+  async run({ step, conn }) {
+    const quietMs = step.expectNoReply ?? 0;
+    const before = conn.bytesIn;
+    await sleep(quietMs);
+    if (conn.bytesIn !== before) throw new StepFailure('mismatch', `no reply for ${quietMs} ms`, `${conn.bytesIn - before} byte(s) arrived`);
+  },
+};
