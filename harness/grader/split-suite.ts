@@ -1,5 +1,4 @@
-import type { RunReport } from '../runner/report-format.ts';
-import { runOk, tally } from '../runner/verdicts.ts';
+export { mergeReports } from '../runner/merge-reports.ts';
 
 // A submission's server half runs as several suites at once, each against its own fresh server
 // instances: most of a suite's wall time is waiting (a stalled step waits out its timeout), so two
@@ -31,33 +30,4 @@ export function splitCases(ids: readonly string[], depends: ReadonlyMap<string, 
       return [...needed, ...part];
     })
     .filter((part) => part.length > 0);
-}
-
-/** One report from the parts' reports: cases in suite order, a root case taken from its first run. */
-export function mergeReports(reports: readonly RunReport[], order: readonly string[]): RunReport {
-  const first = reports[0];
-  if (!first) throw new Error('no report to merge');
-  const cases = new Map<string, RunReport['cases'][number]>();
-  const instances: RunReport['instances'] = [];
-  for (const report of reports) {
-    const offset = instances.length;
-    for (const inst of report.instances) instances.push({ ...inst, index: inst.index + offset });
-    for (const c of report.cases) {
-      if (cases.has(c.id)) continue;
-      cases.set(c.id, c.instance === undefined ? c : { ...c, instance: c.instance + offset });
-    }
-  }
-  const ordered = order.map((id) => cases.get(id)).filter((c): c is RunReport['cases'][number] => !!c);
-  const t = tally(ordered.map((c) => c.verdict));
-  const ok = runOk(t, first.strict);
-  return {
-    ...first,
-    durationMs: Math.max(...reports.map((r) => r.durationMs)),
-    selection: { ...first.selection, cases: [...order] },
-    ok,
-    exitCode: ok ? 0 : 1,
-    tally: t,
-    cases: ordered,
-    instances,
-  };
 }
