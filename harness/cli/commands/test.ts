@@ -23,11 +23,18 @@ export interface TestFlags {
   scenarios?: string;
   verbose: boolean;
   keepWorkspace: boolean;
+  parallel: number;
 }
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer (milliseconds)');
+  return n;
+}
+
+function laneCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('expected an integer from 1 to 16');
   return n;
 }
 
@@ -52,6 +59,7 @@ export function testCommand(): Command {
     .option('--post-results <url>', 'POST the report to this URL when the run ends')
     .option('--scenarios <dir>', 'scenario folder (default fixtures/scenarios)')
     .option('--verbose', 'print every step of every case', false)
+    .option('--parallel <n>', 'scenario groups run at once, each on its own server instance (1: one after another)', laneCount, 3)
     .option('--keep-workspace', 'keep the temporary copies of --cwd (for debugging)', false)
     .action(async (flags: TestFlags) => {
       const { runTestCommand } = await import('./test-action.ts');
