@@ -1,7 +1,7 @@
 import type { RunReport } from './report-format.ts';
 import { runOk, tally } from './verdicts.ts';
 
-// Several runs of parts of one suite (the grader's split suites, the lanes of a parallel run) make
+// Several runs of parts of one suite (the batches of a parallel run, harness/runner/run-parallel.ts) make
 // one report: the reader sees one run, whatever ran side by side.
 
 /** One report from the parts' reports: cases in suite order, a root case taken from its first run. */

@@ -18,6 +18,11 @@ import { runOk } from './verdicts.ts';
 export interface RunParallelOptions extends RunSuiteOptions {
   /** Batches run at the same time (lanes); 1 is a sequential run in another order. */
   parallel: number;
+  /**
+   * Called once when every batch has been handed to a lane and at most one lane is still busy:
+   * what is left is one batch, mostly waiting, and the caller may start other work beside it.
+   */
+  onTail?: () => void;
 }
 
 interface Deferred {
@@ -94,6 +99,15 @@ export async function runSuiteParallel(options: RunParallelOptions): Promise<Run
   const reports: RunReport[] = [];
   const errors: unknown[] = [];
   let next = 0;
+  let busy = lanes;
+  let tailed = false;
+  const laneDone = () => {
+    busy -= 1;
+    if (!tailed && busy <= 1) {
+      tailed = true;
+      options.onTail?.();
+    }
+  };
   const lane = async () => {
     for (let batch = order[next++]; batch; batch = order[next++]) {
       try {
@@ -113,6 +127,7 @@ export async function runSuiteParallel(options: RunParallelOptions): Promise<Run
         for (const c of batch.cases) verdicts.get(c.id)?.resolve('ERROR');
       }
     }
+    laneDone();
   };
   try {
     await Promise.all(Array.from({ length: lanes }, lane));
