@@ -105,3 +105,10 @@ describe('runSuiteParallel', () => {
     expect([started, stopped]).toEqual([2, 2]);
   });
 });
+
+describe('runSuiteParallel with nothing selected', () => {
+  test('gives the empty report of a sequential run', async () => {
+    const report = await runSuiteParallel({ target: referenceTarget(), scenarios: file(2, login('2.1.1')), exclude: ['2'], parallel: 3 });
+    expect([report.cases, report.ok, report.exitCode]).toEqual([[], true, 0]);
+  });
+});

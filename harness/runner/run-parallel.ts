@@ -32,13 +32,16 @@ interface Deferred {
 }
 
 function deferred(): Deferred {
-  let resolve: (v: Verdict) => void = () => undefined;
-  const promise = new Promise<Verdict>((r) => (resolve = r));
-  const d: Deferred = { promise, settled: false, resolve: (v) => {
-    if (d.settled) return;
-    d.settled = true;
-    resolve(v);
-  } };
+  let settle: (v: Verdict) => void = () => undefined;
+  const d: Deferred = {
+    promise: new Promise<Verdict>((r) => (settle = r)),
+    settled: false,
+    resolve: (v) => {
+      if (d.settled) return;
+      d.settled = true;
+      settle(v);
+    },
+  };
   return d;
 }
 
@@ -80,6 +83,8 @@ export async function runSuiteParallel(options: RunParallelOptions): Promise<Run
   const selected = selectIds(all, options.cases, options.exclude);
   options.onStart?.(selected);
   const list = batches(executionOrder(selected));
+  // Nothing selected (everything excluded): the sequential runner's empty report, nothing to schedule.
+  if (list.length === 0) return runSuite({ ...options, scenarios: all, onStart: undefined });
   const order = schedule(list, timeoutMs);
   const lanes = Math.max(1, Math.min(options.parallel, list.length));
   const verdicts = new Map(selected.map((s) => [s.id, deferred()]));
