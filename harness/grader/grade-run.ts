@@ -225,8 +225,58 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   // Same files, same rubric, same kit: the same grade. Grading them once is faster and fairer (no
   // scheduling noise between two copies of the starter), and each copy says whose grade it shares.
   const byKey = new Map<string, Promise<{ grade: SubmissionGrade; folder: string } | undefined>>();
+  const gradeOne = async (
+    source: SubmissionSource,
+    folder: string,
+    scratch: string,
+    resolved: Awaited<ReturnType<typeof resolveSource>>,
+    key: string,
+    onTail: () => void,
+  ): Promise<void> => {
+    try {
+      let settle: (v: { grade: SubmissionGrade; folder: string } | undefined) => void = () => undefined;
+      if (resolved.ok) byKey.set(key, new Promise((resolve) => (settle = resolve)));
+      let grade: SubmissionGrade;
+      try {
+        log.info(`${source.name}: grading${resolved.ok ? ` (server.py in ${resolved.located})` : ''}`);
+        progress.start(source.name, resolved.ok ? serverCases.length : 0);
+        const result = await gradeSubmission(
+          source,
+          folder,
+          ctx,
+          resolved.ok
+            ? { ok: true, dir: resolved.dir, located: resolved.located, key, scratch }
+            : { ok: false, status: resolved.status, detail: resolved.detail, scratch },
+          { onTail },
+        );
+        grade = result.grade;
+        await writeStudentFiles(out, grade, result.report);
+        // A grader failure is not shared: the copy gets its own attempt.
+        settle(grade.status === 'error' ? undefined : { grade, folder });
+        if (grade.status === 'error') byKey.delete(key);
+      } catch (error) {
+        settle(undefined);
+        byKey.delete(key);
+        throw error;
+      }
+      graded++;
+      for (const incident of grade.incidents) log.info(`${source.name}: ${incident}`);
+      for (const w of grade.warnings) if (!warnings.includes(w)) warn(w);
+      log.info(`${source.name}: ${grade.total}/${grade.max} ${statusText(grade)} in ${(grade.durationMs / 1000).toFixed(1)} s`);
+      progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
+      grades.set(source, grade);
+    } catch (error) {
+      log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
+      progress.done(source.name, 'grader error');
+      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+      // Kept, not thrown: the worker may be grading the next submission by now; the run fails at the end.
+      failures.push(error);
+    }
+  };
+  const failures: unknown[] = [];
   const worker = async () => {
-    for (let source = queue.shift(); source; source = queue.shift()) {
+    let inTail: Promise<void> | undefined;
+    for (let source = queue.shift(); source && failures.length === 0; source = queue.shift()) {
       const folder = names.get(source) as string;
       const gradeFile = path.join(out, folder, 'grade.json');
       const scratch = await mkdtemp(path.join(scratchRoot, 'sub-'));
@@ -263,34 +313,15 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
           log.info(`${source.name}: same files as ${original.grade.name}, ${grade.total}/${grade.max} shared`);
           progress.done(source.name, `${grade.total}/${grade.max} (same as ${original.grade.name})`);
         } else {
-          let settle: (v: { grade: SubmissionGrade; folder: string } | undefined) => void = () => undefined;
-          if (resolved.ok) byKey.set(key, new Promise((resolve) => (settle = resolve)));
-          try {
-            log.info(`${source.name}: grading${resolved.ok ? ` (server.py in ${resolved.located})` : ''}`);
-            progress.start(source.name, resolved.ok ? serverCases.length : 0);
-            const result = await gradeSubmission(
-              source,
-              folder,
-              ctx,
-              resolved.ok
-                ? { ok: true, dir: resolved.dir, located: resolved.located, key, scratch }
-                : { ok: false, status: resolved.status, detail: resolved.detail, scratch },
-            );
-            grade = result.grade;
-            await writeStudentFiles(out, grade, result.report);
-            // A grader failure is not shared: the copy gets its own attempt.
-            settle(grade.status === 'error' ? undefined : { grade, folder });
-            if (grade.status === 'error') byKey.delete(key);
-          } catch (error) {
-            settle(undefined);
-            byKey.delete(key);
-            throw error;
-          }
-          graded++;
-          for (const incident of grade.incidents) log.info(`${source.name}: ${incident}`);
-          for (const w of grade.warnings) if (!warnings.includes(w)) warn(w);
-          log.info(`${source.name}: ${grade.total}/${grade.max} ${statusText(grade)} in ${(grade.durationMs / 1000).toFixed(1)} s`);
-          progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
+          // A submission whose last server lane is only waiting out timeouts lets this worker start
+          // the next one beside it (at most one such tail per worker), so waiting overlaps work.
+          let reachedTail: () => void = () => undefined;
+          const tail = new Promise<void>((resolve) => (reachedTail = resolve));
+          const whole = gradeOne(source, folder, scratch, resolved, key, reachedTail);
+          await Promise.race([whole, tail]);
+          if (inTail) await inTail;
+          inTail = whole;
+          continue;
         }
         grades.set(source, grade);
       } catch (error) {
@@ -300,9 +331,11 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
         throw error;
       }
     }
+    if (inTail) await inTail;
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, sources.length)) }, worker));
+    if (failures.length) throw failures[0];
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

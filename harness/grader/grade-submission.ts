@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
-import { runSuite } from '../runner/run-suite.ts';
+import { runSuiteParallel } from '../runner/run-parallel.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
@@ -14,7 +14,6 @@ import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
 import { sandboxCommand, wrapCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
-import { mergeReports, splitCases } from './split-suite.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from './server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
@@ -52,7 +51,7 @@ export interface GradeContext {
   submissionMs: number;
   caseMs: number;
   readyMs: number;
-  /** How many suites run side by side against one submission (each with its own instances). */
+  /** How many scenario groups run side by side against one submission (each on its own instance). */
   serverParts: number;
   /** Builds the server target for --sandbox container (harness/targets/container-target.ts). */
   containerTarget?: (workspace: string, command: readonly string[]) => GraderTarget;
@@ -109,8 +108,20 @@ export async function gradeSubmission(
   prepared?:
     | { ok: true; dir: string; located: string; key: string; scratch: string }
     | { ok: false; status: GradeStatus; detail: string; scratch: string },
+  hooks: {
+    /** Called once when only one server lane is still busy and the client half is done (see grade-run.ts). */
+    onTail?: () => void;
+  } = {},
 ): Promise<GradeOutcome> {
   const started = Date.now();
+  let suiteInTail = false;
+  let clientDone = false;
+  let tailSignalled = false;
+  const maybeTail = () => {
+    if (tailSignalled || !suiteInTail || !clientDone) return;
+    tailSignalled = true;
+    hooks.onTail?.();
+  };
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
   const warnings: string[] = [];
   const incidents: string[] = [];
@@ -211,6 +222,12 @@ export async function gradeSubmission(
       }
     })();
     clientHalf.catch(() => undefined);
+    void clientHalf
+      .finally(() => {
+        clientDone = true;
+        maybeTail();
+      })
+      .catch(() => undefined);
 
     // Server half, preceded by a start-and-login probe that classifies the hopeless cases quickly.
     const preflight = await preflightServer(target, ctx);
@@ -219,20 +236,21 @@ export async function gradeSubmission(
       status = preflight.status;
       detail = preflight.detail;
     } else if (ctx.serverCases.length > 0) {
-      const ids = ctx.serverCases.map((c) => c.id);
-      const parts = splitCases(ids, new Map(ctx.serverCases.map((c) => [c.id, c.depends ?? []])), ctx.serverParts);
-      const suite = Promise.all(
-        parts.map((cases) =>
-          runSuite({
-            target: target as GraderTarget,
-            // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
-            cases,
-            timeoutMs: ctx.caseMs,
-            password: ctx.rubric.users.password,
-            onCase: (r) => ctx.onCase?.(source.name, r.id),
-          }),
-        ),
-      ).then((reports) => mergeReports(reports, ids));
+      // Scenario groups in lanes, each on fresh instances started ahead (run-parallel.ts): the same
+      // verdicts as one sequential suite, without running the shared login case once per part.
+      const suite = runSuiteParallel({
+        target: target as GraderTarget,
+        // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
+        cases: ctx.serverCases.map((c) => c.id),
+        timeoutMs: ctx.caseMs,
+        password: ctx.rubric.users.password,
+        parallel: ctx.serverParts,
+        onCase: (r) => ctx.onCase?.(source.name, r.id),
+        onTail: () => {
+          suiteInTail = true;
+          maybeTail();
+        },
+      });
       report = await Promise.race([suite, abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
       suite.catch(() => undefined);
       if (report) {

@@ -38,12 +38,17 @@ export interface RunSuiteOptions {
    * case in flight, and every case not finished is SKIPPED as interrupted; the report says so.
    */
   signal?: AbortSignal;
+  /**
+   * The verdict of a case this call does not run but the whole selection does (another lane of a
+   * parallel run, harness/runner/run-parallel.ts); undefined when the case is not selected at all.
+   */
+  externalVerdict?: (id: string) => Promise<Verdict | undefined>;
 }
 
 const PASSING: ReadonlySet<Verdict> = new Set(['PASSED']);
 
 /** Groups cases into runs of one server instance: a scenario group shares one, an isolated case gets its own. */
-function batches(cases: readonly LoadedScenario[]): LoadedScenario[][] {
+export function batches(cases: readonly LoadedScenario[]): LoadedScenario[][] {
   const out: LoadedScenario[][] = [];
   let current: LoadedScenario[] = [];
   let group: number | undefined;
@@ -115,10 +120,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
           continue;
         }
         // check50's rule: a case whose dependency did not pass is skipped, naming the dependency.
-        const blockers = (s.depends ?? [])
-          .filter((d) => selectedIds.has(d))
-          .map((d) => ({ id: d, verdict: results.get(d)?.verdict ?? 'SKIPPED' }))
-          .filter((d) => !PASSING.has(d.verdict));
+        const blockers = (await dependencyVerdicts(s.depends ?? [], selectedIds, results, options.externalVerdict)).filter((d) => !PASSING.has(d.verdict));
         if (blockers.length) {
           emit({
             ...baseResult(s, profile),
@@ -181,6 +183,23 @@ export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
     instances,
     requirements: requirementCoverage(all, cases),
   };
+}
+
+async function dependencyVerdicts(
+  depends: readonly string[],
+  selectedIds: ReadonlySet<string>,
+  results: ReadonlyMap<string, CaseResult>,
+  external: RunSuiteOptions['externalVerdict'],
+): Promise<{ id: string; verdict: Verdict }[]> {
+  const out: { id: string; verdict: Verdict }[] = [];
+  for (const d of depends) {
+    if (selectedIds.has(d)) out.push({ id: d, verdict: results.get(d)?.verdict ?? 'SKIPPED' });
+    else if (external) {
+      const verdict = await external(d);
+      if (verdict) out.push({ id: d, verdict });
+    }
+  }
+  return out;
 }
 
 function interruptedResult(s: LoadedScenario, profile: Profile): CaseResult {

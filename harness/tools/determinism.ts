@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
+import { runSuiteParallel } from '../runner/run-parallel.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import type { Verdict } from '../runner/report-format.ts';
 import { spawnedTarget } from '../targets/spawned-target.ts';
 
-// `npx tsx harness/tools/determinism.ts [--runs 10] [--parallel 2] [--sample DIR]`: runs the whole
+// `npx tsx harness/tools/determinism.ts [--runs 10] [--parallel 2] [--lanes 3] [--sample DIR]`: runs the whole
 // suite repeatedly against one submission and checks every run gives the same verdict for every
 // case. Exit 0 when they all agree; otherwise it prints which cases changed and exits 1.
 
@@ -25,7 +26,11 @@ export interface DeterminismResult {
   wallMs: number[];
 }
 
-export async function checkDeterminism(sample: string, runs: number, parallel: number, command = 'python3 server.py --port {port}'): Promise<DeterminismResult> {
+/**
+ * `lanes` > 1 runs each suite with runSuiteParallel (scenario groups side by side, as `instanet
+ * test` does by default); 1 is the sequential runner, the baseline the parallel verdicts must equal.
+ */
+export async function checkDeterminism(sample: string, runs: number, parallel: number, command = 'python3 server.py --port {port}', lanes = 1): Promise<DeterminismResult> {
   const results: Record<string, Verdict>[] = [];
   const walls: number[] = [];
   let next = 0;
@@ -33,7 +38,8 @@ export async function checkDeterminism(sample: string, runs: number, parallel: n
     while (next < runs) {
       const n = next++;
       const t0 = performance.now();
-      const report = await runSuite({ target: spawnedTarget({ command, cwd: sample }) });
+      const target = spawnedTarget({ command, cwd: sample });
+      const report = lanes > 1 ? await runSuiteParallel({ target, parallel: lanes }) : await runSuite({ target });
       walls[n] = Math.round(performance.now() - t0);
       results[n] = Object.fromEntries(report.cases.map((c) => [c.id, c.verdict]));
       process.stderr.write(`run ${n + 1}/${runs}: ${walls[n]} ms, ${report.tally.PASSED} passed, ${report.tally.FAILED} failed, ${report.tally.INFORMATIONAL} informational\n`);
@@ -55,9 +61,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
     .option('--parallel <n>', 'runs at the same time', count, 2)
     .option('--sample <dir>', 'submission folder', DEFAULT_SAMPLE)
     .option('--server <command>', 'server command', 'python3 server.py --port {port}')
+    .option('--lanes <n>', 'scenario groups at once inside each run (instanet test --parallel); 1 = sequential runner', count, 1)
     .parse()
-    .opts<{ runs: number; parallel: number; sample: string; server: string }>();
-  const result = await checkDeterminism(opts.sample, opts.runs, opts.parallel, opts.server);
+    .opts<{ runs: number; parallel: number; sample: string; server: string; lanes: number }>();
+  const result = await checkDeterminism(opts.sample, opts.runs, opts.parallel, opts.server, opts.lanes);
   const notPassed = Object.entries(result.verdicts).filter(([, v]) => v !== 'PASSED');
   process.stdout.write(`${result.runs} runs against ${path.relative(process.cwd(), opts.sample) || opts.sample}: ${result.identical ? 'IDENTICAL verdicts' : 'verdicts DIFFER'}\n`);
   process.stdout.write(`wall time per run (ms): ${result.wallMs.join(', ')}\n`);

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,12 @@ import { freePort } from '../../targets/free-port.ts';
 
 export const description =
   'reference server vs the Python sample server (fixtures/submissions/correct): requests/s and p50/p99 latency of ' +
-  'get_all_users and send_message at 1/10/100/1000 concurrent connections, and the time to upload a 2 MiB image';
+  'get_all_users and send_message at 1/10/100/1000 concurrent connections, the time to upload a 2 MiB image, and ' +
+  'get_all_users at 1 connection measured in alternating rounds by the Node client and an independent Python client';
 
 const CLI = fileURLToPath(new URL('../../cli/instanet.mjs', import.meta.url));
+const PROBE = fileURLToPath(new URL('../get_all_users_probe.py', import.meta.url));
+const PROBE_REQUESTS = 3000;
 const PYTHON_SAMPLE = fileURLToPath(new URL('../../../fixtures/submissions/correct', import.meta.url));
 const LEVELS = [1, 10, 100, 1000] as const;
 const USERS = 6;
@@ -254,6 +258,57 @@ async function uploadTimes(port: number, rounds: number): Promise<{ medianMs: nu
   return { medianMs: sorted[Math.floor(sorted.length / 2)] ?? NaN, allMs: times, errors };
 }
 
+/**
+ * 1-connection get_all_users latency seen by two unrelated load generators: the kit's Node client
+ * (the one the levels use) and a plain Python socket loop. If both see the same order between the
+ * servers, the difference is the servers'; if only one does, it is that generator's.
+ */
+async function latencyCrossCheck(port: number): Promise<{ nodeGenerator: { p50Ms: number; p99Ms: number }; pythonGenerator: { p50Ms: number; p99Ms: number } }> {
+  const { sockets } = await openMany(port, 1);
+  const session = sockets[0];
+  if (!session) throw new Error('latency check: could not log in');
+  const times: number[] = [];
+  for (let i = 0; i < PROBE_REQUESTS + 300; i += 1) {
+    const t0 = performance.now();
+    await request(session.frames, { action: 'get_all_users' });
+    // The first 300 warm up the JIT on both ends, as the probe's own first requests do not count either.
+    if (i >= 300) times.push(performance.now() - t0);
+  }
+  session.frames.destroy();
+  const sorted = Float64Array.from(times).sort();
+  const { stdout } = await promisify(execFile)('python3', [PROBE, String(port), String(PROBE_REQUESTS)], { timeout: 60_000 });
+  const probe = JSON.parse(stdout) as { p50Ms: number; p99Ms: number };
+  return { nodeGenerator: { p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) }, pythonGenerator: { p50Ms: probe.p50Ms, p99Ms: probe.p99Ms } };
+}
+
+const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+/**
+ * The 1-connection get_all_users question, asked so that machine noise cannot answer it: both
+ * servers up at once, measured in alternating rounds by both generators; medians of the rounds' p50.
+ */
+async function latencyAtOne(options: BenchOptions) {
+  const rounds = options.quick ? 2 : 5;
+  const dirs = await Promise.all(['reference', 'python'].map((n) => mkdtemp(join(tmpdir(), `instanet-bench-c1-${n}-`))));
+  const servers = { reference: await startReference(dirs[0] as string), python: await startPython(dirs[1] as string) };
+  const seen = { reference: { node: [] as number[], python: [] as number[] }, python: { node: [] as number[], python: [] as number[] } };
+  try {
+    for (let round = 0; round < rounds; round += 1) {
+      for (const name of ['reference', 'python'] as const) {
+        const check = await latencyCrossCheck(servers[name].port);
+        seen[name].node.push(check.nodeGenerator.p50Ms);
+        seen[name].python.push(check.pythonGenerator.p50Ms);
+        options.log(`get_all_users c=1 round ${round + 1} ${name}: node generator p50 ${check.nodeGenerator.p50Ms} ms, python generator p50 ${check.pythonGenerator.p50Ms} ms`);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+  const summary = (name: ServerName) => ({ nodeGeneratorP50Ms: middle(seen[name].node), pythonGeneratorP50Ms: middle(seen[name].python), rounds: seen[name] });
+  return { rounds, requestsPerRound: PROBE_REQUESTS, reference: summary('reference'), python: summary('python') };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry
 
@@ -309,6 +364,7 @@ export async function run(options: BenchOptions): Promise<unknown> {
   const ratio = ref100 && py100 && py100.requestsPerSecond > 0 ? Math.round((ref100.requestsPerSecond / py100.requestsPerSecond) * 10) / 10 : null;
   const ref1000 = LEVELS.includes(1000) ? (['get_all_users', 'send_message'] as const).map((op) => at(reference, op, 1000)) : [];
   const errors1000 = ref1000.reduce((sum, row) => sum + (row ? row.errors + row.connectErrors : 0), 0);
+  const c1 = await latencyAtOne(options);
   return {
     setup: {
       levels: LEVELS,
@@ -331,6 +387,15 @@ export async function run(options: BenchOptions): Promise<unknown> {
       sendMessageAt100Meets10x: ratio !== null && ratio >= 10,
       referenceErrorsAt1000: errors1000,
       reference1000WithoutError: errors1000 === 0,
+      // Medians of alternating rounds (latencyAtOne); two unrelated generators agreeing means the
+      // order is the servers' own, not the load generator's.
+      getAllUsersAt1P50Ms: {
+        nodeGenerator: { reference: c1.reference.nodeGeneratorP50Ms, python: c1.python.nodeGeneratorP50Ms },
+        pythonGenerator: { reference: c1.reference.pythonGeneratorP50Ms, python: c1.python.pythonGeneratorP50Ms },
+      },
+      getAllUsersAt1NotWorseThanPython:
+        c1.reference.nodeGeneratorP50Ms <= c1.python.nodeGeneratorP50Ms && c1.reference.pythonGeneratorP50Ms <= c1.python.pythonGeneratorP50Ms,
     },
+    getAllUsersAt1: c1,
   };
 }

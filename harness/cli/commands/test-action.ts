@@ -6,6 +6,7 @@ import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';
 import { effectiveLevel } from '../../runner/levels.ts';
 import { INTERRUPTED_REASON, type RunReport } from '../../runner/report-format.ts';
+import { runSuiteParallel } from '../../runner/run-parallel.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { selectIds } from '../../runner/select.ts';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../../scenarios/loader.ts';
@@ -87,7 +88,10 @@ function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
 async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal): Promise<RunReport> {
   const out = flags.json ? process.stderr : process.stdout;
   const reporter = new ConsoleReporter({ verbose: flags.verbose, write: (t: string) => out.write(t), live: out.isTTY === true, ...(out.columns ? { columns: out.columns } : {}) });
-  const report = await runSuite({
+  // A running server given by --target is one instance: its groups would share (and race on) its state.
+  const parallel = flags.target ? 1 : flags.parallel;
+  const run = parallel > 1 ? (o: Parameters<typeof runSuite>[0]) => runSuiteParallel({ ...o, parallel }) : runSuite;
+  const report = await run({
     target,
     scenarios,
     cases: flags.cases,

@@ -27,11 +27,18 @@ export interface TestFlags {
   submission?: string;
   watch: boolean;
   rubric?: string;
+  parallel: number;
 }
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer (milliseconds)');
+  return n;
+}
+
+function laneCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError('expected an integer from 1 to 16');
   return n;
 }
 
@@ -56,6 +63,7 @@ export function testCommand(): Command {
     .option('--post-results <url>', 'POST the report to this URL when the run ends')
     .option('--scenarios <dir>', 'scenario folder (default fixtures/scenarios)')
     .option('--verbose', 'print every step of every case', false)
+    .option('--parallel <n>', 'scenario groups run at once, each on its own server instance (1: one after another)', laneCount, 3)
     .option('--keep-workspace', 'keep the temporary copies of --cwd (for debugging)', false)
     .option('--client <dir>', "the client half of the hand-in in DIR (its socket_utils.py as the course's client.py calls it), as the grader runs it")
     .option('--submission <dir>', 'grade the hand-in in DIR exactly as `instanet grade` would (both halves) and print the points per task')

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '../runner/report-format.ts';
-import { mergeReports, splitCases } from './split-suite.ts';
-
-const ids = ['1.1.1', '1.1.2', '2.1.1', '2.1.2', '3.1.1', '3.1.2', '4.1.1', '5.1.1'];
-const depends = new Map<string, string[]>([
-  ['1.1.1', ['2.1.1']],
-  ['1.1.2', ['2.1.1']],
-  ['2.1.2', ['2.1.1']],
-  ['3.1.1', ['2.1.1']],
-  ['3.1.2', ['3.1.1']],
-  ['4.1.1', ['2.1.1']],
-  ['5.1.1', ['2.1.1']],
-]);
+import type { RunReport } from './report-format.ts';
+import { mergeReports } from './merge-reports.ts';
 
 const caseOf = (id: string, verdict: 'PASSED' | 'FAILED', instance: number): RunReport['cases'][number] => ({
   id,
@@ -46,16 +35,7 @@ const report = (cases: RunReport['cases'], instances: number, durationMs: number
   instances: Array.from({ length: instances }, (_, index) => ({ index, cases: [], status: 'ok' as const, stdout: '', stderr: '' })),
 });
 
-describe('splitting a suite across parallel runs', () => {
-  it('keeps groups whole, alternates them, and gives every part the login case it depends on', () => {
-    expect(splitCases(ids, depends, 2)).toEqual([
-      ['2.1.1', '1.1.1', '1.1.2', '3.1.1', '3.1.2', '5.1.1'],
-      ['2.1.1', '2.1.2', '4.1.1'],
-    ]);
-    expect(splitCases(ids, depends, 1)).toEqual([ids]);
-    expect(splitCases(ids, depends, 3).flat().filter((id) => id !== '2.1.1').sort()).toEqual(ids.filter((id) => id !== '2.1.1'));
-  });
-
+describe('merging the reports of parts of one suite', () => {
   it('merges the parts back in suite order with the first result of a shared case and renumbered instances', () => {
     const a = report([caseOf('2.1.1', 'PASSED', 0), caseOf('1.1.1', 'FAILED', 1)], 2, 50);
     const b = report([caseOf('2.1.1', 'FAILED', 0), caseOf('2.1.2', 'PASSED', 0)], 1, 80);
