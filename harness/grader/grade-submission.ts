@@ -12,7 +12,7 @@ import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
-import { sandboxCommand, wrapCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from './server-process.ts';
@@ -101,262 +101,317 @@ export function serverPatterns(rubric: Rubric): string[] {
   return [...out];
 }
 
+type Prepared =
+  | { ok: true; dir: string; located: string; key: string; scratch: string }
+  | { ok: false; status: GradeStatus; detail: string; scratch: string };
+
+/** Where the hand-in's server is, or why it cannot be graded at all. */
+type Located = { ok: true; serverDir: string; located: string; key: string } | { ok: false; status: GradeStatus; detail: string };
+
+/** What the server half found: its status, its cases, its output and what went wrong on the way. */
+interface ServerHalf {
+  status: GradeStatus;
+  detail?: string | undefined;
+  outcomes: Map<string, CaseOutcome>;
+  report?: RunReport | undefined;
+  output: { stdout: string; stderr: string };
+  incidents: string[];
+}
+
+/** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
+interface ClientHalf {
+  outcomes: CaseOutcome[];
+  assumes: Map<string, readonly string[]>;
+  output: string;
+  failure?: string | undefined;
+  quotaHit?: string | undefined;
+  incidents: string[];
+}
+
+/**
+ * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
+ * submission early (grade-run.ts). Both halves read `aborted`; the budget aborts the server target.
+ */
+class SubmissionClock {
+  aborted = false;
+  readonly started = Date.now();
+  readonly abortedSignal: Promise<void>;
+  target: SandboxedTarget | GraderTarget | undefined;
+  private readonly budget: NodeJS.Timeout;
+  private suiteInTail = false;
+  private clientDone = false;
+  private tailSignalled = false;
+
+  constructor(
+    private readonly ctx: GradeContext,
+    private readonly onTail: (() => void) | undefined,
+  ) {
+    let signalAbort: () => void = () => undefined;
+    this.abortedSignal = new Promise<void>((resolve) => (signalAbort = resolve));
+    this.budget = setTimeout(() => {
+      this.aborted = true;
+      signalAbort();
+      if (this.target instanceof SandboxedTarget) void this.target.abort();
+    }, ctx.submissionMs);
+    this.budget.unref();
+  }
+
+  get remainingMs(): number {
+    return Math.max(1000, this.ctx.submissionMs - (Date.now() - this.started));
+  }
+
+  get timeoutDetail(): string {
+    return `ran out of its ${Math.round(this.ctx.submissionMs / 1000)} s budget`;
+  }
+
+  suiteTail(): void {
+    this.suiteInTail = true;
+    this.maybeTail();
+  }
+
+  clientFinished(): void {
+    this.clientDone = true;
+    this.maybeTail();
+  }
+
+  private maybeTail(): void {
+    if (this.tailSignalled || !this.suiteInTail || !this.clientDone) return;
+    this.tailSignalled = true;
+    this.onTail?.();
+  }
+
+  stop(): void {
+    clearTimeout(this.budget);
+  }
+}
+
+/**
+ * One submission, as a pipeline: locate its server -> prepare a workspace and a target -> run the
+ * server half (start-up probe, then the scenarios in lanes) beside the client half -> charge each
+ * defect once, score, and assemble the grade. Whatever the submission does, this returns a grade
+ * (its status says what went wrong) and leaves no process.
+ */
 export async function gradeSubmission(
   source: SubmissionSource,
   folder: string,
   ctx: GradeContext,
-  prepared?:
-    | { ok: true; dir: string; located: string; key: string; scratch: string }
-    | { ok: false; status: GradeStatus; detail: string; scratch: string },
+  prepared?: Prepared,
   hooks: {
     /** Called once when only one server lane is still busy and the client half is done (see grade-run.ts). */
     onTail?: () => void;
   } = {},
 ): Promise<GradeOutcome> {
-  const started = Date.now();
-  let suiteInTail = false;
-  let clientDone = false;
-  let tailSignalled = false;
-  const maybeTail = () => {
-    if (tailSignalled || !suiteInTail || !clientDone) return;
-    tailSignalled = true;
-    hooks.onTail?.();
-  };
+  const clock = new SubmissionClock(ctx, hooks.onTail);
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
-  const warnings: string[] = [];
-  const incidents: string[] = [];
-  let status: GradeStatus = 'ok';
-  let detail: string | undefined;
-  let located: string | undefined;
-  let key = '';
-  let report: RunReport | undefined;
-  let serverOutput = { stdout: '', stderr: '' };
-  let clientOutput = '';
-  const serverOutcomes = new Map<string, CaseOutcome>();
-  let clientOutcomes: CaseOutcome[] = [];
-  let clientAssumes = new Map<string, readonly string[]>();
-  let clientFailure: string | undefined;
-  let target: SandboxedTarget | GraderTarget | undefined;
-  let aborted = false;
-  let signalAbort: () => void = () => undefined;
-  const abortedSignal = new Promise<void>((resolve) => (signalAbort = resolve));
-  const budget = setTimeout(() => {
-    aborted = true;
-    signalAbort();
-    if (target instanceof SandboxedTarget) void target.abort();
-  }, ctx.submissionMs);
-  budget.unref();
-
+  const base = { source, folder, ctx, clock };
+  let where: Located | undefined;
   try {
-    let serverDir: string;
-    if (prepared && !prepared.ok) {
-      status = prepared.status;
-      detail = prepared.detail;
-      return finish();
-    } else if (prepared) {
-      serverDir = prepared.dir;
-      located = prepared.located;
-      key = prepared.key;
-    } else {
-      const resolved = await resolveSource(source, scratch);
-      if (!resolved.ok) {
-        status = resolved.status;
-        detail = resolved.detail;
-        return finish();
-      }
-      serverDir = resolved.dir;
-      located = resolved.located;
-      key = await submissionKey(serverDir, ctx.rubricHash);
-    }
-    const base = path.join(scratch, 'base');
-    await prepareWorkspace(serverDir, base, ctx.rubric);
-    // Sandbox hook (sandbox.ts): `expose` puts the server in its own network namespace behind the kit's relay.
-    const wrap = (argv: string[], workspace: string, expose: RelayEndpoint) =>
-      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose] });
-    const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
-    if (ctx.plan.kind === 'container' && ctx.containerTarget) target = ctx.containerTarget(base, command);
-    else {
-      target = new SandboxedTarget({
-        baseWorkspace: base,
-        scratch: path.join(scratch, 'instances'),
-        command,
-        wrap,
-        readyMs: ctx.readyMs,
-        outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
-        diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
-        description: `${source.name} (python3 server.py, sandbox ${ctx.plan.kind})`,
-      });
-    }
-
-    // Client half: independent of the server half (it runs against the reference server), so it runs
-    // alongside it, and a server that crashes still earns its client points.
-    const clientHalf = (async () => {
-      const remaining = Math.max(1000, ctx.submissionMs - (Date.now() - started));
-      const client = await runSandboxedClientHalf({
-        serverDir,
-        rubric: ctx.rubric,
-        plan: ctx.clientPlan,
-        limits: ctx.limits,
-        python: ctx.python,
-        hide: ctx.hide,
-        scratch,
-        timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, remaining),
-        caseMs: ctx.caseMs,
-        isAborted: () => aborted,
-      });
-      clientOutcomes = client.outcomes;
-      clientAssumes = client.assumes ?? clientAssumes;
-      clientOutput = client.stderr;
-      clientFailure = client.failure;
-      if (client.failure) incidents.push(`client half: ${client.failure}`);
-      if (client.quotaHit && status === 'ok') {
-        // The server half's own failure, if any, says more; otherwise this is what went wrong.
-        status = 'disk-quota';
-        detail = `client half: ${client.quotaHit}`;
-      }
-      if (client.importError) incidents.push(`client half: socket_utils could not be imported: ${client.importError}`);
-      for (const c of clientOutcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
-      if (aborted && status === 'ok') {
-        status = 'timeout';
-        detail = `ran out of its ${Math.round(ctx.submissionMs / 1000)} s budget`;
-      }
-    })();
-    clientHalf.catch(() => undefined);
-    void clientHalf
-      .finally(() => {
-        clientDone = true;
-        maybeTail();
-      })
-      .catch(() => undefined);
-
-    // Server half, preceded by a start-and-login probe that classifies the hopeless cases quickly.
-    const preflight = await preflightServer(target, ctx);
-    serverOutput = preflight.output;
-    if (preflight.status !== 'ok') {
-      status = preflight.status;
-      detail = preflight.detail;
-    } else if (ctx.serverCases.length > 0) {
-      // Scenario groups in lanes, each on fresh instances started ahead (run-parallel.ts): the same
-      // verdicts as one sequential suite, without running the shared login case once per part.
-      const suite = runSuiteParallel({
-        target: target as GraderTarget,
-        // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
-        cases: ctx.serverCases.map((c) => c.id),
-        timeoutMs: ctx.caseMs,
-        password: ctx.rubric.users.password,
-        parallel: ctx.serverParts,
-        onCase: (r) => ctx.onCase?.(source.name, r.id),
-        onTail: () => {
-          suiteInTail = true;
-          maybeTail();
-        },
-      });
-      report = await Promise.race([suite, abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
-      suite.catch(() => undefined);
-      if (report) {
-        for (const c of report.cases) serverOutcomes.set(c.id, outcomeOf(c));
-        const firstOutput = report.instances[0];
-        if (firstOutput) serverOutput = { stdout: firstOutput.stdout, stderr: firstOutput.stderr };
-      }
-      if (target instanceof SandboxedTarget) incidents.push(...target.incidents);
-      if (aborted) {
-        status = 'timeout';
-        detail = `ran out of its ${Math.round(ctx.submissionMs / 1000)} s budget`;
-      }
-    }
-
-    await clientHalf;
-    return finish();
+    where = await locate(source, scratch, ctx, prepared);
+    if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
+    const target = await prepareTarget(source, where.serverDir, scratch, ctx);
+    clock.target = target;
+    const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
+    void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
+    const server = await runServerHalf(source, target, ctx, clock);
+    const client = await clientHalf;
+    return assembleGrade({ ...base, where, server, client });
   } catch (error) {
-    status = 'error';
-    detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;
+    const detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;
     ctx.log(`ERROR ${source.name}: ${(error as Error).stack ?? detail}`);
-    return finish();
+    return assembleGrade({ ...base, ...(where ? { where } : {}), server: notGraded('error', detail) });
   } finally {
-    clearTimeout(budget);
-    if (target instanceof SandboxedTarget) await target.abort();
+    clock.stop();
+    if (clock.target instanceof SandboxedTarget) await clock.target.abort();
     await rm(scratch, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
+}
 
-  function finish(): GradeOutcome {
-    const notRun = (why: string) => `not run: ${why}`;
-    const serverWhy =
-      status === 'ok' ? 'the run did not report this case' : `${status}${detail ? ` (${detail})` : ''}`;
-    const outcomes: CaseOutcome[] = [];
-    for (const known of ctx.serverCases) {
-      outcomes.push(
-        serverOutcomes.get(known.id) ?? {
-          id: known.id,
-          title: known.title,
-          verdict: 'SKIPPED',
-          requirements: known.requirements,
-          detail: notRun(serverWhy),
-          source: 'server',
-        },
-      );
-    }
-    for (const [id, o] of serverOutcomes) if (!ctx.serverCases.some((k) => k.id === id)) outcomes.push(o);
-    const clientIds = new Set(clientOutcomes.map((c) => c.id));
-    outcomes.push(...clientOutcomes);
-    for (const known of ctx.clientCases.values()) {
-      if (clientIds.has(known.id)) continue;
-      outcomes.push({
+function notGraded(status: GradeStatus, detail: string | undefined): ServerHalf {
+  return { status, detail, outcomes: new Map(), output: { stdout: '', stderr: '' }, incidents: [] };
+}
+
+/** The folder holding server.py (a zip extracted first), or the status that ends grading here. */
+async function locate(source: SubmissionSource, scratch: string, ctx: GradeContext, prepared: Prepared | undefined): Promise<Located> {
+  if (prepared && !prepared.ok) return { ok: false, status: prepared.status, detail: prepared.detail };
+  if (prepared) return { ok: true, serverDir: prepared.dir, located: prepared.located, key: prepared.key };
+  const resolved = await resolveSource(source, scratch);
+  if (!resolved.ok) return { ok: false, status: resolved.status, detail: resolved.detail };
+  return { ok: true, serverDir: resolved.dir, located: resolved.located, key: await submissionKey(resolved.dir, ctx.rubricHash) };
+}
+
+/** A private workspace and the target that starts `python3 server.py --port {port}` in it, sandboxed. */
+async function prepareTarget(source: SubmissionSource, serverDir: string, scratch: string, ctx: GradeContext): Promise<SandboxedTarget | GraderTarget> {
+  const base = path.join(scratch, 'base');
+  await prepareWorkspace(serverDir, base, ctx.rubric);
+  const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
+  if (ctx.plan.kind === 'container' && ctx.containerTarget) return ctx.containerTarget(base, command);
+  return new SandboxedTarget({
+    baseWorkspace: base,
+    scratch: path.join(scratch, 'instances'),
+    command,
+    // Sandbox hook (sandbox.ts): `expose` puts the server in its own network namespace behind the kit's relay.
+    wrap: (argv: string[], workspace: string, expose: RelayEndpoint) =>
+      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose] }),
+    readyMs: ctx.readyMs,
+    outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
+    diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
+    description: `${source.name} (python3 server.py, sandbox ${ctx.plan.kind})`,
+  });
+}
+
+/**
+ * The client half, independent of the server half (it runs against a reference server of its own),
+ * so it runs alongside it, and a server that crashes still earns its client points.
+ */
+async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock): Promise<ClientHalf> {
+  const client = await runSandboxedClientHalf({
+    serverDir,
+    rubric: ctx.rubric,
+    plan: ctx.clientPlan,
+    limits: ctx.limits,
+    python: ctx.python,
+    hide: ctx.hide,
+    scratch,
+    timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, clock.remainingMs),
+    caseMs: ctx.caseMs,
+    isAborted: () => clock.aborted,
+  });
+  for (const c of client.outcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
+  const incidents = [
+    ...(client.failure ? [`client half: ${client.failure}`] : []),
+    ...(client.importError ? [`client half: socket_utils could not be imported: ${client.importError}`] : []),
+  ];
+  return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
+}
+
+/** The start-up probe (it classifies the hopeless cases quickly), then the scenarios in lanes. */
+async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
+  const preflight = await preflightServer(target, ctx);
+  const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
+  if (preflight.status !== 'ok' || ctx.serverCases.length === 0) return half;
+  // Scenario groups in lanes, each on fresh instances started ahead (run-parallel.ts): the same
+  // verdicts as one sequential suite, without running the shared login case once per part.
+  const suite = runSuiteParallel({
+    target,
+    // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
+    cases: ctx.serverCases.map((c) => c.id),
+    timeoutMs: ctx.caseMs,
+    password: ctx.rubric.users.password,
+    parallel: ctx.serverParts,
+    onCase: (r) => ctx.onCase?.(source.name, r.id),
+    onTail: () => clock.suiteTail(),
+  });
+  half.report = await Promise.race([suite, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
+  suite.catch(() => undefined);
+  if (half.report) {
+    for (const c of half.report.cases) half.outcomes.set(c.id, outcomeOf(c));
+    const firstOutput = half.report.instances[0];
+    if (firstOutput) half.output = { stdout: firstOutput.stdout, stderr: firstOutput.stderr };
+  }
+  if (target instanceof SandboxedTarget) half.incidents.push(...target.incidents);
+  if (clock.aborted) Object.assign(half, { status: 'timeout', detail: clock.timeoutDetail });
+  return half;
+}
+
+/**
+ * The grade's status: the server half's own failure says most; then a run out of its budget; then
+ * a client half past its disk quota.
+ */
+function statusOf(server: ServerHalf, client: ClientHalf | undefined, clock: SubmissionClock): { status: GradeStatus; detail?: string | undefined } {
+  if (server.status !== 'ok') return { status: server.status, detail: server.detail };
+  if (clock.aborted) return { status: 'timeout', detail: clock.timeoutDetail };
+  if (client?.quotaHit) return { status: 'disk-quota', detail: `client half: ${client.quotaHit}` };
+  return { status: 'ok' };
+}
+
+/** Every case the grade rests on: the rubric's server cases and the client checks, run or not. */
+function allOutcomes(ctx: GradeContext, server: ServerHalf, client: ClientHalf | undefined, serverWhy: string): CaseOutcome[] {
+  const notRun = (why: string) => `not run: ${why}`;
+  const outcomes: CaseOutcome[] = ctx.serverCases.map(
+    (known) =>
+      server.outcomes.get(known.id) ?? {
         id: known.id,
         title: known.title,
         verdict: 'SKIPPED',
         requirements: known.requirements,
-        detail: notRun(clientFailure ?? serverWhy),
-        source: 'client',
-      });
-    }
-    const prerequisites = new Map<string, readonly string[]>([
-      ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
-      ...clientAssumes,
-    ]);
-    const charged = chargeOnce(outcomes, prerequisites);
-    const score = scoreSubmission(ctx.rubric, charged);
-    for (const task of score.tasks)
-      for (const item of task.items)
-        for (const u of item.unmatched)
-          if (!u.startsWith('client.') || ctx.clientCases.size > 0) warnings.push(`rubric: "${u}" (${task.id} / ${item.name}) matched no case`);
-    const grade: SubmissionGrade = {
-      format: GRADE_FORMAT_VERSION,
-      kit: KIT_VERSION,
-      rubric: ctx.rubric.name,
-      name: source.name,
-      folder,
-      source: source.kind,
-      ...(located !== undefined ? { located } : {}),
-      key,
-      status,
-      ...(detail !== undefined ? { detail } : {}),
-      sandbox: ctx.plan.kind,
-      gradedAt: new Date().toISOString(),
-      durationMs: Date.now() - started,
-      total: score.total,
-      max: score.max,
-      tasks: score.tasks.map((t) => ({
-        id: t.id,
-        title: t.title,
-        points: t.points,
-        earned: t.earned,
-        items: t.items.map((i) => ({
-          name: i.name,
-          points: i.points,
-          earned: i.earned,
-          cases: i.cases.map((c) => ({ id: c.id, weight: c.weight, credit: c.credit, ...(c.excused ? { excused: true } : {}) })),
-          unmatched: [...i.unmatched],
-        })),
-      })),
-      ungraded: score.ungraded.map((g) => ({ id: g.id, title: g.title, cases: g.cases.map((c) => c.id), passed: g.passed })),
-      cases: charged.map(toGradedCase),
-      incidents,
-      warnings,
-      output: serverOutput,
-      clientOutput,
-    };
-    return { grade: SubmissionGrade.parse(grade), ...(report ? { report } : {}) };
+        detail: notRun(serverWhy),
+        source: 'server',
+      },
+  );
+  for (const [id, o] of server.outcomes) if (!ctx.serverCases.some((k) => k.id === id)) outcomes.push(o);
+  const clientOutcomes = client?.outcomes ?? [];
+  const clientIds = new Set(clientOutcomes.map((c) => c.id));
+  outcomes.push(...clientOutcomes);
+  for (const known of ctx.clientCases.values()) {
+    if (clientIds.has(known.id)) continue;
+    outcomes.push({ id: known.id, title: known.title, verdict: 'SKIPPED', requirements: known.requirements, detail: notRun(client?.failure ?? serverWhy), source: 'client' });
   }
+  return outcomes;
+}
+
+/** Charge each defect once, score with the rubric, and write it all down as grade.json's content. */
+function assembleGrade(run: {
+  source: SubmissionSource;
+  folder: string;
+  ctx: GradeContext;
+  clock: SubmissionClock;
+  where?: Located;
+  server: ServerHalf;
+  client?: ClientHalf;
+}): GradeOutcome {
+  const { source, folder, ctx, clock, where, server, client } = run;
+  const { status, detail } = statusOf(server, client, clock);
+  const serverWhy = status === 'ok' ? 'the run did not report this case' : `${status}${detail ? ` (${detail})` : ''}`;
+  const prerequisites = new Map<string, readonly string[]>([
+    ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
+    ...(client?.assumes ?? []),
+  ]);
+  const charged = chargeOnce(allOutcomes(ctx, server, client, serverWhy), prerequisites);
+  const score = scoreSubmission(ctx.rubric, charged);
+  const warnings = score.tasks.flatMap((task) =>
+    task.items.flatMap((item) =>
+      item.unmatched
+        .filter((u) => !u.startsWith('client.') || ctx.clientCases.size > 0)
+        .map((u) => `rubric: "${u}" (${task.id} / ${item.name}) matched no case`),
+    ),
+  );
+  const grade: SubmissionGrade = {
+    format: GRADE_FORMAT_VERSION,
+    kit: KIT_VERSION,
+    rubric: ctx.rubric.name,
+    name: source.name,
+    folder,
+    source: source.kind,
+    ...(where?.ok ? { located: where.located } : {}),
+    key: where?.ok ? where.key : '',
+    status,
+    ...(detail !== undefined ? { detail } : {}),
+    sandbox: ctx.plan.kind,
+    gradedAt: new Date().toISOString(),
+    durationMs: Date.now() - clock.started,
+    total: score.total,
+    max: score.max,
+    tasks: score.tasks.map((t) => ({
+      id: t.id,
+      title: t.title,
+      points: t.points,
+      earned: t.earned,
+      items: t.items.map((i) => ({
+        name: i.name,
+        points: i.points,
+        earned: i.earned,
+        cases: i.cases.map((c) => ({ id: c.id, weight: c.weight, credit: c.credit, ...(c.excused ? { excused: true } : {}) })),
+        unmatched: [...i.unmatched],
+      })),
+    })),
+    ungraded: score.ungraded.map((g) => ({ id: g.id, title: g.title, cases: g.cases.map((c) => c.id), passed: g.passed })),
+    cases: charged.map(toGradedCase),
+    incidents: [...(client?.incidents ?? []), ...server.incidents],
+    warnings,
+    output: server.output,
+    clientOutput: client?.output ?? '',
+  };
+  return { grade: SubmissionGrade.parse(grade), ...(server.report ? { report: server.report } : {}) };
 }
 
 async function preflightServer(
