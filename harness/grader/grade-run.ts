@@ -118,72 +118,60 @@ export async function writeClassFiles(out: string, loaded: LoadedRubric, grades:
 export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult> {
   const started = Date.now();
   const stream = options.stream ?? process.stderr;
-  const say = (line: string) => stream.write(`${line}\n`);
   const loaded = await loadRubric(options.rubricFile);
-  const { rubric } = loaded;
-
   const out = path.resolve(options.out);
-  // An output folder inside the submissions folder is not a student.
-  let sources = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
-  if (sources.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
-  const names = folderNames(sources);
-  sources = sources.filter((s) => inShard(s.name, options.shard));
-  if (options.only) {
-    const m = caseMatcher(options.only);
-    sources = sources.filter((s) => m(s.name));
-  }
-
+  const { sources, names } = await selectSources(options, out);
   await mkdir(out, { recursive: true });
   const log = new GradeLog(path.join(out, 'grade.log'));
   const warnings: string[] = [];
   const warn = (w: string) => {
     warnings.push(w);
     log.warn(w);
-    say(`warning: ${w}`);
+    stream.write(`warning: ${w}\n`);
   };
-
-  const plan = await planSandbox(options.sandbox);
-  if (plan.warning) warn(plan.warning);
-  const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
-  if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
-  const python = await resolvePython();
-  const scenarioDir = options.scenarioDir ?? DEFAULT_SCENARIO_DIR;
-  const patterns = serverPatterns(rubric);
-  const all = await loadScenarios(scenarioDir);
-  const matchers = patterns.map(caseMatcher);
-  const serverCases: KnownCase[] = all
-    .filter((s) => matchers.some((m) => m(s.id)))
-    .map((s) => ({ id: s.id, title: s.title, requirements: s.requirements ?? [], depends: s.depends ?? [], assumes: s.assumes ?? [] }));
-  for (const drift of unmatchedPatterns(rubric, all.map((s) => s.id)).filter((d) => !d.includes(': client.'))) {
-    warn(`rubric ${loaded.file}: ${drift} matches no scenario`);
-  }
-
-  let containerTarget: ((ws: string, command: readonly string[]) => GraderTarget) | undefined;
-  if (plan.kind === 'container') {
-    const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
-    await assertContainerRuntime();
-    containerTarget = (ws, command) => {
-      const target = make({
-        workspace: ws,
-        image: options.image ?? DEFAULT_CONTAINER_IMAGE,
-        command: ['python3', ...command.slice(1)],
-        readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
-        limits: limitsOf(rubric),
-      });
-      // The start-up probe classifies the grader's own start error (no-listen, crashed: <line>).
-      return {
-        ...target,
-        start: () =>
-          target.start().catch((error: unknown) => {
-            throw error instanceof ContainerStartError ? new ServerStartError(error.failure, error.output) : error;
-          }),
-      };
-    };
-  }
-
   const scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'instanet-grade-'));
-  // Ctrl-C or a CI cancel: kill every student process, drop the scratch folder, keep what is
-  // graded (each student's files are already written; a re-run resumes from them).
+  const interrupt = onInterrupt(scratchRoot, stream, out);
+  const progress = createProgress(sources.length, stream, options.progress);
+  try {
+    const ctx = await gradeContext(options, loaded, out, scratchRoot, warn, log);
+    ctx.onCase = (name) => progress.caseDone(name);
+    log.info(
+      `grading ${sources.length} submission(s) from ${options.submissions} with ${loaded.file} (${ctx.serverCases.length} server cases), `
+        + `sandbox ${ctx.plan.kind}, ${options.jobs} job(s)${options.shard ? `, shard ${options.shard.index}/${options.shard.count}` : ''}`,
+    );
+    const run = new ClassRun({ options, loaded, ctx, out, names, log, progress, warn, warnings });
+    await run.gradeAll(sources);
+    // The class files cover every graded submission in the output folder that belongs to this run's
+    // selection, including ones kept from earlier runs.
+    const ordered = sources.map((s) => run.grades.get(s)).filter((g): g is SubmissionGrade => !!g);
+    await writeClassFiles(out, loaded, ordered);
+    const durationMs = Date.now() - started;
+    log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
+    await log.close();
+    return { out, grades: ordered, graded: run.graded, reused: run.reused, shared: run.shared, durationMs, warnings };
+  } finally {
+    interrupt.remove();
+    progress.stop();
+    await rm(scratchRoot, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  }
+}
+
+/** This run's submissions (the shard, --only) and each one's folder in the output. */
+async function selectSources(options: GradeRunOptions, out: string): Promise<{ sources: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
+  // An output folder inside the submissions folder is not a student.
+  const all = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
+  if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
+  const names = folderNames(all);
+  const only = options.only ? caseMatcher(options.only) : undefined;
+  const sources = all.filter((s) => inShard(s.name, options.shard)).filter((s) => !only || only(s.name));
+  return { sources, names };
+}
+
+/**
+ * Ctrl-C or a CI cancel: kill every student process, drop the scratch folder, keep what is graded
+ * (each student's files are already written; a re-run resumes from them).
+ */
+function onInterrupt(scratchRoot: string, stream: NodeJS.WritableStream, out: string): { remove: () => void } {
   const onSignal = (signal: NodeJS.Signals) => {
     const killed = killTrackedGroups();
     rmSync(scratchRoot, { recursive: true, force: true });
@@ -192,7 +180,32 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const ctx: GradeContext = {
+  return {
+    remove: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** The sandbox plans, the interpreter, the rubric's server cases and the budgets every submission shares. */
+async function gradeContext(
+  options: GradeRunOptions,
+  loaded: LoadedRubric,
+  out: string,
+  scratchRoot: string,
+  warn: (w: string) => void,
+  log: GradeLog,
+): Promise<GradeContext> {
+  const { rubric } = loaded;
+  const plan = await planSandbox(options.sandbox);
+  if (plan.warning) warn(plan.warning);
+  const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
+  if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
+  const python = await resolvePython();
+  const serverCases = await serverCasesOf(loaded, options.scenarioDir ?? DEFAULT_SCENARIO_DIR, warn);
+  const containerTarget = plan.kind === 'container' ? await containerTargetFactory(options, rubric) : undefined;
+  return {
     rubric,
     rubricHash: loaded.hash,
     serverCases,
@@ -210,36 +223,161 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     ...(containerTarget ? { containerTarget } : {}),
     log: (line) => log.info(line),
   };
-  log.info(
-    `grading ${sources.length} submission(s) from ${options.submissions} with ${loaded.file} (${serverCases.length} server cases), `
-      + `sandbox ${plan.kind}, ${options.jobs} job(s)${options.shard ? `, shard ${options.shard.index}/${options.shard.count}` : ''}`,
-  );
+}
 
-  const grades = new Map<SubmissionSource, SubmissionGrade>();
-  let graded = 0;
-  let reused = 0;
-  let shared = 0;
-  const progress = createProgress(sources.length, stream, options.progress);
-  ctx.onCase = (name) => progress.caseDone(name);
-  const queue = [...sources];
+/** The scenarios the rubric selects; a rubric pattern that matches none is a warning. */
+async function serverCasesOf(loaded: LoadedRubric, scenarioDir: string, warn: (w: string) => void): Promise<KnownCase[]> {
+  const all = await loadScenarios(scenarioDir);
+  const matchers = serverPatterns(loaded.rubric).map(caseMatcher);
+  for (const drift of unmatchedPatterns(loaded.rubric, all.map((s) => s.id)).filter((d) => !d.includes(': client.'))) {
+    warn(`rubric ${loaded.file}: ${drift} matches no scenario`);
+  }
+  return all
+    .filter((s) => matchers.some((m) => m(s.id)))
+    .map((s) => ({ id: s.id, title: s.title, requirements: s.requirements ?? [], depends: s.depends ?? [], assumes: s.assumes ?? [] }));
+}
+
+/** --sandbox container: a target per workspace, its start errors turned into the grader's statuses. */
+async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRubric['rubric']): Promise<(ws: string, command: readonly string[]) => GraderTarget> {
+  const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
+  await assertContainerRuntime();
+  return (ws, command) => {
+    const target = make({
+      workspace: ws,
+      image: options.image ?? DEFAULT_CONTAINER_IMAGE,
+      command: ['python3', ...command.slice(1)],
+      readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
+      limits: limitsOf(rubric),
+    });
+    // The start-up probe classifies the grader's own start error (no-listen, crashed: <line>).
+    return {
+      ...target,
+      start: () =>
+        target.start().catch((error: unknown) => {
+          throw error instanceof ContainerStartError ? new ServerStartError(error.failure, error.output) : error;
+        }),
+    };
+  };
+}
+
+/** A class being graded: the jobs, what each submission came to, and the counts the summary gives. */
+class ClassRun {
+  readonly grades = new Map<SubmissionSource, SubmissionGrade>();
+  graded = 0;
+  reused = 0;
+  shared = 0;
+  private readonly failures: unknown[] = [];
   // Same files, same rubric, same kit: the same grade. Grading them once is faster and fairer (no
   // scheduling noise between two copies of the starter), and each copy says whose grade it shares.
-  const byKey = new Map<string, Promise<{ grade: SubmissionGrade; folder: string } | undefined>>();
-  const gradeOne = async (
+  private readonly byKey = new Map<string, Promise<{ grade: SubmissionGrade; folder: string } | undefined>>();
+
+  constructor(
+    private readonly run: {
+      options: GradeRunOptions;
+      loaded: LoadedRubric;
+      ctx: GradeContext;
+      out: string;
+      names: Map<SubmissionSource, string>;
+      log: GradeLog;
+      progress: ReturnType<typeof createProgress>;
+      warn: (w: string) => void;
+      warnings: string[];
+    },
+  ) {}
+
+  async gradeAll(sources: readonly SubmissionSource[]): Promise<void> {
+    const queue = [...sources];
+    const jobs = Math.max(1, Math.min(this.run.options.jobs, sources.length));
+    await Promise.all(Array.from({ length: jobs }, () => this.worker(queue)));
+    if (this.failures.length) throw this.failures[0];
+  }
+
+  private async worker(queue: SubmissionSource[]): Promise<void> {
+    let inTail: Promise<void> | undefined;
+    for (let source = queue.shift(); source && this.failures.length === 0; source = queue.shift()) {
+      const folder = this.run.names.get(source) as string;
+      const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
+      try {
+        const resolved = await resolveSource(source, scratch);
+        const key = resolved.ok ? await submissionKey(resolved.dir, this.run.loaded.hash) : '';
+        const known = await this.keptOrShared(source, folder, resolved, key);
+        if (known) {
+          await rm(scratch, { recursive: true, force: true });
+          this.grades.set(source, known);
+          continue;
+        }
+        // A submission whose last server lane is only waiting out timeouts lets this worker start
+        // the next one beside it (at most one such tail per worker), so waiting overlaps work.
+        let reachedTail: () => void = () => undefined;
+        const tail = new Promise<void>((resolve) => (reachedTail = resolve));
+        const whole = this.gradeOne(source, folder, scratch, resolved, key, reachedTail);
+        await Promise.race([whole, tail]);
+        if (inTail) await inTail;
+        inTail = whole;
+      } catch (error) {
+        this.run.log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
+        this.run.progress.done(source.name, 'grader error');
+        await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+        throw error;
+      }
+    }
+    if (inTail) await inTail;
+  }
+
+  /** The grade kept from an earlier run (same key), or shared with an identical hand-in of this run. */
+  private async keptOrShared(
+    source: SubmissionSource,
+    folder: string,
+    resolved: Awaited<ReturnType<typeof resolveSource>>,
+    key: string,
+  ): Promise<SubmissionGrade | undefined> {
+    const { options, out, log, progress } = this.run;
+    const previous = options.force || !resolved.ok ? undefined : await readPreviousGrade(path.join(out, folder, 'grade.json'));
+    if (previous && previous.key === key && previous.name === source.name) {
+      this.reused++;
+      log.info(`${source.name}: unchanged since ${previous.gradedAt}, kept ${previous.total}/${previous.max} (use --force to regrade)`);
+      progress.done(source.name, `${previous.total}/${previous.max} (kept)`);
+      return previous;
+    }
+    if (!resolved.ok || options.dedupe === false || !this.byKey.has(key)) return undefined;
+    const original = await this.byKey.get(key);
+    if (!original) throw new Error(`the grading of an identical submission failed`);
+    const grade: SubmissionGrade = {
+      ...original.grade,
+      name: source.name,
+      folder,
+      source: source.kind,
+      located: resolved.located,
+      gradedAt: new Date().toISOString(),
+      durationMs: 0,
+      incidents: [`same files as ${original.grade.name}: graded once, grade shared`, ...original.grade.incidents],
+    };
+    await writeStudentFiles(out, grade);
+    for (const extra of ['suite.html', 'suite-report.json']) {
+      await cp(path.join(out, original.folder, extra), path.join(out, folder, extra)).catch(() => undefined);
+    }
+    this.shared++;
+    log.info(`${source.name}: same files as ${original.grade.name}, ${grade.total}/${grade.max} shared`);
+    progress.done(source.name, `${grade.total}/${grade.max} (same as ${original.grade.name})`);
+    return grade;
+  }
+
+  private async gradeOne(
     source: SubmissionSource,
     folder: string,
     scratch: string,
     resolved: Awaited<ReturnType<typeof resolveSource>>,
     key: string,
     onTail: () => void,
-  ): Promise<void> => {
+  ): Promise<void> {
+    const { ctx, out, log, progress, warn, warnings } = this.run;
     try {
       let settle: (v: { grade: SubmissionGrade; folder: string } | undefined) => void = () => undefined;
-      if (resolved.ok) byKey.set(key, new Promise((resolve) => (settle = resolve)));
+      if (resolved.ok) this.byKey.set(key, new Promise((resolve) => (settle = resolve)));
       let grade: SubmissionGrade;
       try {
         log.info(`${source.name}: grading${resolved.ok ? ` (server.py in ${resolved.located})` : ''}`);
-        progress.start(source.name, resolved.ok ? serverCases.length : 0);
+        progress.start(source.name, resolved.ok ? ctx.serverCases.length : 0);
         const result = await gradeSubmission(
           source,
           folder,
@@ -253,103 +391,24 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
         await writeStudentFiles(out, grade, result.report);
         // A grader failure is not shared: the copy gets its own attempt.
         settle(grade.status === 'error' ? undefined : { grade, folder });
-        if (grade.status === 'error') byKey.delete(key);
+        if (grade.status === 'error') this.byKey.delete(key);
       } catch (error) {
         settle(undefined);
-        byKey.delete(key);
+        this.byKey.delete(key);
         throw error;
       }
-      graded++;
+      this.graded++;
       for (const incident of grade.incidents) log.info(`${source.name}: ${incident}`);
       for (const w of grade.warnings) if (!warnings.includes(w)) warn(w);
       log.info(`${source.name}: ${grade.total}/${grade.max} ${statusText(grade)} in ${(grade.durationMs / 1000).toFixed(1)} s`);
       progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
-      grades.set(source, grade);
+      this.grades.set(source, grade);
     } catch (error) {
       log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
       progress.done(source.name, 'grader error');
       await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
       // Kept, not thrown: the worker may be grading the next submission by now; the run fails at the end.
-      failures.push(error);
+      this.failures.push(error);
     }
-  };
-  const failures: unknown[] = [];
-  const worker = async () => {
-    let inTail: Promise<void> | undefined;
-    for (let source = queue.shift(); source && failures.length === 0; source = queue.shift()) {
-      const folder = names.get(source) as string;
-      const gradeFile = path.join(out, folder, 'grade.json');
-      const scratch = await mkdtemp(path.join(scratchRoot, 'sub-'));
-      let grade: SubmissionGrade;
-      try {
-        const resolved = await resolveSource(source, scratch);
-        const key = resolved.ok ? await submissionKey(resolved.dir, loaded.hash) : '';
-        const previous = options.force || !resolved.ok ? undefined : await readPreviousGrade(gradeFile);
-        if (previous && previous.key === key && previous.name === source.name) {
-          grade = previous;
-          reused++;
-          await rm(scratch, { recursive: true, force: true });
-          log.info(`${source.name}: unchanged since ${previous.gradedAt}, kept ${previous.total}/${previous.max} (use --force to regrade)`);
-          progress.done(source.name, `${grade.total}/${grade.max} (kept)`);
-        } else if (resolved.ok && options.dedupe !== false && byKey.has(key)) {
-          const original = await byKey.get(key);
-          if (!original) throw new Error(`the grading of an identical submission failed`);
-          grade = {
-            ...original.grade,
-            name: source.name,
-            folder,
-            source: source.kind,
-            located: resolved.located,
-            gradedAt: new Date().toISOString(),
-            durationMs: 0,
-            incidents: [`same files as ${original.grade.name}: graded once, grade shared`, ...original.grade.incidents],
-          };
-          await rm(scratch, { recursive: true, force: true });
-          await writeStudentFiles(out, grade);
-          for (const extra of ['suite.html', 'suite-report.json']) {
-            await cp(path.join(out, original.folder, extra), path.join(out, folder, extra)).catch(() => undefined);
-          }
-          shared++;
-          log.info(`${source.name}: same files as ${original.grade.name}, ${grade.total}/${grade.max} shared`);
-          progress.done(source.name, `${grade.total}/${grade.max} (same as ${original.grade.name})`);
-        } else {
-          // A submission whose last server lane is only waiting out timeouts lets this worker start
-          // the next one beside it (at most one such tail per worker), so waiting overlaps work.
-          let reachedTail: () => void = () => undefined;
-          const tail = new Promise<void>((resolve) => (reachedTail = resolve));
-          const whole = gradeOne(source, folder, scratch, resolved, key, reachedTail);
-          await Promise.race([whole, tail]);
-          if (inTail) await inTail;
-          inTail = whole;
-          continue;
-        }
-        grades.set(source, grade);
-      } catch (error) {
-        log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
-        progress.done(source.name, 'grader error');
-        await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-        throw error;
-      }
-    }
-    if (inTail) await inTail;
-  };
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, sources.length)) }, worker));
-    if (failures.length) throw failures[0];
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    progress.stop();
-    await rm(scratchRoot, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
-
-  // The class files cover every graded submission in the output folder that belongs to this run's
-  // selection, including ones kept from earlier runs.
-  const ordered = sources.map((s) => grades.get(s)).filter((g): g is SubmissionGrade => !!g);
-  await writeClassFiles(out, loaded, ordered);
-  const durationMs = Date.now() - started;
-  log.info(`done: ${graded} graded, ${reused} kept, ${shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
-  await log.close();
-  return { out, grades: ordered, graded, reused, shared, durationMs, warnings };
 }
-
