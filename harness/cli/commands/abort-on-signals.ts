@@ -1,7 +1,7 @@
 import { killTrackedGroups } from '../../grader/process-tree.ts';
 import { EXIT } from '../exit-codes.ts';
 
-// Ctrl-C / SIGTERM for the student's runs (`test --client`, `--watch`): the first one aborts the run
+// Ctrl-C / SIGTERM for every `instanet test` run (server half, `--client`, `--watch`): the first one aborts the run
 // in progress, which stops its processes and removes its folders on the way out; a second one
 // does not wait: it kills every process group the kit started and exits at once.
 

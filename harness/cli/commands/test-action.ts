@@ -17,6 +17,7 @@ import { TargetConfigError, type Target } from '../../targets/target.ts';
 import { UsageError } from '../../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { TestFlags } from './test.ts';
+import { abortOnSignals } from './abort-on-signals.ts';
 
 function buildTarget(flags: TestFlags): Target {
   if (flags.target && flags.server) throw new TargetConfigError('use either --target host:port or --server "command", not both');
@@ -61,28 +62,6 @@ async function loadSelectedScenarios(flags: TestFlags): Promise<LoadedScenario[]
   const all = await loadScenarios(flags.scenarios);
   selectIds(all, flags.cases, flags.exclude); // a selection that matches nothing fails here, before any server starts
   return all;
-}
-
-/**
- * Ctrl-C / SIGTERM: the first one aborts the run (the runner stops the server and removes its
- * workspace, then the partial reports are written); a second one exits at once, and the spawned
- * target's exit hook still kills the server's process group and removes the workspace.
- */
-function interruptOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    controller.abort(name);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal): Promise<RunReport> {
@@ -150,7 +129,7 @@ export async function runTestCommand(flags: TestFlags): Promise<void> {
   }
   await target.preflight?.();
   if (target.notice) process.stderr.write(`instanet test: note: ${target.notice}\n`);
-  const interrupt = interruptOnSignals();
+  const interrupt = abortOnSignals();
   try {
     const report = await runCases(flags, target, scenarios, interrupt.signal);
     const reports = await publish(flags, report);
