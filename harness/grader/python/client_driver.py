@@ -237,14 +237,15 @@ class Exchange:
     wait?), then the acknowledgement alone and the final reply once the function has returned
     ('apart'), or the acknowledgement and the final reply in one write ('together')."""
 
-    def __init__(self, mode, c2s_start, s2c_start):
+    def __init__(self, mode, image, c2s_start, s2c_start):
         self.mode = mode
+        self.image = image  # what the client was given to send: the wire is compared with it
         self.c2s_start = c2s_start
         self.s2c_start = s2c_start
         self.c2s_at_ready = None  # client bytes seen when "ready" was forwarded
         self.returned = threading.Event()  # the student's function has returned (or raised)
         self.final_sent_before_return = False
-        self.final_forwarded = threading.Event()
+        self.held = b''  # 'together': the acknowledgement, kept until the final reply arrives
         self.buffer = b''
         self.replies = 0
 
@@ -347,12 +348,11 @@ class RecordingProxy:
                     sink.sendall(reply)
             else:
                 if exchange.mode == 'together':
-                    sink.sendall(getattr(exchange, 'held', b'') + reply)
+                    sink.sendall(exchange.held + reply)
                 else:
                     exchange.returned.wait(FINAL_HOLD_SECONDS)
                     exchange.final_sent_before_return = not exchange.returned.is_set()
                     sink.sendall(reply)
-                exchange.final_forwarded.set()
         record.exchange = None
         rest, exchange.buffer = exchange.buffer, b''
         if rest:
@@ -584,14 +584,14 @@ class Flow:
         at_ready = None if ex.c2s_at_ready is None else ex.c2s_at_ready - ex.c2s_start
         return bytes(record.c2s[ex.c2s_start:]), at_ready, bytes(record.s2c[ex.s2c_start:])
 
-    def explain_stall(self, image):
+    def explain_stall(self):
         """A CheckFailed that says why an image flow stalled, when the bytes on the wire tell."""
         seen = self.exchange_bytes()
         if seen is None:
             return None
         c2s, at_ready, s2c = seen
         try:
-            check_image_bytes(c2s, at_ready, image)
+            check_image_bytes(c2s, at_ready, self.exchange.image)
         except CheckFailed as problem:
             return problem
         if self.exchange.final_sent_before_return:
@@ -745,14 +745,14 @@ class Driver:
         sock = flow.client_socket()
         flow.course_login(sock, user)
         record = flow.proxy.last()
-        flow.exchange = Exchange(mode, len(record.c2s), len(record.s2c))
+        flow.exchange = Exchange(mode, image, len(record.c2s), len(record.s2c))
         record.exchange = flow.exchange
         try:
             # client.py ignores the result: the contract declares None.
             flow.call('send_json_message_with_image', sock, request, image)
         except StudentError as error:
             flow.exchange.returned.set()
-            problem = flow.explain_stall(image)
+            problem = flow.explain_stall()
             if problem is not None:
                 raise CheckFailed(f'{problem.detail}; then {error.describe()}', problem.hint, problem.blame)
             raise CheckFailed(error.describe(), blame=error.blame())
@@ -837,7 +837,7 @@ def run_checks(args, student, import_error, deadline, results, lock):
             entry['detail'] = 'not run: the driver\'s overall deadline passed'
             runs.append((entry, None))
             continue
-        state = {'outcome': {}, 'timeout': flow_timeout, 'check': check_id, 'started': threading.Event(),
+        state = {'outcome': {}, 'timeout': flow_timeout, 'started': threading.Event(),
                  'ends': time.monotonic() + flow_timeout + 2.0}
 
         def work(state=state, check_id=check_id):
@@ -853,7 +853,7 @@ def run_checks(args, student, import_error, deadline, results, lock):
             except CheckFailed as failure:
                 state['outcome'] = {'detail': failure.detail, 'hint': failure.hint, 'blame': failure.blame}
             except Hung as hung:
-                state['outcome'] = stalled(flow, check_id, f'timed out after {state["timeout"]:.1f} s ({hung})')
+                state['outcome'] = stalled(flow, f'timed out after {state["timeout"]:.1f} s ({hung})')
             except BaseException as error:  # the driver's own failure
                 state['outcome'] = {'detail': f'driver error in {check_id}: {type(error).__name__}: {error}'}
             finally:
@@ -871,10 +871,9 @@ def run_checks(args, student, import_error, deadline, results, lock):
             results.append(entry)
 
 
-def stalled(flow, check_id, why):
+def stalled(flow, why):
     """A flow that ran out of time: the wire usually says which function is at fault."""
-    image = flow.exchange and flow.d and (flow.d.large if check_id in ('client.5.2', 'client.6.2') else flow.d.small)
-    problem = flow.explain_stall(image) if image is not None and flow.exchange is not None else None
+    problem = flow.explain_stall()
     if problem is not None:
         return {'detail': f'{problem.detail} [{why}]', 'hint': problem.hint,
                 'blame': problem.blame}
@@ -887,7 +886,7 @@ def finish_flow(entry, state, deadline):
     state['worker'].join(max(0.0, min(state['ends'], deadline) - time.monotonic()))
     flow = state.get('flow')
     if state['worker'].is_alive():
-        outcome = stalled(flow, state['check'], f'timed out after {state["timeout"]:.1f} s') if flow else \
+        outcome = stalled(flow, f'timed out after {state["timeout"]:.1f} s') if flow else \
             {'detail': 'timed out before the flow started'}
     else:
         outcome = state['outcome']
