@@ -152,10 +152,6 @@ class Runner:
         probe.close()
         return {'port': port}
 
-    def op_settimeout(self, request):
-        self.socket_of(request['socket']).settimeout(request['seconds'])
-        return {}
-
     def op_close(self, request):
         sock = self.sockets.pop(request['socket'], None)
         if sock is not None:
