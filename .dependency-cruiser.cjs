@@ -1,8 +1,39 @@
 // The kit's import rules (CONTRIBUTING.md, "Direction of dependencies"). `npm run lint:imports` checks
 // them, and `npm test` runs that script, so a cycle or an upward import fails the gate, not a review.
+
+// The harness's folders in layers, lowest first. A folder may import only folders of lower layers
+// (and spec/, reference/): one rule per folder keeps the folder graph acyclic, which the module-level
+// no-circular rule alone does not (two folders can import each other through different files without
+// any one file cycle). Tests and test helpers are exempt: a sandbox test may well start a grader target.
+const HARNESS_LAYERS = [
+  ['base', 'errors.ts'],
+  ['workspace-files', 'sandbox'],
+  ['process'],
+  ['scenarios', 'transcript'],
+  ['targets'],
+  ['runner'],
+  ['reporters', 'publish', 'reports-server'],
+  ['grader'],
+  ['bench', 'tools', 'build', 'testing'],
+  ['cli'],
+];
+const folderPattern = (names) => `^harness/(${names.map((n) => n.replace('.', '\\.')).join('|')})(/|$)`;
+const layerRules = HARNESS_LAYERS.flatMap((layer, i) =>
+  layer.map((folder) => ({ folder, above: [...layer.filter((other) => other !== folder), ...HARNESS_LAYERS.slice(i + 1).flat()] })),
+)
+  .filter(({ above }) => above.length > 0)
+  .map(({ folder, above }) => ({
+    name: `harness-${folder.replace('.ts', '')}-imports-only-lower-layers`,
+    severity: 'error',
+    comment: `harness/${folder} may import only lower layers, not ${above.join(', ')} (CONTRIBUTING.md, "Layout")`,
+    from: { path: folderPattern([folder]), pathNot: '\\.test\\.ts$|/test-support/|/testing/' },
+    to: { path: folderPattern(above), dependencyTypesNot: ['dynamic-import'] },
+  }));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...layerRules,
     {
       name: 'no-circular',
       severity: 'error',

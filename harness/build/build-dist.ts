@@ -11,7 +11,7 @@ import { sourceDigest } from './source-digest.ts';
 
 const KIT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIST = path.join(KIT_ROOT, 'dist');
-const LINKED_ASSETS = ['package.json', 'fixtures', 'harness/grader/python'] as const;
+const LINKED_ASSETS = ['package.json', 'fixtures', 'harness/grader/python', 'harness/sandbox/python'] as const;
 
 async function clean(): Promise<void> {
   await rm(DIST, { recursive: true, force: true });

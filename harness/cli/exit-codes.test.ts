@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { freePort } from '../targets/free-port.ts';
+import { freePort } from '../process/free-port.ts';
 import { EXIT, EXIT_BY_CODE, EXIT_TABLE } from './exit-codes.ts';
 
 // Every command's bad-usage path, through the real `instanet` process: the exit code of the table

@@ -6,14 +6,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startServer } from '../../reference/server/index.ts';
-import { freePort } from '../targets/free-port.ts';
-import { CappedOutput } from './capped-output.ts';
-import { DEFAULT_FILE_LIMIT, mib, watchQuota, type QuotaLimits } from './disk-quota.ts';
-import { listenOutbound, type OutboundRelay } from './sandbox-relay.ts';
-import type { RelayEndpoint, SandboxCommand } from './sandbox.ts';
-import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
+import { freePort } from '../process/free-port.ts';
+import { CappedOutput } from '../process/capped-output.ts';
+import { DEFAULT_FILE_LIMIT, mib, watchQuota, type QuotaLimits } from '../process/disk-quota.ts';
+import { listenOutbound, type OutboundRelay } from '../sandbox/sandbox-relay.ts';
+import type { RelayEndpoint, SandboxCommand } from '../sandbox/sandbox.ts';
+import { killGroup, sweepProcesses, trackGroup, untrackGroup } from '../process/process-groups.ts';
 import type { CaseOutcome } from './rubric-score.ts';
-import { delay } from './server-process.ts';
+import { delay } from '../process/server-process.ts';
 
 // The students' socket_utils.py is also their client's socket layer. The kit's Python driver (the
 // judge, trusted, on this machine) plays the course client's flows against the reference server (in

@@ -31,12 +31,8 @@ export class UnsafeArchiveError extends GraderError {
   }
 }
 
-/** --sandbox asked for something this machine cannot provide. */
-export class SandboxUnavailableError extends GraderError {
-  constructor(message: string) {
-    super('INSTANET_ERR_SANDBOX_UNAVAILABLE', message);
-  }
-}
+// The sandbox's own error lives with it (harness/sandbox/errors.ts); the grader reports it as its own.
+export { SandboxUnavailableError } from '../sandbox/errors.ts';
 
 /** --shard is not of the form i/n with 1 <= i <= n. */
 export class ShardSpecError extends GraderError {

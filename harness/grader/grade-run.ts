@@ -21,11 +21,12 @@ import {
   type GradeContext,
   type KnownCase,
 } from './grade-submission.ts';
-import { killTrackedGroups } from './process-tree.ts';
+import { killTrackedGroups } from '../process/process-groups.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric, type LoadedRubric } from './rubric-loader.ts';
 import { caseMatcher, unmatchedPatterns } from './rubric-score.ts';
-import { limitsOf, planSandbox, resolvePython, type SandboxMode } from './sandbox.ts';
+import { planSandbox, resolvePython, type SandboxMode } from '../sandbox/sandbox.ts';
+import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';

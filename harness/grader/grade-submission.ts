@@ -12,10 +12,10 @@ import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
-import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
-import { delay } from './server-process.ts';
+import { delay } from '../process/server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
 
 // One submission, start to finish: find the server, copy it into a private workspace, make sure it

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
 import type { Rubric } from './rubric-format.ts';
-import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from './sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
 // The client half exactly as the grader runs it: a private copy of the hand-in, the judge on this

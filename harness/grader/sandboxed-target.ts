@@ -2,8 +2,8 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
-import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from './sandbox.ts';
-import { freePort, ServerProcess, type StartFailure } from './server-process.ts';
+import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from '../sandbox/sandbox.ts';
+import { freePort, ServerProcess, type StartFailure } from '../process/server-process.ts';
 
 // The grader's own Target (the harness contract in harness/targets/target.ts): each start() is a
 // fresh copy of the submission's prepared workspace, run under the sandbox on a free port. Owning

@@ -6,7 +6,7 @@ import { blameOf } from '../grader/blame.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade } from '../grader/grade-format.ts';
 import { ConsoleReporter } from '../reporters/console.ts';
 import { spawnedTarget } from '../targets/spawned-target.ts';
-import { TimedLines } from '../targets/timed-lines.ts';
+import { TimedLines } from '../process/timed-lines.ts';
 import { ScenarioConnection } from './connection.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import { CaseResult, RunReport } from './report-format.ts';

@@ -1,5 +1,5 @@
 import { EnvironmentError } from '../errors.ts';
-import { canConnect } from './can-connect.ts';
+import { canConnect } from '../process/can-connect.ts';
 import { readServerState } from './read-server-state.ts';
 import { DEFAULT_USERS } from './spawned-target.ts';
 import { stateProblems, usedServerError } from './used-server.ts';

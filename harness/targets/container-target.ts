@@ -5,10 +5,10 @@ import type { Readable } from 'node:stream';
 import type { HostConfig } from 'dockerode';
 import { GenericContainer, getContainerRuntimeClient, Wait, type StartedTestContainer } from 'testcontainers';
 import { InstaNetError } from '../errors.ts';
-import { SANDBOX_LAUNCHER, RELAY_SOCKET } from '../grader/sandbox.ts';
-import { listenInbound, type InboundRelay } from '../grader/sandbox-relay.ts';
-import { allocateSandboxUid, chownTree } from '../grader/sandbox-uid.ts';
-import { freePort } from './free-port.ts';
+import { SANDBOX_LAUNCHER, RELAY_SOCKET } from '../sandbox/sandbox.ts';
+import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
+import { allocateSandboxUid, chownTree } from '../sandbox/sandbox-uid.ts';
+import { freePort } from '../process/free-port.ts';
 import { TargetStartError, type Target, type TargetInstance } from './target.ts';
 
 // A submission run in a container (`instanet grade --sandbox container`): for machines without

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { addressTarget, parseAddress } from './address-target.ts';
-import { freePort } from './free-port.ts';
+import { freePort } from '../process/free-port.ts';
 import { splitCommand } from './split-command.ts';
 import { spawnedTarget } from './spawned-target.ts';
 import { TargetConfigError, TargetStartError } from './target.ts';

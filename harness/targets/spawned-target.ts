@@ -4,14 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import type { UsersFile } from '../../spec/messages/index.ts';
 import { rmSync } from 'node:fs';
-import { canConnect } from './can-connect.ts';
+import { canConnect } from '../process/can-connect.ts';
 import { EnvironmentError, InstaNetError } from '../errors.ts';
 import { isPlainEntry } from '../workspace-files/index.ts';
 import { findExecutable } from './find-executable.ts';
-import { freePort } from './free-port.ts';
-import { listenerOwnedBy } from './port-owner.ts';
+import { freePort } from '../process/free-port.ts';
+import { listenerOwnedBy } from '../process/port-owner.ts';
 import { splitCommand } from './split-command.ts';
-import { TimedLines } from './timed-lines.ts';
+import { TimedLines } from '../process/timed-lines.ts';
 import { TargetConfigError, TargetStartError, type Target, type TargetInstance } from './target.ts';
 
 export interface SpawnedTargetOptions {

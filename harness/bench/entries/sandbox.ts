@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FrameDecoder, encodeJson } from '../../../spec/codec/index.ts';
-import { planSandbox, resolvePython, sandboxCommand, type SandboxPlan } from '../../grader/sandbox.ts';
+import { planSandbox, resolvePython, sandboxCommand, type SandboxPlan } from '../../sandbox/sandbox.ts';
 import { SandboxedTarget } from '../../grader/sandboxed-target.ts';
 import { prepareWorkspace } from '../../grader/workspace.ts';
 import type { Rubric } from '../../grader/rubric-format.ts';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { FrameSocket, encodeImageFrame, encodeJson, type JsonObject, type JsonValue } from '../../../spec/codec/index.ts';
 import { formatDmTimestamp, formatPostTimestamp } from '../../../spec/messages/index.ts';
 import type { BenchOptions } from '../bench-entry.ts';
-import { freePort } from '../../targets/free-port.ts';
+import { freePort } from '../../process/free-port.ts';
 
 export const description =
   'reference server vs the Python sample server (fixtures/submissions/correct): requests/s and p50/p99 latency of ' +

@@ -1,4 +1,4 @@
-import { killTrackedGroups } from '../../grader/process-tree.ts';
+import { killTrackedGroups } from '../../process/process-groups.ts';
 import { EXIT } from '../exit-codes.ts';
 
 // Ctrl-C / SIGTERM for every `instanet test` run (server half, `--client`, `--watch`): the first one aborts the run

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../../errors.ts';
-import { resolvePython, type PythonRuntime } from '../../grader/sandbox.ts';
+import { resolvePython, type PythonRuntime } from '../../sandbox/sandbox.ts';
 import { locateServer } from '../../grader/submissions.ts';
 
 // `instanet test --client / --submission DIR`: the student's folder, found the way the grader finds

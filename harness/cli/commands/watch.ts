@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { killTrackedGroups } from '../../grader/process-tree.ts';
+import { killTrackedGroups } from '../../process/process-groups.ts';
 import { EXIT, exitCodeOf, type ExitCode } from '../exit-codes.ts';
 
 // The student's edit-run loop: run once, then again whenever one of the watched files changes.

@@ -3,8 +3,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../harness/targets/free-port.ts';
-import { canConnect } from '../../../harness/targets/can-connect.ts';
+import { freePort } from '../../../harness/process/free-port.ts';
+import { canConnect } from '../../../harness/process/can-connect.ts';
 
 // Runs a fixtures/submissions sample in a temporary copy (it writes into its own data/), on a port
 // the OS picked, and tears the whole process group down afterwards.

@@ -6,15 +6,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeJson } from '../../spec/codec/index.ts';
-import { CappedOutput } from './capped-output.ts';
-import { killGroup, processesUnder, sweepProcesses } from './process-tree.ts';
+import { CappedOutput } from '../process/capped-output.ts';
+import { killGroup, processesUnder, sweepProcesses } from '../process/process-groups.ts';
 import { SANDBOX_UID_BASE } from './sandbox-uid.ts';
 import { listenOutbound } from './sandbox-relay.ts';
 import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
-import { SandboxedTarget } from './sandboxed-target.ts';
-import { freePort, ServerProcess } from './server-process.ts';
-import { prepareWorkspace } from './workspace.ts';
-import type { Rubric } from './rubric-format.ts';
+import { SandboxedTarget } from '../grader/sandboxed-target.ts';
+import { freePort, ServerProcess } from '../process/server-process.ts';
+import { prepareWorkspace } from '../grader/workspace.ts';
+import type { Rubric } from '../grader/rubric-format.ts';
 
 // Each row of issue 14's report, reproduced for real under the bwrap sandbox: the attack runs as a
 // small Python program and the test shows it contained. No timing is asserted; every wait is bounded.

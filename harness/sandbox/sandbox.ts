@@ -4,7 +4,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SandboxUnavailableError } from './errors.ts';
-import type { Rubric } from './rubric-format.ts';
 import { allocateSandboxUid, chownTree } from './sandbox-uid.ts';
 
 // Student code is untrusted. bubblewrap gives each server a read-only view of the system, its own
@@ -25,11 +24,6 @@ export interface SandboxLimits {
   memoryMiB: number;
   processes: number;
   fileSizeMiB: number;
-}
-
-export function limitsOf(rubric: Rubric): SandboxLimits {
-  const { cpuSeconds, memoryMiB, processes, fileSizeMiB } = rubric.limits;
-  return { cpuSeconds, memoryMiB, processes, fileSizeMiB };
 }
 
 /** The Python interpreter to run, resolved once: pyenv shims are shell scripts under /root. */

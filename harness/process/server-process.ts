@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { listenInbound, type InboundRelay } from './sandbox-relay.ts';
-import { canConnect } from '../targets/can-connect.ts';
-import { listenerOwnedBy } from '../targets/port-owner.ts';
+import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
+import { canConnect } from './can-connect.ts';
+import { listenerOwnedBy } from './port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
-import { TimedLines } from '../targets/timed-lines.ts';
+import { TimedLines } from './timed-lines.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
-import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-tree.ts';
+import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-groups.ts';
 
 // One student server process: started in its workspace on a free port, watched until it listens,
 // exits or runs out of time, and always stopped with its whole process tree.
@@ -42,7 +42,7 @@ export interface ServerProcessOptions {
 export { DEFAULT_FILE_LIMIT, directorySize, directoryUsage } from './disk-quota.ts';
 
 // One allocator for the whole process, so the grader and the harness never hand out one port twice.
-export { freePort } from '../targets/free-port.ts';
+export { freePort } from './free-port.ts';
 
 export class ServerProcess {
   readonly stdout: CappedOutput;
