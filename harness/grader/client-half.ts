@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -7,13 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { startServer } from '../../reference/server/index.ts';
 import { freePort } from '../process/free-port.ts';
-import { CappedOutput } from '../process/capped-output.ts';
-import { DEFAULT_FILE_LIMIT, mib, watchQuota, type QuotaLimits } from '../process/disk-quota.ts';
+import { DEFAULT_FILE_LIMIT } from '../process/disk-quota.ts';
+import { runBounded, type Quota } from '../process/run-bounded.ts';
 import { listenOutbound, type OutboundRelay } from '../sandbox/sandbox-relay.ts';
 import type { RelayEndpoint, SandboxCommand } from '../sandbox/sandbox.ts';
-import { killGroup, sweepProcesses, trackGroup, untrackGroup } from '../process/process-groups.ts';
 import type { CaseOutcome } from './rubric-score.ts';
-import { delay } from '../process/server-process.ts';
 
 // The students' socket_utils.py is also their client's socket layer. The kit's Python driver (the
 // judge, trusted, on this machine) plays the course client's flows against the reference server (in
@@ -190,83 +187,4 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
     );
     const assumes = new Map(parsed.checks.map((c) => [c.id, c.assumes] as const));
     return { outcomes, assumes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
-}
-
-interface BoundedRun {
-  stdout: string;
-  stderr: string;
-  exit: string;
-  timedOut: boolean;
-  /** Set when the watched folders went past their quota and the whole tree was killed for it. */
-  quotaHit?: string;
-}
-
-/** Folders written by the sandboxed student code, and how much they may hold. */
-export interface Quota {
-  dirs: readonly string[];
-  limits: QuotaLimits;
-}
-
-/**
- * Runs argv in its own process group; past the deadline, on abort, or once the quota's folders grow
- * past it, the whole tree is killed.
- */
-export async function runBounded(
-  argv: string[],
-  cwd: string,
-  timeoutMs: number,
-  outputLimitBytes: number,
-  isAborted: () => boolean = () => false,
-  quota?: Quota,
-): Promise<BoundedRun> {
-  const [command, ...args] = argv;
-  if (!command) throw new Error('empty command');
-  const stdoutChunks: Buffer[] = [];
-  let stdoutBytes = 0;
-  const stderr = new CappedOutput(outputLimitBytes);
-  const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
-  // stdout is the driver's JSON and must stay whole; it is bounded by a generous ceiling instead.
-  const stdoutCeiling = Math.max(outputLimitBytes, 8 * 1024 * 1024);
-  trackGroup(child.pid);
-  child.stdout.on('data', (c: Buffer) => {
-    stdoutBytes += c.length;
-    if (stdoutBytes <= stdoutCeiling) stdoutChunks.push(c);
-  });
-  child.stderr.on('data', (c: Buffer) => stderr.push(c));
-  let timedOut = false;
-  let quotaHit: string | undefined;
-  const watch = quota
-    ? watchQuota(quota.dirs, quota.limits, (breach) => {
-        quotaHit =
-          breach.kind === 'bytes'
-            ? `wrote past its disk quota (${mib(breach.limit)} MiB)`
-            : `created more than ${breach.limit} files (too many files)`;
-        killGroup(child.pid, 'SIGKILL');
-      })
-    : undefined;
-  const exited = new Promise<string>((resolve) => {
-    child.on('error', (e) => resolve(`could not start: ${e.message}`));
-    child.on('close', (code, signal) => resolve(signal ? `killed by ${signal}` : `exit code ${code}`));
-  });
-  const deadline = Date.now() + timeoutMs;
-  let exit: string | undefined;
-  while (exit === undefined) {
-    exit = await Promise.race([exited, delay(200).then(() => undefined)]);
-    if (exit === undefined && (Date.now() > deadline || isAborted())) {
-      timedOut = true;
-      killGroup(child.pid, 'SIGKILL');
-      exit = await Promise.race([exited, delay(3000).then(() => 'killed')]);
-    }
-  }
-  watch?.stop();
-  killGroup(child.pid, 'SIGKILL');
-  await sweepProcesses(cwd);
-  untrackGroup(child.pid);
-  return {
-    stdout: Buffer.concat(stdoutChunks).toString('utf8'),
-    stderr: stderr.text(),
-    exit,
-    timedOut,
-    ...(quotaHit ? { quotaHit } : {}),
-  };
 }

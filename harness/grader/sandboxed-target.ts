@@ -13,10 +13,19 @@ import { freePort, ServerProcess, type StartFailure } from '../process/server-pr
 export type GraderTarget = Target;
 export type GraderTargetInstance = TargetInstance;
 
+/** How a grader start failed, in the statuses a grade has (a lost port race is a crash, as before). */
+export type GraderStartFailure = { status: 'no-listen' | 'crashed' | 'disk-quota' | 'aborted'; detail: string };
+
+function graderFailure(failure: StartFailure): GraderStartFailure {
+  if (failure.status === 'port-taken') return { status: 'crashed', detail: failure.detail };
+  if (failure.status === 'wrong-port') return { status: 'no-listen', detail: failure.detail };
+  return failure;
+}
+
 /** The grader's start failures carry their classification (no-listen, crashed, ...) for the status. */
 export class ServerStartError extends TargetStartError {
-  readonly failure: StartFailure;
-  constructor(failure: StartFailure, output: { stdout: string; stderr: string }) {
+  readonly failure: GraderStartFailure;
+  constructor(failure: GraderStartFailure, output: { stdout: string; stderr: string }) {
     super(`${failure.status}: ${failure.detail}`, output);
     this.failure = failure;
   }
@@ -94,8 +103,8 @@ export class SandboxedTarget implements GraderTarget {
       const failure = await proc.waitListening(() => this.aborted);
       if (!failure) return this.instance(proc, port, workspace);
       await this.stopProcess(proc);
-      lastError = new ServerStartError(failure, { stdout: proc.stdout.text(), stderr: proc.stderr.text() });
-      if (!(failure.status === 'crashed' && /address already in use/i.test(failure.detail))) break;
+      lastError = new ServerStartError(graderFailure(failure), { stdout: proc.stdout.text(), stderr: proc.stderr.text() });
+      if (failure.status !== 'port-taken') break;
     }
     throw lastError as ServerStartError;
   }

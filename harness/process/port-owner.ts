@@ -68,10 +68,12 @@ export async function listenerOwnedBy(port: number, rootPid: number): Promise<bo
     return undefined;
   }
   if (inodes.size === 0) return undefined;
+  let readable = false;
   for (const pid of await processTree(rootPid)) {
     let fds: string[];
     try {
       fds = await readdir(`/proc/${pid}/fd`);
+      readable = true;
     } catch {
       continue;
     }
@@ -84,5 +86,7 @@ export async function listenerOwnedBy(port: number, rootPid: number): Promise<bo
       }
     }
   }
-  return false;
+  // Without root, a sandbox that runs as another uid hides its descendants' sockets: not knowing is
+  // not the same as a stranger holding the port.
+  return readable ? false : undefined;
 }

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -5,11 +6,19 @@ import path from 'node:path';
 // double-fork. Every grader process runs with its cwd inside a workspace, so a sweep of /proc by
 // cwd finds whatever escaped the group (bwrap's PID namespace makes this a second line of defence).
 
-/** Process groups the grader started and has not yet seen exit: what an interrupt must kill. */
+/** Process groups the kit started and has not yet seen exit: what an interrupt must kill. */
 const liveGroups = new Set<number>();
+let exitHookInstalled = false;
 
 export function trackGroup(pid: number | undefined): void {
-  if (pid !== undefined) liveGroups.add(pid);
+  if (pid === undefined) return;
+  liveGroups.add(pid);
+  // A kit that exits mid-run (a second Ctrl-C, process.exit in a test runner, an uncaught error)
+  // must not leave servers holding ports: whatever is still tracked is killed on the way out.
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => killTrackedGroups());
+  }
 }
 
 export function untrackGroup(pid: number | undefined): void {
@@ -85,4 +94,69 @@ export async function sweepProcesses(dir: string, waitMs = 3000): Promise<number
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** How a process ended: its code or signal, or the error that kept it from starting. */
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  spawnError?: Error;
+}
+
+/** A command running as the leader of its own process group, tracked until released. */
+export interface GroupProcess {
+  readonly child: ChildProcess;
+  readonly pid: number | undefined;
+  /** Settles once, when the leader exits or could not start. */
+  readonly exited: Promise<ExitInfo>;
+  /** Settles after `exited` once its stdout and stderr are also drained: when output is whole. */
+  readonly closed: Promise<ExitInfo>;
+  /** Undefined while the leader runs. */
+  exit(): ExitInfo | undefined;
+  /** Signals the whole group (children the command forked included). */
+  signal(signal: NodeJS.Signals): void;
+  /** Stops tracking: call once the group (and anything that escaped it) is known gone. */
+  release(): void;
+}
+
+export interface SpawnGroupOptions {
+  cwd: string;
+  /** Added to the kit's environment. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * The kit's one way to start a process it must be able to stop: its own process group (detached),
+ * stdin closed, stdout and stderr piped (the caller must drain them), and tracked so an interrupt or
+ * the kit's exit kills it. A command that cannot start settles `exited` with `spawnError`.
+ */
+export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions): GroupProcess {
+  const [command, ...args] = argv;
+  if (!command) throw new Error('empty command');
+  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  trackGroup(child.pid);
+  let info: ExitInfo | undefined;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once('error', (spawnError) => {
+      info ??= { code: null, signal: null, spawnError };
+      resolve(info);
+    });
+    child.once('exit', (code, signal) => {
+      info ??= { code, signal };
+      resolve(info);
+    });
+  });
+  const closed = new Promise<ExitInfo>((resolve) => {
+    child.once('error', () => resolve(exited));
+    child.once('close', () => resolve(exited));
+  });
+  return {
+    child,
+    pid: child.pid,
+    exited,
+    closed,
+    exit: () => info,
+    signal: (signal) => killGroup(child.pid, signal),
+    release: () => untrackGroup(child.pid),
+  };
 }

@@ -1,32 +1,42 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
 import { canConnect } from './can-connect.ts';
-import { listenerOwnedBy } from './port-owner.ts';
 import { CappedOutput } from './capped-output.ts';
-import { TimedLines } from './timed-lines.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
-import { killGroup, sweepProcesses, trackGroup, untrackGroup } from './process-groups.ts';
+import { listenerOwnedBy } from './port-owner.ts';
+import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
+import { TimedLines } from './timed-lines.ts';
 
-// One student server process: started in its workspace on a free port, watched until it listens,
+// One server process, whoever starts it (the spawned target of `instanet test --server`, the
+// grader's sandboxed target): started in its workspace on a given port, watched until it listens,
 // exits or runs out of time, and always stopped with its whole process tree.
 
 export type StartFailure =
   | { status: 'no-listen'; detail: string }
   | { status: 'crashed'; detail: string }
-  | { status: 'disk-quota'; detail: string }  // bytes or files: "workspace grew past N MiB" / "workspace holds more than N files"
-  | { status: 'aborted'; detail: string };
+  | { status: 'disk-quota'; detail: string } // bytes or files: "workspace grew past N MiB" / "workspace holds more than N files"
+  | { status: 'aborted'; detail: string }
+  /** Another process holds the port (it was taken between allocation and bind): retry on a new one. */
+  | { status: 'port-taken'; detail: string }
+  /** The server says it listens on a port other than the one it was given. */
+  | { status: 'wrong-port'; detail: string };
+
+export interface StopResult {
+  status: 'ok' | 'crashed' | 'killed';
+  detail?: string;
+}
 
 export interface ServerProcessOptions {
-  argv: string[];
+  argv: readonly string[];
   workspace: string;
   port: number;
   readyMs: number;
   outputLimitBytes: number;
-  diskLimitBytes: number;
+  /** Past this many bytes in the workspace the server is stopped (`disk-quota`); none when absent. */
+  diskLimitBytes?: number;
   /**
    * Files and folders the workspace may hold: a quota on bytes alone lets a server exhaust the
-   * filesystem's inodes with empty files. Default DEFAULT_FILE_LIMIT.
+   * filesystem's inodes with empty files. Default DEFAULT_FILE_LIMIT; only with diskLimitBytes.
    */
   fileLimit?: number;
   env?: Record<string, string>;
@@ -36,6 +46,13 @@ export interface ServerProcessOptions {
    * folder is writable by the sandbox, so it counts against the quotas too.
    */
   relaySocket?: string;
+  /**
+   * Fail fast (`wrong-port`) when the server prints that it listens on another port: a hand-run
+   * server with a hard-coded port would otherwise be reported only as "did not listen".
+   */
+  checkAnnouncedPort?: boolean;
+  /** How long a SIGTERM is given before SIGKILL (default 300 ms). */
+  stopGraceMs?: number;
 }
 
 // Moved to disk-quota.ts (the client half watches its workspace too); kept here for existing imports.
@@ -44,65 +61,61 @@ export { DEFAULT_FILE_LIMIT, directorySize, directoryUsage } from './disk-quota.
 // One allocator for the whole process, so the grader and the harness never hand out one port twice.
 export { freePort } from './free-port.ts';
 
+// "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
+const LISTENING_ON = /listening on (?:port\s+|\[?[\w.:-]*?\]?:)(\d{1,5})\b/i;
+const PROBE_MS = 1000;
+
 export class ServerProcess {
   readonly stdout: CappedOutput;
   readonly stderr: CappedOutput;
   /** The same output as lines stamped on arrival, for the case that was running when it came. */
   readonly lines = new TimedLines();
-  private readonly child: ChildProcess;
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
+  private readonly group: GroupProcess;
   private diskTimer: NodeJS.Timeout | undefined;
   private quotaHit: string | undefined;
-  private stopping = false;
+  private stopped: Promise<StopResult> | undefined;
   private readonly relay: Promise<InboundRelay | Error> | undefined;
 
   constructor(private readonly options: ServerProcessOptions) {
     this.stdout = new CappedOutput(options.outputLimitBytes);
     this.stderr = new CappedOutput(options.outputLimitBytes);
-    const [command, ...args] = options.argv;
-    if (!command) throw new Error('empty server command');
-    this.child = spawn(command, args, {
+    this.group = spawnGroup(options.argv, {
       cwd: options.workspace,
-      detached: true, // own process group, so the whole tree can be signalled at once
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
     });
-    trackGroup(this.child.pid);
-    this.child.stdout?.on('data', (c: Buffer) => {
+    this.group.child.stdout?.on('data', (c: Buffer) => {
       this.stdout.push(c);
       this.lines.push('stdout', c);
     });
-    this.child.stderr?.on('data', (c: Buffer) => {
+    this.group.child.stderr?.on('data', (c: Buffer) => {
       this.stderr.push(c);
       this.lines.push('stderr', c);
     });
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (error) => {
-        this.stderr.push(Buffer.from(`${error.message}\n`));
-        this.exitInfo ??= { code: -1, signal: null };
-        resolve();
-      });
-      this.child.on('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        resolve();
-      });
+    void this.group.exited.then((info) => {
+      if (info.spawnError) this.stderr.push(Buffer.from(`${info.spawnError.message}\n`));
     });
     if (options.relaySocket) {
       // Bound before the sandbox starts: the port is ours from the start, and a port taken meanwhile
       // fails here as "address already in use", which the sandboxed target retries on a new port.
       this.relay = listenInbound({ port: options.port, socketPath: options.relaySocket }).catch((error: Error) => error);
     }
-    this.diskTimer = setInterval(() => void this.checkDisk(), 500);
-    this.diskTimer.unref();
+    if (options.diskLimitBytes !== undefined) {
+      this.diskTimer = setInterval(() => void this.checkDisk(), 500);
+      this.diskTimer.unref();
+    }
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.group.pid;
+  }
+
+  /** How the server ended; undefined while it runs. */
+  get exitInfo(): ExitInfo | undefined {
+    return this.group.exit();
   }
 
   get running(): boolean {
-    return this.exitInfo === undefined;
+    return this.group.exit() === undefined;
   }
 
   get diskQuotaExceeded(): string | undefined {
@@ -110,36 +123,73 @@ export class ServerProcess {
   }
 
   private async checkDisk(): Promise<void> {
-    if (this.quotaHit || !this.running) return;
+    const limit = this.options.diskLimitBytes;
+    if (limit === undefined || this.quotaHit || !this.running) return;
     const dirs = [this.options.workspace, ...(this.options.relaySocket ? [path.dirname(this.options.relaySocket)] : [])];
-    const breach = await quotaBreach(dirs, { bytes: this.options.diskLimitBytes, files: this.options.fileLimit ?? DEFAULT_FILE_LIMIT });
+    const breach = await quotaBreach(dirs, { bytes: limit, files: this.options.fileLimit ?? DEFAULT_FILE_LIMIT });
     if (this.quotaHit || !breach) return;
     this.quotaHit =
       breach.kind === 'bytes' ? `workspace grew past ${mib(breach.limit)} MiB` : `workspace holds more than ${breach.limit} files (too many files)`;
     await this.stop();
   }
 
-  /** Resolves when the port accepts a connection; otherwise a classified failure. */
+  /** Resolves when the port accepts a connection from this server; otherwise a classified failure. */
   async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
     const deadline = Date.now() + this.options.readyMs;
     while (Date.now() < deadline) {
-      if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
-      if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
-      if (!this.running) return { status: 'crashed', detail: this.crashLine() };
-      if (this.relay) {
-        const relay = await this.relay;
-        if (relay instanceof Error) return { status: 'crashed', detail: `relay on port ${this.options.port}: ${relay.message}` };
-        // Inside its own network namespace only the student's processes can listen: no ownership check.
-        if (await relay.probe(1000)) return undefined;
-      } else if (await canConnect(this.options.port, 1000)) {
-        // A probe that reaches another process's server (the port was taken before ours bound it)
-        // is not readiness: keep waiting, and ours exits with "address already in use", which the
-        // sandboxed target retries on a new port.
-        const owned = this.child.pid === undefined ? undefined : await listenerOwnedBy(this.options.port, this.child.pid);
-        if (owned !== false) return undefined;
-      }
-      await Promise.race([this.exited, delay(50)]);
+      const early = this.earlyFailure(isAborted);
+      if (early) return early;
+      const probe = await this.probe();
+      if (probe === 'ready') return undefined;
+      if (probe !== 'not-yet') return probe;
+      await Promise.race([this.group.exited, delay(50)]);
     }
+    return this.lateFailure();
+  }
+
+  /** What ends the wait before the next probe: an abort, a quota, an exit, a wrong port announced. */
+  private earlyFailure(isAborted: () => boolean): StartFailure | undefined {
+    if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
+    if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
+    if (!this.running) {
+      const detail = this.crashLine();
+      return /address already in use/i.test(this.stderr.text()) ? { status: 'port-taken', detail } : { status: 'crashed', detail };
+    }
+    return this.options.checkAnnouncedPort ? this.announcedOtherPort() : undefined;
+  }
+
+  private async probe(): Promise<'ready' | 'not-yet' | StartFailure> {
+    if (this.relay) {
+      const relay = await this.relay;
+      if (relay instanceof Error) {
+        const detail = `relay on port ${this.options.port}: ${relay.message}`;
+        return /address already in use/i.test(relay.message) ? { status: 'port-taken', detail } : { status: 'crashed', detail };
+      }
+      // Inside its own network namespace only the student's processes can listen: no ownership check.
+      return (await relay.probe(PROBE_MS)) ? 'ready' : 'not-yet';
+    }
+    if (!(await canConnect(this.options.port, PROBE_MS))) return 'not-yet';
+    // A probe that reaches another process's server (the port was taken before ours bound it) is not
+    // readiness: the launch is retried on a new port.
+    const owned = this.group.pid === undefined ? undefined : await listenerOwnedBy(this.options.port, this.group.pid);
+    if (owned !== false) return 'ready';
+    return { status: 'port-taken', detail: `port ${this.options.port} is held by another process, not by the server that was started` };
+  }
+
+  private announcedOtherPort(): StartFailure | undefined {
+    for (const line of this.stdout.text().split('\n')) {
+      const match = LISTENING_ON.exec(line);
+      if (match && Number(match[1]) !== this.options.port) {
+        return {
+          status: 'wrong-port',
+          detail: `the server printed "${line.trim()}": it listens on port ${match[1]}, not on ${this.options.port}, the port the kit put in place of {port}; make it use the port it is given`,
+        };
+      }
+    }
+    return undefined;
+  }
+
+  private async lateFailure(): Promise<StartFailure> {
     if (!this.running) return { status: 'crashed', detail: this.crashLine() };
     // One last look: a server busy filling its workspace is past its quota, not merely slow to listen.
     await this.checkDisk();
@@ -151,7 +201,7 @@ export class ServerProcess {
   }
 
   crashLine(): string {
-    const info = this.exitInfo;
+    const info = this.group.exit();
     const last = this.stderr.lastLine() ?? this.stdout.lastLine();
     if (last) return last;
     if (info?.signal) return `killed by ${info.signal}`;
@@ -160,32 +210,68 @@ export class ServerProcess {
   }
 
   exitDescription(): string | undefined {
-    if (!this.exitInfo) return undefined;
-    return this.exitInfo.signal ? `killed by ${this.exitInfo.signal}` : `exit code ${this.exitInfo.code}`;
+    const info = this.group.exit();
+    if (!info) return undefined;
+    if (info.spawnError) return `could not start: ${info.spawnError.message}`;
+    return info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`;
   }
 
-  /** SIGTERM, a short grace, SIGKILL; then anything left with its cwd in the workspace. */
-  async stop(): Promise<void> {
+  /**
+   * SIGTERM, a short grace, SIGKILL; then anything left with its cwd in the workspace. Says whether
+   * the server had already ended by itself (crashed) or had to be killed. Safe to call twice.
+   */
+  stop(): Promise<StopResult> {
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.diskTimer = undefined;
-    if (this.stopping) {
-      await this.exited;
-      return;
-    }
-    this.stopping = true;
-    if (this.running) {
-      killGroup(this.child.pid, 'SIGTERM');
-      await Promise.race([this.exited, delay(300)]);
-      killGroup(this.child.pid, 'SIGKILL');
-      await Promise.race([this.exited, delay(2000)]);
-    }
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<StopResult> {
+    const result = await this.endGroup();
     await sweepProcesses(this.options.workspace);
-    untrackGroup(this.child.pid);
+    this.group.release();
     const relay = await this.relay;
     if (relay && !(relay instanceof Error)) await relay.close();
+    return result;
+  }
+
+  private async endGroup(): Promise<StopResult> {
+    const before = this.group.exit();
+    if (before) {
+      // The leader is gone but children it forked may still hold the group.
+      this.group.signal('SIGKILL');
+      return { status: 'crashed', detail: describeExit(before) };
+    }
+    this.group.signal('SIGTERM');
+    const graceful = await settlesWithin(this.group.exited, this.options.stopGraceMs ?? 300);
+    // SIGKILL either way: a leader that obeyed SIGTERM may leave children in its group behind.
+    this.group.signal('SIGKILL');
+    if (graceful) return { status: 'ok' };
+    await settlesWithin(this.group.exited, 2000);
+    return { status: 'killed', detail: 'did not stop on SIGTERM; killed' };
   }
 }
 
+function describeExit(info: ExitInfo): string {
+  if (info.spawnError) return `could not start: ${info.spawnError.message}`;
+  return `exited by itself (code ${info.code}, signal ${info.signal})`;
+}
+
+/** An unreferenced wait: it never keeps the kit alive by itself. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Whether `promise` settles within `ms`; the timer is cleared either way so it never delays exit. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -6,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameDecoder, encodeJson } from '../../spec/codec/index.ts';
-import { CappedOutput } from '../process/capped-output.ts';
-import { killGroup, processesUnder, sweepProcesses } from '../process/process-groups.ts';
+import { runBounded } from '../process/run-bounded.ts';
+import { processesUnder } from '../process/process-groups.ts';
 import { SANDBOX_UID_BASE } from './sandbox-uid.ts';
 import { listenOutbound } from './sandbox-relay.ts';
 import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
@@ -48,19 +47,9 @@ async function runInside(code: string, extra: Partial<WrapOptions> = {}): Promis
   const ws = await workspace();
   await writeFile(path.join(ws, 'probe.py'), code);
   const wrapped = sandboxCommand([python.executable, 'probe.py'], ws, { plan: plan as SandboxPlan, limits: LIMITS, python, hide: [tmp], ...extra });
-  const [command, ...args] = wrapped.argv;
-  const child = spawn(command as string, args, { cwd: ws, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out = new CappedOutput(64 * 1024);
-  const err = new CappedOutput(64 * 1024);
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  const timer = setTimeout(() => killGroup(child.pid), 20_000);
-  await new Promise((resolve) => child.once('close', resolve));
-  clearTimeout(timer);
-  killGroup(child.pid);
-  await sweepProcesses(ws);
-  const text = out.text().trim();
-  if (!text) throw new Error(`no report; stderr: ${err.text()}`);
+  const ran = await runBounded(wrapped.argv, ws, 20_000, 64 * 1024);
+  const text = ran.stdout.trim();
+  if (!text) throw new Error(`no report; stderr: ${ran.stderr}`);
   return { report: JSON.parse(text.split('\n').pop() as string) as Record<string, unknown>, ws, ...(wrapped.uid !== undefined ? { uid: wrapped.uid } : {}) };
 }
 
@@ -262,15 +251,8 @@ print(json.dumps({'got': data.decode()}))
       expect(wrapped.network).toBe('isolated');
       const relay = await listenOutbound({ socketPath: wrapped.connectSockets[0] as string, port });
       try {
-        const [command, ...args] = wrapped.argv;
-        const child = spawn(command as string, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-        const timer = setTimeout(() => killGroup(child.pid), 20_000);
-        await new Promise((resolve) => child.once('close', resolve));
-        clearTimeout(timer);
-        killGroup(child.pid);
-        expect(JSON.parse(out.trim())).toEqual({ got: 'hello from the host' });
+        const ran = await runBounded(wrapped.argv, ws, 20_000, 64 * 1024);
+        expect(JSON.parse(ran.stdout.trim())).toEqual({ got: 'hello from the host' });
       } finally {
         await relay.close();
       }

@@ -244,58 +244,90 @@ export function wrapCommand(argv: readonly string[], workspace: string, options:
  * are writable; its `.tmp` is the process's TMPDIR, so temporary files count against its quota.
  */
 export function sandboxCommand(argv: readonly string[], workspace: string, options: WrapOptions): SandboxCommand {
-  const relays = (options.expose?.length ?? 0) + (options.connect?.length ?? 0);
+  const relayCount = (options.expose?.length ?? 0) + (options.connect?.length ?? 0);
   const isolated =
-    options.plan.kind === 'bwrap' && !!options.plan.isolatedNetwork && (options.network ?? (relays > 0 ? 'isolated' : 'shared')) === 'isolated';
+    options.plan.kind === 'bwrap' && !!options.plan.isolatedNetwork && (options.network ?? (relayCount > 0 ? 'isolated' : 'shared')) === 'isolated';
   if (options.plan.kind !== 'bwrap') {
     return { argv: [...prlimitArgs(options.limits), ...argv], network: 'shared', exposeSockets: [], connectSockets: [] };
   }
   const identity = identityOf(options.plan);
   const uid = identity === 'sandbox-uid' ? allocateSandboxUid() : undefined;
   const ws = path.resolve(workspace);
+  const hide = hiddenFolders(options, ws);
+  mkdirSync(path.join(ws, '.tmp'), { recursive: true });
+  if (uid !== undefined) chownTree(ws, uid);
+  const relays = isolated ? relayBinds(options, uid) : { binds: [], flags: [], exposeSockets: [], connectSockets: [] };
+  const binds: Bind[] = [
+    ...options.python.prefixes.filter((prefix) => hide.some((dir) => isInside(prefix, dir))).map((prefix): Bind => ['--ro-bind', prefix, prefix]),
+    ...(options.readOnly ?? []).map(([src, dest]): Bind => ['--ro-bind', src, dest]),
+    ['--ro-bind', SANDBOX_LAUNCHER, LAUNCHER_INSIDE],
+    ...relays.binds,
+    ['--bind', ws, ws],
+  ];
+  const bwrap = [
+    findOnPath('bwrap') ?? 'bwrap',
+    ...bwrapBase(identity, isolated, hide),
+    ...mountPointDirs(binds, hide),
+    ...binds.flat(),
+    // Read-only again after the binds have created their mount points inside the hidden folders.
+    ...hide.flatMap((dir) => ['--remount-ro', dir]),
+    '--clearenv',
+    ...Object.entries(sandboxEnv(ws, options.env)).flatMap(([name, value]) => ['--setenv', name, value]),
+  ];
+  const launcher = [options.python.executable, '-I', '-S', LAUNCHER_INSIDE, '--chdir', ws, ...relays.flags, '--'];
+  // The relay is one more process of the sandbox's uid: the student keeps the rubric's full count.
+  const limited = [...prlimitArgs(options.limits, relays.flags.length > 0 ? 1 : 0), ...argv];
+  return {
+    argv: [...bwrap, '--', ...identityPrefix(identity, uid), ...launcher, ...limited],
+    network: isolated ? 'isolated' : 'shared',
+    exposeSockets: relays.exposeSockets,
+    connectSockets: relays.connectSockets,
+    ...(uid !== undefined ? { uid } : {}),
+  };
+}
+
+type Bind = [flag: '--bind' | '--ro-bind', src: string, dest: string];
+
+/** The folders to hide: never the workspace itself or anything inside it, and no folder twice. */
+function hiddenFolders(options: WrapOptions, ws: string): string[] {
   const candidates = [...new Set([...HIDDEN, ...(options.hide ?? [])].map((d) => path.resolve(d)))];
-  // Never hide the workspace itself or anything inside it; a folder inside another hidden one is
-  // hidden already.
-  const hide = candidates
+  // A folder inside another hidden one is hidden already.
+  return candidates
     .filter((dir) => dir !== '/' && existsSync(dir) && !isInside(dir, ws))
     .filter((dir, _, all) => !all.some((other) => other !== dir && isInside(dir, other)))
     .sort();
-  mkdirSync(path.join(ws, '.tmp'), { recursive: true });
-  if (uid !== undefined) chownTree(ws, uid);
+}
 
-  const binds: Array<[flag: string, src: string, dest: string]> = [];
-  for (const prefix of options.python.prefixes) {
-    if (hide.some((dir) => isInside(prefix, dir))) binds.push(['--ro-bind', prefix, prefix]);
-  }
-  for (const [src, dest] of options.readOnly ?? []) binds.push(['--ro-bind', src, dest]);
-  binds.push(['--ro-bind', SANDBOX_LAUNCHER, LAUNCHER_INSIDE]);
-  const relayFlags: string[] = [];
-  const exposeSockets: string[] = [];
-  const connectSockets: string[] = [];
-  if (isolated) {
-    const relayDir = (endpoint: RelayEndpoint, name: string): [host: string, inside: string] => {
-      mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
-      if (uid !== undefined) chownTree(endpoint.socketDir, uid);
-      binds.push(['--bind', endpoint.socketDir, `${KIT_INSIDE}/${name}`]);
-      return [path.join(endpoint.socketDir, RELAY_SOCKET), `${KIT_INSIDE}/${name}/${RELAY_SOCKET}`];
-    };
-    (options.expose ?? []).forEach((endpoint, i) => {
-      const [host, inside] = relayDir(endpoint, `expose-${i}`);
-      exposeSockets.push(host);
-      relayFlags.push('--expose', `${inside}=${endpoint.port}`);
-    });
-    (options.connect ?? []).forEach((endpoint, i) => {
-      const [host, inside] = relayDir(endpoint, `connect-${i}`);
-      connectSockets.push(host);
-      relayFlags.push('--connect', `${endpoint.port}=${inside}`);
-    });
-  }
-  binds.push(['--bind', ws, ws]);
+/** Each relay's folder bound into the kit's hidden folder, and the launcher's flags that use it. */
+function relayBinds(options: WrapOptions, uid: number | undefined): { binds: Bind[]; flags: string[]; exposeSockets: string[]; connectSockets: string[] } {
+  const binds: Bind[] = [];
+  const relayDir = (endpoint: RelayEndpoint, name: string): [host: string, inside: string] => {
+    mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
+    if (uid !== undefined) chownTree(endpoint.socketDir, uid);
+    binds.push(['--bind', endpoint.socketDir, `${KIT_INSIDE}/${name}`]);
+    return [path.join(endpoint.socketDir, RELAY_SOCKET), `${KIT_INSIDE}/${name}/${RELAY_SOCKET}`];
+  };
+  const flags: string[] = [];
+  const exposeSockets = (options.expose ?? []).map((endpoint, i) => {
+    const [host, inside] = relayDir(endpoint, `expose-${i}`);
+    flags.push('--expose', `${inside}=${endpoint.port}`);
+    return host;
+  });
+  const connectSockets = (options.connect ?? []).map((endpoint, i) => {
+    const [host, inside] = relayDir(endpoint, `connect-${i}`);
+    flags.push('--connect', `${endpoint.port}=${inside}`);
+    return host;
+  });
+  return { binds, flags, exposeSockets, connectSockets };
+}
 
-  const args = [findOnPath('bwrap') ?? 'bwrap', ...bwrapBase(identity, isolated, hide)];
-  // Mount points inside a hidden (empty tmpfs) folder are made by bwrap; made explicitly, they are
-  // world-searchable, so the sandbox's unprivileged uid can reach what is bound there.
+/**
+ * Mount points inside a hidden (empty tmpfs) folder are made by bwrap; made explicitly, they are
+ * world-searchable, so the sandbox's unprivileged uid can reach what is bound there.
+ */
+function mountPointDirs(binds: readonly Bind[], hide: readonly string[]): string[] {
   const made = new Set<string>();
+  const args: string[] = [];
   for (const [, , dest] of binds) {
     const root = hide.find((dir) => isInside(dest, dir) && dest !== dir);
     if (!root) continue;
@@ -307,11 +339,12 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
       args.push('--perms', '0755', '--dir', dir);
     }
   }
-  for (const [flag, src, dest] of binds) args.push(flag, src, dest);
-  // Read-only again after the binds have created their mount points inside the hidden folders.
-  for (const dir of hide) args.push('--remount-ro', dir);
-  args.push('--clearenv');
-  const env: Record<string, string> = {
+  return args;
+}
+
+/** The sandbox's whole environment (it starts from --clearenv): nothing of the grader's leaks in. */
+function sandboxEnv(ws: string, extra: Record<string, string> | undefined): Record<string, string> {
+  return {
     PATH: '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
@@ -320,18 +353,7 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
     PYTHONDONTWRITEBYTECODE: '1',
     PYTHONUNBUFFERED: '1',
     MALLOC_ARENA_MAX: '2',
-    ...options.env,
-  };
-  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
-  const launcher = [options.python.executable, '-I', '-S', LAUNCHER_INSIDE, '--chdir', ws, ...relayFlags, '--'];
-  // The relay is one more process of the sandbox's uid: the student keeps the rubric's full count.
-  const limited = [...prlimitArgs(options.limits, relayFlags.length > 0 ? 1 : 0), ...argv];
-  return {
-    argv: [...args, '--', ...identityPrefix(identity, uid), ...launcher, ...limited],
-    network: isolated ? 'isolated' : 'shared',
-    exposeSockets,
-    connectSockets,
-    ...(uid !== undefined ? { uid } : {}),
+    ...extra,
   };
 }
 

@@ -121,22 +121,8 @@ export function containerTarget(options: ContainerTargetOptions): Target {
     description: `${options.command.join(' ')} in ${options.image}`,
     profile: 'course',
     async start(): Promise<TargetInstance> {
-      const copy = await mkdtemp(path.join(options.scratch ?? os.tmpdir(), 'instanet-container-'));
-      const workspace = path.join(copy, 'ws');
-      const relayDir = path.join(copy, 'relay');
-      await mkdir(relayDir, { recursive: true });
-      await cp(options.workspace, workspace, { recursive: true });
-      const uid = process.getuid?.() === 0 ? allocateSandboxUid() : undefined;
-      if (uid !== undefined) chownTree(copy, uid);
-
-      let output = '';
-      let logsEnded!: () => void;
-      const ended = new Promise<void>((resolve) => (logsEnded = resolve));
-      // The engine's log stream interleaves stdout and stderr; the crash line is its last line either way.
-      const result = () => ({ stdout: output, stderr: '' });
-      const argv = options.command.map((a) => a.replaceAll('{port}', String(SERVER_PORT)));
-      // The launcher execs without a PATH search; env finds python3 wherever the image keeps it.
-      const serverArgv = argv[0]?.startsWith('/') ? argv : ['/usr/bin/env', ...argv];
+      const copy = await prepareCopy(options);
+      const logs = new ContainerLogs();
       let container: StartedTestContainer | undefined;
       let relay: InboundRelay | undefined;
       // Stops are kills (timeout 0): the server is PID 1 in its container, which ignores SIGTERM, so a
@@ -144,74 +130,131 @@ export function containerTarget(options: ContainerTargetOptions): Target {
       const cleanup = async () => {
         await relay?.close();
         await container?.stop({ timeout: 0, remove: true }).catch(() => undefined);
-        await rm(copy, { recursive: true, force: true }).catch(() => undefined);
+        await rm(copy.root, { recursive: true, force: true }).catch(() => undefined);
       };
       try {
-        let builder = new HardenedContainer(options.image)
-          .withHostConfig(hostConfigFor(options.limits))
-          // Through the builder: start() overwrites HostConfig.NetworkMode with the builder's value.
-          .withNetworkMode('none')
-          .withLabels({ ...CONTAINER_LABEL })
-          .withBindMounts([
-            { source: workspace, target: MOUNT, mode: 'rw' },
-            { source: relayDir, target: RELAY_INSIDE, mode: 'rw' },
-            { source: SANDBOX_LAUNCHER, target: LAUNCHER_INSIDE, mode: 'ro' },
-          ])
-          .withWorkingDir(MOUNT)
-          .withCommand([
-            'python3', '-I', '-S', LAUNCHER_INSIDE, '--chdir', MOUNT,
-            '--expose', `${RELAY_INSIDE}/${RELAY_SOCKET}=${SERVER_PORT}`, '--', ...serverArgv,
-          ])
-          // PATH is explicit: podman 4.3's Docker API drops the image's own Env once a container sets any.
-          .withEnvironment({ PATH: CONTAINER_PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: MOUNT, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' })
-          // Readiness is the relay's (below): nothing is published, so there is no port to wait on.
-          .withWaitStrategy(Wait.forListeningPorts())
-          .withStartupTimeout(options.readyMs)
-          .withLogConsumer((stream: Readable) => {
-            stream.on('data', (c: Buffer | string) => (output = (output + c.toString()).slice(-256 * 1024)));
-            stream.once('end', () => logsEnded());
-            stream.once('error', () => logsEnded());
-          });
-        if (uid !== undefined) builder = builder.withUser(`${uid}:${uid}`);
-        container = await builder.start();
+        container = await containerFor(options, copy, logs).start();
         const port = await freePort();
-        relay = await listenInbound({ port, socketPath: path.join(relayDir, RELAY_SOCKET) });
-        const client = await getContainerRuntimeClient();
-        const id = container.getId();
-        const running = async () => (await client.container.inspect(client.container.getById(id))).State.Running;
-        const failure = await waitReady(relay, running, options.readyMs, async () => {
-          await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
-          return lastLine(output);
-        });
+        relay = await listenInbound({ port, socketPath: path.join(copy.relayDir, RELAY_SOCKET) });
+        const running = await runningCheck(container.getId());
+        const failure = await waitReady(relay, running, options.readyMs, () => logs.crashLine());
         if (failure) {
           await cleanup();
-          throw new ContainerStartError(failure, result());
+          throw new ContainerStartError(failure, logs.result());
         }
-        const started = container;
-        const inbound = relay;
-        return {
-          host: '127.0.0.1',
-          port,
-          dataDir: path.join(workspace, 'data'),
-          output: result,
-          async stop() {
-            const crashed = !(await running().catch(() => false));
-            try {
-              await inbound.close();
-              await started.stop({ timeout: 0, remove: true });
-              if (crashed) return { status: 'crashed', detail: `crashed during the run: ${lastLine(output) ?? 'exited'}` };
-              return { status: 'ok' };
-            } catch (error) {
-              return { status: 'killed', detail: (error as Error).message };
-            } finally {
-              await rm(copy, { recursive: true, force: true }).catch(() => undefined);
-            }
-          },
-        };
+        return instanceOf(container, relay, running, copy, port, logs);
       } catch (error) {
         if (error instanceof ContainerStartError) throw error;
         await cleanup();
-        throw new ContainerStartError({ status: 'no-listen', detail: `the container did not start: ${(error as Error).message.split('\n')[0]}` }, result());
+        throw new ContainerStartError({ status: 'no-listen', detail: `the container did not start: ${(error as Error).message.split('\n')[0]}` }, logs.result());
+      }
+    },
+  };
+}
+
+interface ContainerCopy {
+  /** Holds both folders below; removed when the instance stops. */
+  root: string;
+  /** The submission's copy, bound read-write as the container's working folder. */
+  workspace: string;
+  /** Where the launcher inside creates the relay's Unix socket. */
+  relayDir: string;
+  /** The host uid the container runs as (a sandbox uid of its own when the kit runs as root). */
+  uid: number | undefined;
+}
+
+async function prepareCopy(options: ContainerTargetOptions): Promise<ContainerCopy> {
+  const root = await mkdtemp(path.join(options.scratch ?? os.tmpdir(), 'instanet-container-'));
+  const workspace = path.join(root, 'ws');
+  const relayDir = path.join(root, 'relay');
+  await mkdir(relayDir, { recursive: true });
+  await cp(options.workspace, workspace, { recursive: true });
+  const uid = process.getuid?.() === 0 ? allocateSandboxUid() : undefined;
+  if (uid !== undefined) chownTree(root, uid);
+  return { root, workspace, relayDir, uid };
+}
+
+/** The engine's log stream, kept to its last 256 KiB: it interleaves stdout and stderr. */
+class ContainerLogs {
+  private text = '';
+  private ended!: () => void;
+  private readonly done = new Promise<void>((resolve) => (this.ended = resolve));
+
+  consume(stream: Readable): void {
+    stream.on('data', (c: Buffer | string) => (this.text = (this.text + c.toString()).slice(-256 * 1024)));
+    stream.once('end', () => this.ended());
+    stream.once('error', () => this.ended());
+  }
+
+  result(): { stdout: string; stderr: string } {
+    return { stdout: this.text, stderr: '' };
+  }
+
+  lastLine(): string | undefined {
+    return lastLine(this.text);
+  }
+
+  /** The crash line is the log's last line, once the stream has ended (or 2 s have passed). */
+  async crashLine(): Promise<string | undefined> {
+    await Promise.race([this.done, new Promise((r) => setTimeout(r, 2000).unref())]);
+    return this.lastLine();
+  }
+}
+
+function containerFor(options: ContainerTargetOptions, copy: ContainerCopy, logs: ContainerLogs): GenericContainer {
+  const argv = options.command.map((a) => a.replaceAll('{port}', String(SERVER_PORT)));
+  // The launcher execs without a PATH search; env finds python3 wherever the image keeps it.
+  const serverArgv = argv[0]?.startsWith('/') ? argv : ['/usr/bin/env', ...argv];
+  const builder = new HardenedContainer(options.image)
+    .withHostConfig(hostConfigFor(options.limits))
+    // Through the builder: start() overwrites HostConfig.NetworkMode with the builder's value.
+    .withNetworkMode('none')
+    .withLabels({ ...CONTAINER_LABEL })
+    .withBindMounts([
+      { source: copy.workspace, target: MOUNT, mode: 'rw' },
+      { source: copy.relayDir, target: RELAY_INSIDE, mode: 'rw' },
+      { source: SANDBOX_LAUNCHER, target: LAUNCHER_INSIDE, mode: 'ro' },
+    ])
+    .withWorkingDir(MOUNT)
+    .withCommand(['python3', '-I', '-S', LAUNCHER_INSIDE, '--chdir', MOUNT, '--expose', `${RELAY_INSIDE}/${RELAY_SOCKET}=${SERVER_PORT}`, '--', ...serverArgv])
+    // PATH is explicit: podman 4.3's Docker API drops the image's own Env once a container sets any.
+    .withEnvironment({ PATH: CONTAINER_PATH, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: MOUNT, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' })
+    // Readiness is the relay's (waitReady): nothing is published, so there is no port to wait on.
+    .withWaitStrategy(Wait.forListeningPorts())
+    .withStartupTimeout(options.readyMs)
+    .withLogConsumer((stream: Readable) => logs.consume(stream));
+  return copy.uid !== undefined ? builder.withUser(`${copy.uid}:${copy.uid}`) : builder;
+}
+
+async function runningCheck(id: string): Promise<() => Promise<boolean>> {
+  const client = await getContainerRuntimeClient();
+  return async () => (await client.container.inspect(client.container.getById(id))).State.Running;
+}
+
+function instanceOf(
+  container: StartedTestContainer,
+  relay: InboundRelay,
+  running: () => Promise<boolean>,
+  copy: ContainerCopy,
+  port: number,
+  logs: ContainerLogs,
+): TargetInstance {
+  return {
+    host: '127.0.0.1',
+    port,
+    dataDir: path.join(copy.workspace, 'data'),
+    output: () => logs.result(),
+    async stop() {
+      const crashed = !(await running().catch(() => false));
+      try {
+        await relay.close();
+        await container.stop({ timeout: 0, remove: true });
+        if (crashed) return { status: 'crashed', detail: `crashed during the run: ${logs.lastLine() ?? 'exited'}` };
+        return { status: 'ok' };
+      } catch (error) {
+        return { status: 'killed', detail: (error as Error).message };
+      } finally {
+        await rm(copy.root, { recursive: true, force: true }).catch(() => undefined);
       }
     },
   };

@@ -60,29 +60,23 @@ afterAll(async () => {
 
 describe('spawnedTarget', () => {
   test('runs a fresh copy with the known users, captures output and kills the whole process group', async () => {
-    let seen: { argv: string[]; workspace: string } | undefined;
-    const target = spawnedTarget({
-      command: 'python3 forking.py {port}',
-      cwd: scratch,
-      wrap: (argv, workspace) => {
-        seen = { argv, workspace };
-        return argv;
-      },
-    });
+    const target = spawnedTarget({ command: 'python3 forking.py {port}', cwd: scratch });
     const instance = await target.start();
-    expect(seen?.argv).toEqual(['python3', 'forking.py', String(instance.port)]);
-    expect(instance.dataDir).toBe(path.join(seen?.workspace ?? '', 'data'));
+    // The copy the server runs in: the data folder's parent, never the source folder.
+    const seen = { workspace: path.dirname(instance.dataDir ?? '') };
+    expect(seen.workspace).not.toBe(scratch);
+    expect(instance.dataDir).toBe(path.join(seen.workspace, 'data'));
     const users = JSON.parse(await readFile(path.join(instance.dataDir ?? '', 'users', 'users.json'), 'utf8')) as Record<string, { password: string }>;
     expect(Object.keys(users)).toEqual(['user1', 'user2', 'user3', 'user4', 'user5', 'user6']);
     expect(users.user1?.password).toBe('123');
-    const childPid = Number(await readFile(path.join(seen?.workspace ?? '', 'child.pid'), 'utf8'));
+    const childPid = Number(await readFile(path.join(seen.workspace, 'child.pid'), 'utf8'));
     expect(alive(childPid)).toBe(true);
     expect(existsSync(path.join(scratch, 'child.pid'))).toBe(false); // the source folder is untouched
     const stopped = await instance.stop();
     expect(stopped).toEqual({ status: 'ok' });
     expect(await waitGone(childPid)).toBe(true);
     expect(instance.output()).toEqual({ stdout: 'up\n', stderr: 'warning on stderr\n' });
-    expect(existsSync(seen?.workspace ?? '')).toBe(false);
+    expect(existsSync(seen.workspace)).toBe(false);
   });
 
   test('a server that exits at once is a TargetStartError carrying its stderr', async () => {

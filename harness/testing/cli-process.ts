@@ -1,8 +1,9 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { spawnGroup } from '../process/process-groups.ts';
 
 // `instanet` as a student runs it, in its own process group (as a shell's foreground job), so a test
 // can send it Ctrl-C and kill whatever is left on every path. Every wait has a timeout.
@@ -23,17 +24,13 @@ export interface CliProcess {
 }
 
 export function startCli(args: readonly string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: KIT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', ...env },
-  });
+  const group = spawnGroup([process.execPath, CLI, ...args], { cwd: KIT, env: { NO_COLOR: '1', ...env } });
+  const child = group.child as ChildProcessByStdio<null, Readable, Readable>;
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
   child.stderr.setEncoding('utf8').on('data', (t: string) => (err += t));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const exited = group.exited.then((info) => info.code ?? info.signal ?? 'unknown');
   return {
     child,
     stdout: () => out,
@@ -47,11 +44,8 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
       }
     },
     kill: () => {
-      try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      group.signal('SIGKILL');
+      group.release();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { FrameSocket, encodeImageFrame, encodeJson, type JsonObject, type JsonVa
 import { formatDmTimestamp, formatPostTimestamp } from '../../../spec/messages/index.ts';
 import type { BenchOptions } from '../bench-entry.ts';
 import { freePort } from '../../process/free-port.ts';
+import { ServerProcess } from '../../process/server-process.ts';
 
 export const description =
   'reference server vs the Python sample server (fixtures/submissions/correct): requests/s and p50/p99 latency of ' +
@@ -46,75 +47,33 @@ interface LevelResult {
 
 interface Spawned {
   port: number;
-  child: ChildProcess;
   stop(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Servers
+// Servers (through the kit's one launcher: own process group, readiness by probe, tree killed)
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`server not ready in ${timeoutMs} ms: ${out} ${err}`)), timeoutMs);
-    child.stderr?.setEncoding('utf8').on('data', (text: string) => (err = (err + text).slice(-2000)));
-    child.stdout?.setEncoding('utf8').on('data', (text: string) => {
-      out += text;
-      const match = pattern.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before it was ready: ${out} ${err}`));
-    });
-  });
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await gone;
-    clearTimeout(timer);
-  };
-}
-
-async function startReference(dir: string): Promise<Spawned> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', '0', '--data', join(dir, 'data'), '--log-level', 'warn', '--max-connections', '4096', '--max-connections-per-ip', '4096', '--seed-users', String(USERS)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  try {
-    const match = await waitForLine(child, /listening on \S+:(\d+)/, 30_000);
-    return { port: Number(match[1]), child, stop: stopper(child) };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
+async function startIn(dir: string, argvFor: (port: number) => string[]): Promise<Spawned> {
+  const port = await freePort();
+  const proc = new ServerProcess({ argv: argvFor(port), workspace: dir, port, readyMs: 30_000, outputLimitBytes: 64 * 1024, stopGraceMs: 5_000 });
+  const failure = await proc.waitListening();
+  if (failure) {
+    await proc.stop();
+    throw new Error(`server not ready (${failure.status}): ${failure.detail} ${proc.stderr.text().slice(-2000)}`);
   }
+  return { port, stop: async () => void (await proc.stop()) };
+}
+
+function startReference(dir: string): Promise<Spawned> {
+  return startIn(dir, (port) => [
+    process.execPath, CLI, 'serve', '--port', String(port), '--data', join(dir, 'data'), '--log-level', 'warn',
+    '--max-connections', '4096', '--max-connections-per-ip', '4096', '--seed-users', String(USERS),
+  ]);
 }
 
 async function startPython(dir: string): Promise<Spawned> {
   await cp(PYTHON_SAMPLE, dir, { recursive: true });
-  const port = await freePort();
-  const child = spawn('python3', ['server.py', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  try {
-    await waitForLine(child, /listening on/i, 30_000);
-    return { port, child, stop: stopper(child) };
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+  return startIn(dir, (port) => ['python3', 'server.py', '--host', '127.0.0.1', '--port', String(port)]);
 }
 
 // ---------------------------------------------------------------------------------------------
