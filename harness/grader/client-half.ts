@@ -163,7 +163,7 @@ async function openRelays(options: ClientHalfOptions): Promise<Relays> {
 
 /** Runs the judge (trusted, on this machine) and reads its verdicts. */
 async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult> {
-    const run = await runBounded(argv, options.workspace, options.timeoutMs, options.outputLimitBytes, options.isAborted, quota);
+    const run = await runBounded(argv, { cwd: options.workspace, timeoutMs: options.timeoutMs, outputLimitBytes: options.outputLimitBytes, quota, ...(options.isAborted ? { isAborted: options.isAborted } : {}) });
     if (run.quotaHit) return { outcomes: [], failure: run.quotaHit, quotaHit: run.quotaHit, stderr: run.stderr };
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
     let parsed: z.infer<typeof DriverOutput>;

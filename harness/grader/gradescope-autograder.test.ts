@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../process/run-bounded.ts';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -43,39 +43,18 @@ let zipFile: string;
 let madeMountPoint = false;
 const canUnshare = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/unzip');
 
-/** Runs the script in its own mount namespace and process group; the group dies on every path. */
-function runInNamespace(sample: string, out: string, args: string[], timeoutMs: number): Promise<{ code: number | null; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', SCRIPT, 'autograder', ...args], {
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ZIP: zipFile, NODE_MODULES, SAMPLE: sample, OUT: out },
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-8000)));
-    let timedOut = false;
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      kill();
-      if (stderr.trim()) console.log(`autograder ${path.basename(sample)}: ${stderr.trim()}`);
-      resolve({ code, timedOut });
-    });
+/** Runs the script in its own mount namespace, through the kit's bounded runner (the group dies on every path). */
+async function runInNamespace(sample: string, out: string, args: string[], timeoutMs: number): Promise<{ code: number | null; timedOut: boolean }> {
+  // A folder of its own to run in: the runner sweeps whatever is left working there afterwards.
+  const cwd = await mkdtemp(path.join(tmp, 'run-'));
+  const run = await runBounded(['unshare', '-m', '--propagation', 'private', 'bash', '-c', SCRIPT, 'autograder', ...args], {
+    cwd,
+    timeoutMs,
+    outputLimitBytes: 8000,
+    env: { ZIP: zipFile, NODE_MODULES, SAMPLE: sample, OUT: out },
   });
+  if (run.stderr.trim()) console.log(`autograder ${path.basename(sample)}: ${run.stderr.trim()}`);
+  return { code: run.code, timedOut: run.timedOut };
 }
 
 beforeAll(async () => {

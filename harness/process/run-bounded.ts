@@ -11,7 +11,10 @@ import { delay } from './server-process.ts';
 export interface BoundedRun {
   stdout: string;
   stderr: string;
+  /** How it ended, in words: "exit code 0", "killed by SIGKILL", "could not start: ...". */
   exit: string;
+  /** The exit code when it exited by itself; null when killed or never started. */
+  code: number | null;
   timedOut: boolean;
   /** Set when the watched folders went past their quota and the whole tree was killed for it. */
   quotaHit?: string;
@@ -23,22 +26,28 @@ export interface Quota {
   limits: QuotaLimits;
 }
 
+export interface BoundedOptions {
+  /** Where it runs; whatever is still working inside this folder afterwards is killed too. */
+  cwd: string;
+  timeoutMs: number;
+  /** stderr is capped to this; stdout to a generous ceiling of at least 8 MiB. */
+  outputLimitBytes: number;
+  isAborted?: () => boolean;
+  quota?: Quota;
+  env?: Record<string, string>;
+}
+
 /**
  * Runs argv in its own process group; past the deadline, on abort, or once the quota's folders grow
  * past it, the whole tree is killed.
  */
-export async function runBounded(
-  argv: string[],
-  cwd: string,
-  timeoutMs: number,
-  outputLimitBytes: number,
-  isAborted: () => boolean = () => false,
-  quota?: Quota,
-): Promise<BoundedRun> {
+export async function runBounded(argv: readonly string[], options: BoundedOptions): Promise<BoundedRun> {
+  const { cwd, timeoutMs, outputLimitBytes, quota } = options;
+  const isAborted = options.isAborted ?? (() => false);
   const stdoutChunks: Buffer[] = [];
   let stdoutBytes = 0;
   const stderr = new CappedOutput(outputLimitBytes);
-  const group = spawnGroup(argv, { cwd, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+  const group = spawnGroup(argv, { cwd, env: { PYTHONDONTWRITEBYTECODE: '1', ...options.env } });
   // stdout is the driver's JSON and must stay whole; it is bounded by a generous ceiling instead.
   const stdoutCeiling = Math.max(outputLimitBytes, 8 * 1024 * 1024);
   group.child.stdout?.on('data', (c: Buffer) => {
@@ -57,9 +66,11 @@ export async function runBounded(
         group.signal('SIGKILL');
       })
     : undefined;
-  const exited = group.closed.then((info) =>
-    info.spawnError ? `could not start: ${info.spawnError.message}` : info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`,
-  );
+  let code: number | null = null;
+  const exited = group.closed.then((info) => {
+    code = info.spawnError || info.signal ? null : info.code;
+    return info.spawnError ? `could not start: ${info.spawnError.message}` : info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`;
+  });
   const deadline = Date.now() + timeoutMs;
   let exit: string | undefined;
   while (exit === undefined) {
@@ -78,6 +89,7 @@ export async function runBounded(
     stdout: Buffer.concat(stdoutChunks).toString('utf8'),
     stderr: stderr.text(),
     exit,
+    code,
     timedOut,
     ...(quotaHit ? { quotaHit } : {}),
   };

@@ -47,7 +47,7 @@ async function runInside(code: string, extra: Partial<WrapOptions> = {}): Promis
   const ws = await workspace();
   await writeFile(path.join(ws, 'probe.py'), code);
   const wrapped = sandboxCommand([python.executable, 'probe.py'], ws, { plan: plan as SandboxPlan, limits: LIMITS, python, hide: [tmp], ...extra });
-  const ran = await runBounded(wrapped.argv, ws, 20_000, 64 * 1024);
+  const ran = await runBounded(wrapped.argv, { cwd: ws, timeoutMs: 20_000, outputLimitBytes: 64 * 1024 });
   const text = ran.stdout.trim();
   if (!text) throw new Error(`no report; stderr: ${ran.stderr}`);
   return { report: JSON.parse(text.split('\n').pop() as string) as Record<string, unknown>, ws, ...(wrapped.uid !== undefined ? { uid: wrapped.uid } : {}) };
@@ -251,7 +251,7 @@ print(json.dumps({'got': data.decode()}))
       expect(wrapped.network).toBe('isolated');
       const relay = await listenOutbound({ socketPath: wrapped.connectSockets[0] as string, port });
       try {
-        const ran = await runBounded(wrapped.argv, ws, 20_000, 64 * 1024);
+        const ran = await runBounded(wrapped.argv, { cwd: ws, timeoutMs: 20_000, outputLimitBytes: 64 * 1024 });
         expect(JSON.parse(ran.stdout.trim())).toEqual({ got: 'hello from the host' });
       } finally {
         await relay.close();

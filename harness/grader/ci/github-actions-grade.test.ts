@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runBounded } from '../../process/run-bounded.ts';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,32 +49,10 @@ function expand(script: string, values: Record<string, string>): string {
   });
 }
 
-/** bash -e, as Actions runs `run:` steps; own process group, killed on every path, bounded. */
-function runStep(script: string, cwd: string, env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (c: Buffer) => (output = (output + c.toString()).slice(-16_000));
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    const kill = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    const timer = setTimeout(kill, timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      kill();
-      resolve({ code, output });
-    });
-  });
+/** bash -e, as Actions runs `run:` steps; through the kit's bounded runner (own group, killed on every path). */
+async function runStep(script: string, cwd: string, env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  const run = await runBounded(['bash', '--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { cwd, env, timeoutMs, outputLimitBytes: 16_000 });
+  return { code: run.code, output: (run.stdout + run.stderr).slice(-16_000) };
 }
 
 async function runJob(steps: readonly Step[], cwd: string, env: Record<string, string>, values: Record<string, string>): Promise<void> {
