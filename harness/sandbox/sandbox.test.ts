@@ -32,6 +32,17 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('localhost', int(sys.argv[1]))); s.listen(5)
 `;
 
+/** A server that forks a child into a session of its own (escaping its group) and keeps serving. */
+const FORKER = `${LISTEN}
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    time.sleep(600)
+    os._exit(0)
+while True:
+    c, _ = s.accept(); c.close()
+`;
+
 async function start(name: string, code: string, plan: SandboxPlan, opts: { readyMs?: number; diskBytes?: number; outputBytes?: number } = {}) {
   const ws = path.join(tmp, name);
   await mkdir(ws, { recursive: true });
@@ -99,16 +110,7 @@ while True:
   });
 
   it('a server that forks a detached child leaves nothing behind once stopped', async () => {
-    const code = `${LISTEN}
-import os, time
-if os.fork() == 0:
-    os.setsid()
-    time.sleep(600)
-    os._exit(0)
-while True:
-    c, _ = s.accept(); c.close()
-`;
-    const { proc, ws } = await start('forker', code, plain);
+    const { proc, ws } = await start('forker', FORKER, plain);
     expect(await proc.waitListening()).toBeUndefined();
     expect((await processesUnder(ws)).length).toBeGreaterThanOrEqual(2);
     await proc.stop();
@@ -172,16 +174,7 @@ while True:
 
   it('kills a forked child with the sandbox', async (ctx) => {
     if (!bwrapPlan) return ctx.skip();
-    const code = `${LISTEN}
-import os, time
-if os.fork() == 0:
-    os.setsid()
-    time.sleep(600)
-    os._exit(0)
-while True:
-    c, _ = s.accept(); c.close()
-`;
-    const { proc, ws } = await start('bwrap-forker', code, bwrapPlan as SandboxPlan);
+    const { proc, ws } = await start('bwrap-forker', FORKER, bwrapPlan as SandboxPlan);
     expect(await proc.waitListening()).toBeUndefined();
     expect((await processesUnder(ws)).length).toBeGreaterThanOrEqual(2);
     await proc.stop();
