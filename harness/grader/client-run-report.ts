@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { isRequirementId, requirement } from '../../spec/requirements.ts';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { INTERRUPTED_REASON, type CaseResult, type FailureKind, type RunReport } from '../runner/report-format.ts';
 import { requirementCoverage } from '../runner/requirement-coverage.ts';
-import { failureVerdict, runOk, tally } from '../runner/verdicts.ts';
+import { runIdOf, runOutcome } from '../runner/run-outcome.ts';
+import { failureVerdict, tally } from '../runner/verdicts.ts';
 import type { CaseLevel } from '../scenarios/format.ts';
 import type { ClientHalfResult } from './client-half.ts';
 import type { Rubric } from './rubric-format.ts';
@@ -60,75 +60,21 @@ function failureKind(detail: string): FailureKind {
 }
 
 export function clientRunReport(result: ClientHalfResult, options: ClientRunReportOptions): RunReport {
-  const cases: CaseResult[] = result.outcomes.map((o) => {
-    const place = placement(o.id, options.rubric);
-    const level = levelOf(o.requirements, place.graded);
-    const passed = o.verdict === 'PASSED';
-    const detail = o.detail ?? '';
-    const base: CaseResult = {
-      id: o.id,
-      title: o.title,
-      group: groupOf(o.id),
-      groupTitle: `${place.title} — your client`,
-      tasks: [groupOf(o.id)].filter((t) => t > 0),
-      requirements: [...o.requirements],
-      level,
-      effectiveLevel: level,
-      verdict: passed ? 'PASSED' : options.interrupted ? 'SKIPPED' : failureVerdict(level),
-      durationMs: 0,
-      log: detail ? [detail] : [],
-      transcript: [],
-    };
-    if (passed) return base;
-    if (options.interrupted) return { ...base, reason: INTERRUPTED_REASON };
-    return {
-      ...base,
-      reason: detail,
-      // The step names the function the grader charges, as the student's grade report does.
-      failure: {
-        step: o.blame ? `charged to ${o.blame}` : 'the client flow',
-        kind: failureKind(detail),
-        expected: o.title,
-        actual: detail,
-        mismatches: [],
-      },
-      ...(o.hint ? { hint: o.hint } : {}),
-    };
-  });
-  if (cases.length === 0) {
-    // The driver gave no verdicts at all (out of time, past its quota): one case says why.
-    const why = options.interrupted ? INTERRUPTED_REASON : (result.failure ?? 'the client driver gave no result');
-    cases.push({
-      id: 'client',
-      title: 'the client half runs to the end',
-      group: 0,
-      groupTitle: 'Client half',
-      tasks: [],
-      requirements: [],
-      level: 'MUST',
-      effectiveLevel: 'MUST',
-      verdict: options.interrupted ? 'SKIPPED' : 'FAILED',
-      durationMs: options.durationMs,
-      reason: why,
-      log: [],
-      transcript: [],
-    });
-  }
+  const cases = result.outcomes.map((o) => clientCase(o, options));
+  // The driver gave no verdicts at all (out of time, past its quota): one case says why.
+  if (cases.length === 0) cases.push(noVerdictsCase(result, options));
   const counts = tally(cases.map((c) => c.verdict));
-  const ok = !options.interrupted && runOk(counts, options.strict);
   return {
     format: 1,
     kit: KIT_VERSION,
-    runId: `${options.startedAt.toISOString().replace(/[:.]/g, '-')}-client-${randomUUID().slice(0, 8)}`,
+    runId: runIdOf(options.startedAt, 'client'),
     startedAt: options.startedAt.toISOString(),
     durationMs: options.durationMs,
     target: options.target,
     profile: 'course',
     strict: options.strict,
     selection: { cases: ['client.*'], exclude: [], timeoutMs: options.caseTimeoutMs },
-    ok,
-    exitCode: options.interrupted ? 130 : ok ? 0 : 1,
-    ...(options.interrupted ? { interrupted: true } : {}),
+    ...runOutcome(counts, options.strict, options.interrupted),
     tally: counts,
     cases,
     instances: [
@@ -143,5 +89,62 @@ export function clientRunReport(result: ClientHalfResult, options: ClientRunRepo
       },
     ],
     requirements: requirementCoverage(cases, cases),
+  };
+}
+
+type ClientOutcome = ClientHalfResult['outcomes'][number];
+
+/** One check of the driver as a case: placed under its rubric task, at the level the rubric gives it. */
+function clientCase(o: ClientOutcome, options: ClientRunReportOptions): CaseResult {
+  const place = placement(o.id, options.rubric);
+  const level = levelOf(o.requirements, place.graded);
+  const passed = o.verdict === 'PASSED';
+  const detail = o.detail ?? '';
+  const base: CaseResult = {
+    id: o.id,
+    title: o.title,
+    group: groupOf(o.id),
+    groupTitle: `${place.title} — your client`,
+    tasks: [groupOf(o.id)].filter((t) => t > 0),
+    requirements: [...o.requirements],
+    level,
+    effectiveLevel: level,
+    verdict: passed ? 'PASSED' : options.interrupted ? 'SKIPPED' : failureVerdict(level),
+    durationMs: 0,
+    log: detail ? [detail] : [],
+    transcript: [],
+  };
+  if (passed) return base;
+  if (options.interrupted) return { ...base, reason: INTERRUPTED_REASON };
+  return {
+    ...base,
+    reason: detail,
+    // The step names the function the grader charges, as the student's grade report does.
+    failure: {
+      step: o.blame ? `charged to ${o.blame}` : 'the client flow',
+      kind: failureKind(detail),
+      expected: o.title,
+      actual: detail,
+      mismatches: [],
+    },
+    ...(o.hint ? { hint: o.hint } : {}),
+  };
+}
+
+function noVerdictsCase(result: ClientHalfResult, options: ClientRunReportOptions): CaseResult {
+  return {
+    id: 'client',
+    title: 'the client half runs to the end',
+    group: 0,
+    groupTitle: 'Client half',
+    tasks: [],
+    requirements: [],
+    level: 'MUST',
+    effectiveLevel: 'MUST',
+    verdict: options.interrupted ? 'SKIPPED' : 'FAILED',
+    durationMs: options.durationMs,
+    reason: options.interrupted ? INTERRUPTED_REASON : (result.failure ?? 'the client driver gave no result'),
+    log: [],
+    transcript: [],
   };
 }

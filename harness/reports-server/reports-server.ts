@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import escapeHtml from 'escape-html';
@@ -190,27 +190,29 @@ ${body || '<tr><td colspan="4" class="empty">empty folder</td></tr>'}
   );
 }
 
-function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string, csp = PAGE_CSP): void {
-  const bytes = Buffer.from(body);
-  res.writeHead(status, {
+/**
+ * The headers of every response with a body, a page of ours or a file: its type and length, the CSP
+ * that sandboxes it, no type sniffing (a .txt a student wrote must not run as HTML), no caching.
+ */
+function bodyHeaders(type: string, length: number, csp: string): OutgoingHttpHeaders {
+  return {
     'content-type': type,
-    'content-length': bytes.length,
+    'content-length': length,
     'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'cache-control': 'no-store',
-  });
+  };
+}
+
+function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string, csp = PAGE_CSP): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(status, bodyHeaders(type, bytes.length, csp));
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }
 
 async function streamFile(req: IncomingMessage, res: ServerResponse, file: string, type: string): Promise<void> {
   const info = await stat(file);
-  res.writeHead(200, {
-    'content-type': type,
-    'content-length': info.size,
-    'content-security-policy': FILE_CSP,
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-store',
-  });
+  res.writeHead(200, bodyHeaders(type, info.size, FILE_CSP));
   if (req.method === 'HEAD') {
     res.end();
     return;

@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { caseCost } from './case-cost.ts';
 import { instancePool } from './instance-pool.ts';
 import { mergeReports } from './merge-reports.ts';
 import type { CaseResult, RunReport, Verdict } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
+import { runIdOf, runOutcome } from './run-outcome.ts';
 import { batches, runSuite, type RunSuiteOptions } from './run-suite.ts';
 import { selectIds } from './select.ts';
-import { runOk } from './verdicts.ts';
 
 // The suite in lanes: the same batches as a sequential run (a scenario group on one fresh instance,
 // an isolated case on its own), each batch exactly as runSuite runs it, but up to `parallel` batches
@@ -142,17 +141,13 @@ export async function runSuiteParallel(options: RunParallelOptions): Promise<Run
   if (errors.length) throw errors[0];
 
   const merged = mergeReports(reports, selected.map((s) => s.id));
-  const interrupted = options.signal?.aborted === true;
-  const ok = runOk(merged.tally, merged.strict);
   return {
     ...merged,
-    runId: `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+    runId: runIdOf(startedAt),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     selection: { cases: options.cases ?? [], exclude: options.exclude ?? [], timeoutMs },
-    ok: ok && !interrupted,
-    exitCode: interrupted ? 130 : ok ? 0 : 1,
-    ...(interrupted ? { interrupted: true } : {}),
+    ...runOutcome(merged.tally, merged.strict, options.signal?.aborted === true),
     requirements: requirementCoverage(all, merged.cases),
   };
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
@@ -7,10 +6,11 @@ import { type Profile } from './levels.ts';
 import type { CaseResult, InstanceRecord, RunReport, Verdict } from './report-format.ts';
 import { INTERRUPTED_REASON, REPORT_FORMAT_VERSION } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
+import { runIdOf, runOutcome } from './run-outcome.ts';
 import { selectIds } from './select.ts';
 import { withServerEvidence } from './server-evidence.ts';
 import { Clock } from './templates.ts';
-import { failureVerdict, runOk, tally } from './verdicts.ts';
+import { failureVerdict, tally } from './verdicts.ts';
 
 export interface RunSuiteOptions {
   target: Target;
@@ -74,113 +74,155 @@ export function batches(cases: readonly LoadedScenario[]): LoadedScenario[][] {
 export async function runSuite(options: RunSuiteOptions): Promise<RunReport> {
   const startedAt = new Date();
   const t0 = performance.now();
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const strict = options.strict ?? false;
-  const profile: Profile = options.profile ?? options.target.profile ?? 'course';
   const all = options.scenarios ?? (await loadScenarios(options.scenarioDir));
   const selected = selectIds(all, options.cases, options.exclude);
   options.onStart?.(selected);
-  const selectedIds = new Set(selected.map((s) => s.id));
+  const run = suiteRun(options, selected);
+  for (const batch of batches(executionOrder(selected))) await runBatch(run, batch);
+  return suiteReport(run, all, selected, startedAt, t0);
+}
+
+/** What the batches of one runSuite call share: the settings, the verdicts so far, the instances. */
+interface SuiteRun {
+  readonly options: RunSuiteOptions;
+  readonly timeoutMs: number;
+  readonly strict: boolean;
+  readonly profile: Profile;
+  readonly selectedIds: ReadonlySet<string>;
+  readonly results: Map<string, CaseResult>;
+  readonly instances: InstanceRecord[];
+  readonly clock: Clock;
+  emit(result: CaseResult): void;
+  interrupted(): boolean;
+}
+
+function suiteRun(options: RunSuiteOptions, selected: readonly LoadedScenario[]): SuiteRun {
   const results = new Map<string, CaseResult>();
-  const instances: InstanceRecord[] = [];
-  const clock = new Clock();
-
-  const emit = (r: CaseResult) => {
-    results.set(r.id, r);
-    options.onCase?.(r);
+  return {
+    options,
+    timeoutMs: options.timeoutMs ?? 2000,
+    strict: options.strict ?? false,
+    profile: options.profile ?? options.target.profile ?? 'course',
+    selectedIds: new Set(selected.map((s) => s.id)),
+    results,
+    instances: [],
+    clock: new Clock(),
+    emit: (r) => {
+      results.set(r.id, r);
+      options.onCase?.(r);
+    },
+    interrupted: () => options.signal?.aborted === true,
   };
-  const interrupted = () => options.signal?.aborted === true;
+}
 
-  for (const batch of batches(executionOrder(selected))) {
-    const index = instances.length;
-    const record: InstanceRecord = { index, cases: batch.map((s) => s.id), status: 'ok', stdout: '', stderr: '' };
-    instances.push(record);
-    let instance: TargetInstance | undefined;
-    let stopping: Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }> | undefined;
-    // One stop per instance, shared by an interrupt and the end of the batch, so the batch waits for
-    // the server to be gone (and its workspace removed) however the stop began.
-    const stopInstance = (running: TargetInstance) =>
-      (stopping ??= running.stop().catch((e: unknown) => ({ status: 'killed' as const, detail: `stop failed: ${(e as Error).message}` })));
-    const ensureInstance = async (): Promise<TargetInstance> => {
-      if (!instance) {
-        instance = await options.target.start();
-        record.address = `${instance.host}:${instance.port}`;
-        if (interrupted()) void stopInstance(instance);
-      }
-      return instance;
-    };
-    const onAbort = () => {
-      if (instance) void stopInstance(instance);
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      for (const s of batch) {
-        if (interrupted()) {
-          emit(interruptedResult(s, profile));
-          continue;
-        }
-        // check50's rule: a case whose dependency did not pass is skipped, naming the dependency.
-        const blockers = (await dependencyVerdicts(s.depends ?? [], selectedIds, results, options.externalVerdict)).filter((d) => !PASSING.has(d.verdict));
-        if (blockers.length) {
-          emit({
-            ...baseResult(s, profile),
-            verdict: 'SKIPPED',
-            durationMs: 0,
-            reason: `depends on ${blockers.map((b) => `${b.id} (${b.verdict})`).join(', ')}`,
-            skippedBecause: blockers,
-            log: [],
-            transcript: [],
-          });
-          continue;
-        }
-        let started: TargetInstance;
-        try {
-          started = await ensureInstance();
-        } catch (error) {
-          emit(interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, record));
-          continue;
-        }
-        options.onCaseStart?.(s);
-        const caseStart = performance.now();
-        const clientPorts = new Set<number>();
-        const executed = await executeScenario(s, started, { timeoutMs, profile, clock, instanceIndex: index, clientPorts, ...(options.password ? { password: options.password } : {}) });
-        const result = await withServerEvidence(executed, started, { from: caseStart, clientPorts });
-        // A case cut short by the interrupt failed because its server was stopped, not by its own fault.
-        emit(interrupted() && result.verdict !== 'PASSED' ? interruptedResult(s, profile) : result);
-      }
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      if (instance) {
-        const output = instance.output();
-        const stopped = await stopInstance(instance);
-        record.status = stopped.status;
-        if (stopped.detail) record.detail = stopped.detail;
-        const after = instance.output();
-        record.stdout = after.stdout || output.stdout;
-        record.stderr = after.stderr || output.stderr;
-      }
+/** One batch on one server instance: its cases in order, then the instance stopped and its output kept. */
+async function runBatch(run: SuiteRun, batch: readonly LoadedScenario[]): Promise<void> {
+  const record: InstanceRecord = { index: run.instances.length, cases: batch.map((s) => s.id), status: 'ok', stdout: '', stderr: '' };
+  run.instances.push(record);
+  const server = new BatchInstance(run.options.target, record, run.interrupted);
+  const onAbort = () => server.stopNow();
+  run.options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const s of batch) run.emit(await runCase(run, s, server));
+  } finally {
+    run.options.signal?.removeEventListener('abort', onAbort);
+    await server.finish();
+  }
+}
+
+type StopResult = Awaited<ReturnType<TargetInstance['stop']>>;
+
+/** The server instance a batch shares: started on first use, stopped once however the stop began. */
+class BatchInstance {
+  #instance: TargetInstance | undefined;
+  #stopping: Promise<StopResult> | undefined;
+
+  constructor(
+    private readonly target: Target,
+    readonly record: InstanceRecord,
+    private readonly interrupted: () => boolean,
+  ) {}
+
+  async get(): Promise<TargetInstance> {
+    if (!this.#instance) {
+      this.#instance = await this.target.start();
+      this.record.address = `${this.#instance.host}:${this.#instance.port}`;
+      if (this.interrupted()) void this.#stop(this.#instance);
     }
+    return this.#instance;
   }
 
-  const cases = selected.map((s) => results.get(s.id) as CaseResult);
+  /** An interrupt: stop the server now, which ends the case in flight. */
+  stopNow(): void {
+    if (this.#instance) void this.#stop(this.#instance);
+  }
+
+  /** The end of the batch: waits for the server to be gone (and its workspace removed), records how it ended. */
+  async finish(): Promise<void> {
+    const instance = this.#instance;
+    if (!instance) return;
+    const output = instance.output();
+    const stopped = await this.#stop(instance);
+    this.record.status = stopped.status;
+    if (stopped.detail) this.record.detail = stopped.detail;
+    const after = instance.output();
+    this.record.stdout = after.stdout || output.stdout;
+    this.record.stderr = after.stderr || output.stderr;
+  }
+
+  // One stop per instance, shared by an interrupt and the end of the batch.
+  #stop(running: TargetInstance): Promise<StopResult> {
+    return (this.#stopping ??= running.stop().catch((e: unknown) => ({ status: 'killed' as const, detail: `stop failed: ${(e as Error).message}` })));
+  }
+}
+
+/** One case's result: not reached (interrupt), skipped (a dependency did not pass), not started, or run. */
+async function runCase(run: SuiteRun, s: LoadedScenario, server: BatchInstance): Promise<CaseResult> {
+  const { options, profile } = run;
+  if (run.interrupted()) return interruptedResult(s, profile);
+  // check50's rule: a case whose dependency did not pass is skipped, naming the dependency.
+  const blockers = (await dependencyVerdicts(s.depends ?? [], run.selectedIds, run.results, options.externalVerdict)).filter((d) => !PASSING.has(d.verdict));
+  if (blockers.length) return blockedResult(s, profile, blockers);
+  let started: TargetInstance;
+  try {
+    started = await server.get();
+  } catch (error) {
+    return run.interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, server.record);
+  }
+  options.onCaseStart?.(s);
+  const caseStart = performance.now();
+  const clientPorts = new Set<number>();
+  const executed = await executeScenario(s, started, {
+    timeoutMs: run.timeoutMs,
+    profile,
+    clock: run.clock,
+    instanceIndex: server.record.index,
+    clientPorts,
+    ...(options.password ? { password: options.password } : {}),
+  });
+  const result = await withServerEvidence(executed, started, { from: caseStart, clientPorts });
+  // A case cut short by the interrupt failed because its server was stopped, not by its own fault.
+  return run.interrupted() && result.verdict !== 'PASSED' ? interruptedResult(s, profile) : result;
+}
+
+function suiteReport(run: SuiteRun, all: readonly LoadedScenario[], selected: readonly LoadedScenario[], startedAt: Date, t0: number): RunReport {
+  const { options } = run;
+  const cases = selected.map((s) => run.results.get(s.id) as CaseResult);
   const t = tally(cases.map((c) => c.verdict));
-  const ok = runOk(t, strict);
   return {
     format: REPORT_FORMAT_VERSION,
     kit: KIT_VERSION,
-    runId: `${startedAt.toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`,
+    runId: runIdOf(startedAt),
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     target: options.target.description,
-    profile,
-    strict,
-    selection: { cases: options.cases ?? [], exclude: options.exclude ?? [], timeoutMs },
-    ok: ok && !interrupted(),
-    exitCode: interrupted() ? 130 : ok ? 0 : 1,
-    ...(interrupted() ? { interrupted: true } : {}),
+    profile: run.profile,
+    strict: run.strict,
+    selection: { cases: options.cases ?? [], exclude: options.exclude ?? [], timeoutMs: run.timeoutMs },
+    ...runOutcome(t, run.strict, run.interrupted()),
     tally: t,
     cases,
-    instances,
+    instances: run.instances,
     requirements: requirementCoverage(all, cases),
   };
 }
@@ -204,6 +246,18 @@ async function dependencyVerdicts(
 
 function interruptedResult(s: LoadedScenario, profile: Profile): CaseResult {
   return { ...baseResult(s, profile), verdict: 'SKIPPED', durationMs: 0, reason: INTERRUPTED_REASON, log: [], transcript: [] };
+}
+
+function blockedResult(s: LoadedScenario, profile: Profile, blockers: { id: string; verdict: Verdict }[]): CaseResult {
+  return {
+    ...baseResult(s, profile),
+    verdict: 'SKIPPED',
+    durationMs: 0,
+    reason: `depends on ${blockers.map((b) => `${b.id} (${b.verdict})`).join(', ')}`,
+    skippedBecause: blockers,
+    log: [],
+    transcript: [],
+  };
 }
 
 function startFailure(s: LoadedScenario, profile: Profile, error: unknown, record: InstanceRecord): CaseResult {

@@ -1,6 +1,13 @@
-import { z } from 'zod';
+import { z, type ZodTypeAny } from 'zod';
 import { isRequirementId } from '../../spec/requirements.ts';
-import { patternProblems } from './pattern.ts';
+import { STEP_SCHEMAS } from './steps/index.ts';
+import { Millis } from './values.ts';
+
+export { Pattern } from './values.ts';
+export { RawBytes } from './steps/raw.ts';
+export { EventuallySpec } from './steps/eventually.ts';
+export { ConcurrentSpec } from './steps/concurrent.ts';
+export { FileCheck } from './steps/files.ts';
 
 // The scenario format. Every object is strict so a misspelt key is an error with its position
 // (the loader maps Zod's issue back to the YAML node), never a silently ignored check.
@@ -13,21 +20,8 @@ export const CaseLevel = z
 export type CaseLevel = z.infer<typeof CaseLevel>;
 
 const ScenarioId = z.string().regex(SCENARIO_ID_PATTERN, 'expected <group>.<sub>.<n>, e.g. "4.2.1"');
-const Millis = z.number().int().nonnegative();
 const TimeoutMs = z.number().int().positive().max(600_000).describe('milliseconds');
 const ClientName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, 'client names are identifiers, e.g. "alice"');
-
-/** An expected value: literal JSON (objects match as subsets, arrays element by element) or $-matchers. */
-export const Pattern = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    for (const problem of patternProblems(value)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem.message, path: problem.path });
-  })
-  .describe(
-    'Expected JSON. Objects match as subsets, arrays element by element; an object whose keys start with $ is a matcher: '
-      + '$type, $regex, $contains, $length, $absent, $oneOf, $eq, $not, $each, $any, $raw (top level: the raw reply text).',
-  );
-export type Pattern = unknown;
 
 const HintText = z.string().min(1);
 export const Hint = z
@@ -86,135 +80,68 @@ export const ImageSource = z
   .describe('The image of an image exchange: ready, 8-byte length, bytes, acknowledgement, final reply.');
 export type ImageSource = z.infer<typeof ImageSource>;
 
-export const RawBytes = z
-  .object({
-    text: z.string().optional().describe('UTF-8 text, sent as is'),
-    hex: z.string().regex(/^([0-9a-fA-F]{2}\s*)*$/, 'expected hex byte pairs').optional(),
-    base64: z.string().regex(/^[A-Za-z0-9+/\s]*={0,2}$/, 'expected base64').optional(),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    const n = [v.text, v.hex, v.base64].filter((x) => x !== undefined).length;
-    if (n !== 1) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'raw needs exactly one of "text", "hex" or "base64"' });
-  });
-export type RawBytes = z.infer<typeof RawBytes>;
+// A step: who acts (client, label), exactly one kind of thing to do (the registry's kinds, each from
+// its own file in steps/), options of how, and bounds (timeout, hint).
+const STEP_HEAD = {
+  client: ClientName.optional().describe('which connection (default: the first client declared)'),
+  label: z.string().optional().describe('a name for the step in reports'),
+};
+const WRITE_OPTIONS = {
+  image: ImageSource.optional().describe('with send: run the image exchange after the request'),
+  encoding: Encoding.optional(),
+  shape: Shape.optional(),
+};
+const REPLY_OPTIONS = {
+  schema: z.boolean().optional().describe("validate the reply against the action's reply schema (default true)"),
+};
+const STEP_TAIL = {
+  timeout: TimeoutMs.optional().describe('per-step timeout (default: the run timeout, 2000 ms)'),
+  hint: Hint.optional(),
+};
 
-export const EventuallySpec = z
-  .object({
-    send: z.record(z.unknown()).describe('the request to repeat'),
-    expect: Pattern,
-    attempts: z.number().int().min(1).max(100).optional().describe('default 10'),
-    intervalMs: Millis.optional().describe('pause between attempts (default 100)'),
-  })
-  .strict()
-  .describe('Poll with a request until its reply matches (state a recipient sees by polling), bounded.');
+export type StepKind = (typeof STEP_SCHEMAS)[number]['kind'];
+export const STEP_KINDS: readonly StepKind[] = STEP_SCHEMAS.map((k) => k.kind);
 
-export const ConcurrentSpec = z
-  .object({
-    clients: z.number().int().min(1).max(500).describe('how many connections, all open at once'),
-    login: z.array(z.string().min(1)).min(1).optional().describe('users to log the connections in as, in turn'),
-    repeat: z.number().int().min(1).max(100).optional().describe('requests per connection, one after the other (default 1)'),
-    send: z.record(z.unknown()).describe('the request; {{i}} is the connection number, {{j}} the repetition'),
-    expect: Pattern.optional(),
-  })
-  .strict()
-  .describe('Open N connections, then have all of them send at the same moment; every reply is checked.');
+// Where the options sit among the kinds, so the schema and the loader's "allowed:" list read in
+// order: how to write after the kinds that write (send, raw), the reply's schema check after expect.
+const OPTIONS_AFTER: { readonly [K in StepKind]?: z.ZodRawShape } = { raw: WRITE_OPTIONS, expect: REPLY_OPTIONS };
 
-export const FileCheck = z
-  .object({
-    json: z.string().min(1).optional().describe("a JSON file, relative to the server's data folder"),
-    expect: Pattern.optional().describe('what the JSON file holds'),
-    post: Pattern.optional().describe('an entry of posts/posts.json matching this; with image: its image file'),
-    dm: z
-      .object({ users: z.tuple([z.string(), z.string()]), match: Pattern })
-      .strict()
-      .optional()
-      .describe('an entry of the conversation file of two users matching this; with image: its image file'),
-    image: z.literal('last').optional().describe("the entry's image_path holds exactly the last image sent in this case"),
-    absent: z.array(z.string().min(1)).optional().describe('paths (relative to the data folder) that must not exist'),
-  })
-  .strict()
-  .describe("A check of the server's data folder (only when the target exposes it; SKIPPED otherwise).");
-export type FileCheck = z.infer<typeof FileCheck>;
+type StepOptions = z.infer<z.ZodObject<typeof STEP_HEAD & typeof WRITE_OPTIONS & typeof REPLY_OPTIONS & typeof STEP_TAIL>>;
+type StepSchemaEntry = (typeof STEP_SCHEMAS)[number];
+/** What a kind's key holds: a list of steps for the kinds that nest them, else what its schema parses to. */
+type KindValue<E extends StepSchemaEntry, S> = E extends { nestsSteps: true } ? S[] : Exclude<z.output<ReturnType<E['field']>>, undefined>;
+type KindFields<S> = { [E in StepSchemaEntry as E['kind']]?: KindValue<E, S> };
+interface StepShape extends StepOptions, KindFields<StepShape> {}
 
-const stepKinds = [
-  'send',
-  'raw',
-  'expect',
-  'expectClosed',
-  'expectNoReply',
-  'eventually',
-  'pause',
-  'close',
-  'halfClose',
-  'connect',
-  'parallel',
-  'steps',
-  'concurrent',
-  'files',
-] as const;
-export type StepKind = (typeof stepKinds)[number];
+function stepFields(step: ZodTypeAny): z.ZodRawShape {
+  const fields: z.ZodRawShape = { ...STEP_HEAD };
+  for (const k of STEP_SCHEMAS) Object.assign(fields, { [k.kind]: k.field(step) }, OPTIONS_AFTER[k.kind]);
+  return { ...fields, ...STEP_TAIL };
+}
 
-interface StepShape {
-  client?: string;
-  label?: string;
-  send?: Record<string, unknown>;
-  raw?: RawBytes;
-  image?: ImageSource;
-  encoding?: Encoding;
-  shape?: Shape;
-  expect?: Pattern;
-  schema?: boolean;
-  expectClosed?: boolean;
-  expectNoReply?: number;
-  eventually?: z.infer<typeof EventuallySpec>;
-  pause?: number;
-  close?: boolean;
-  halfClose?: boolean;
-  connect?: boolean;
-  parallel?: StepShape[];
-  steps?: StepShape[];
-  concurrent?: z.infer<typeof ConcurrentSpec>;
-  files?: FileCheck;
-  timeout?: number;
-  hint?: Hint;
+/**
+ * The kinds a step names, in the registry's order; a valid step names exactly one. An `expect`
+ * beside a kind that takes it (send, raw) is that step's reply check, not a kind of its own.
+ */
+export function kindsOf(step: Step): StepKind[] {
+  const present = STEP_SCHEMAS.filter((k) => step[k.kind] !== undefined);
+  const replyChecked = present.some((k) => 'takesExpect' in k && k.takesExpect);
+  return present.map((k) => k.kind).filter((k) => !(k === 'expect' && replyChecked));
 }
 
 export const Step: z.ZodType<StepShape> = z.lazy(() =>
   z
-    .object({
-      client: ClientName.optional().describe('which connection (default: the first client declared)'),
-      label: z.string().optional().describe('a name for the step in reports'),
-      send: z.record(z.unknown()).optional().describe('a JSON request; {{...}} templates are expanded'),
-      raw: RawBytes.optional().describe('raw bytes, sent as they are'),
-      image: ImageSource.optional().describe('with send: run the image exchange after the request'),
-      encoding: Encoding.optional(),
-      shape: Shape.optional(),
-      expect: Pattern.optional().describe('the next reply on this connection (with send/raw: the reply to it)'),
-      schema: z.boolean().optional().describe("validate the reply against the action's reply schema (default true)"),
-      expectClosed: z.literal(true).optional().describe('the server closes this connection (replies before the close are allowed)'),
-      expectNoReply: Millis.optional().describe('no byte arrives on this connection for this many ms'),
-      eventually: EventuallySpec.optional(),
-      pause: Millis.optional().describe('wait this many ms'),
-      close: z.literal(true).optional().describe('close this connection'),
-      halfClose: z.literal(true).optional().describe('shut down the write side of this connection (FIN)'),
-      connect: z.literal(true).optional().describe('(re)open this connection now'),
-      parallel: z.array(Step).min(2).optional().describe('steps run at the same time'),
-      steps: z.array(Step).min(1).optional().describe('steps run in order (a branch of a parallel block)'),
-      concurrent: ConcurrentSpec.optional(),
-      files: FileCheck.optional(),
-      timeout: TimeoutMs.optional().describe('per-step timeout (default: the run timeout, 2000 ms)'),
-      hint: Hint.optional(),
-    })
+    .object(stepFields(Step))
     .strict()
-    .superRefine((step, ctx) => {
-      const present = stepKinds.filter((k) => (step as Record<string, unknown>)[k] !== undefined);
-      const kinds = present.filter((k) => !(k === 'expect' && (step.send !== undefined || step.raw !== undefined)));
+    .superRefine((value, ctx) => {
+      // The object's keys are the step's own (stepFields), so what it parsed is a Step.
+      const step = value as Step;
+      const kinds = kindsOf(step);
       if (kinds.length !== 1) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
           message: kinds.length === 0
-            ? `a step needs one of: ${stepKinds.join(', ')}`
+            ? `a step needs one of: ${STEP_KINDS.join(', ')}`
             : `a step does one thing; found ${kinds.join(' and ')}`,
         });
       }
@@ -272,4 +199,3 @@ export const ScenarioFile = z
   .describe('A file of InstaNet conformance scenarios (fixtures/scenarios/*.yaml).');
 export type ScenarioFile = z.infer<typeof ScenarioFile>;
 
-export const STEP_KINDS: readonly StepKind[] = stepKinds;

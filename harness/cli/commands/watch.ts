@@ -28,91 +28,119 @@ const verdictWord = (code: number) =>
   code === EXIT.ok ? 'all passed' : code === EXIT.failed ? 'checks failed' : code === EXIT.interrupted ? 'interrupted' : `exit ${code}`;
 
 export async function watchLoop(options: WatchOptions): Promise<ExitCode> {
-  const debounceMs = options.debounceMs ?? 300;
-  const { signal, write } = options;
-  let runs = 0;
-  let queued: string | undefined = 'first run';
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let watcher: FSWatcher | undefined;
-  let failed: unknown;
-  let finish: (code: ExitCode) => void = () => undefined;
-  const finished = new Promise<ExitCode>((resolve) => (finish = resolve));
+  const loop = new WatchLoop(options);
+  loop.watch();
+  loop.stopOnAbort();
+  loop.start();
+  return loop.result();
+}
 
-  const runQueued = async () => {
-    while (queued !== undefined && !signal.aborted) {
-      const why = queued;
-      queued = undefined;
-      runs += 1;
-      write(`\n── run ${runs} · ${why} · ${new Date().toTimeString().slice(0, 8)} ──\n`);
-      let code: number;
-      try {
-        code = await options.run(signal);
-      } catch (error) {
-        // The first run's error is a setup mistake (a missing folder): there is nothing to watch for.
-        if (runs === 1) throw error;
-        options.onError(error);
-        code = exitCodeOf(error);
-      }
-      if (signal.aborted) break;
-      write(`── run ${runs}: ${verdictWord(code)}; watching ${options.files.join(', ')} in ${options.dir} (Ctrl-C to stop) ──\n`);
-    }
-  };
-  const start = () => {
-    if (current || signal.aborted) return;
-    current = runQueued()
+class WatchLoop {
+  readonly #options: WatchOptions;
+  #runs = 0;
+  /** Why the next run starts; undefined while no run is due. */
+  #queued: string | undefined = 'first run';
+  #debounce: NodeJS.Timeout | undefined;
+  #current: Promise<void> | undefined;
+  #watcher: FSWatcher | undefined;
+  #failed: unknown;
+  #finish: (code: ExitCode) => void = () => undefined;
+  readonly #finished = new Promise<ExitCode>((resolve) => (this.#finish = resolve));
+
+  constructor(options: WatchOptions) {
+    this.#options = options;
+  }
+
+  watch(): void {
+    const { dir, files, signal } = this.#options;
+    this.#watcher = watch(dir, { persistent: true }, (_event, name) => {
+      const file = name?.toString();
+      if (!file || !files.includes(file) || signal.aborted) return;
+      if (this.#debounce) clearTimeout(this.#debounce);
+      this.#debounce = setTimeout(() => {
+        // A change while a run is going queues one more run; further changes fold into it.
+        this.#queued = `${file} changed`;
+        this.start();
+      }, this.#options.debounceMs ?? 300);
+    });
+    this.#watcher.on('error', (error) => this.#options.onError(error));
+  }
+
+  stopOnAbort(): void {
+    const { signal } = this.#options;
+    if (signal.aborted) this.#onAbort();
+    else signal.addEventListener('abort', () => this.#onAbort(), { once: true });
+  }
+
+  /** Starts the queued runs unless some are going already (they take the queue as they finish). */
+  start(): void {
+    if (this.#current || this.#options.signal.aborted) return;
+    this.#current = this.#runQueued()
       .catch((error: unknown) => {
-        stop();
-        failed = error;
-        finish(exitCodeOf(error));
+        this.#stop();
+        this.#failed = error;
+        this.#finish(exitCodeOf(error));
       })
       .finally(() => {
-        current = undefined;
-        if (queued !== undefined && !signal.aborted) start();
+        this.#current = undefined;
+        if (this.#queued !== undefined && !this.#options.signal.aborted) this.start();
       });
-  };
-  const stop = () => {
-    if (timer) clearTimeout(timer);
-    watcher?.close();
-    watcher = undefined;
-  };
+  }
 
-  watcher = watch(options.dir, { persistent: true }, (_event, name) => {
-    const file = name?.toString();
-    if (!file || !options.files.includes(file) || signal.aborted) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      // A change while a run is going queues one more run; further changes fold into it.
-      queued = `${file} changed`;
-      start();
-    }, debounceMs);
-  });
-  watcher.on('error', (error) => options.onError(error));
+  /** Resolves on Ctrl-C (EXIT.interrupted); throws what made the first run fail. */
+  async result(): Promise<ExitCode> {
+    const code = await this.#finished;
+    this.#stop();
+    if (this.#failed !== undefined) throw this.#failed;
+    return code;
+  }
 
-  const onAbort = () => {
-    stop();
-    const running = current;
+  async #runQueued(): Promise<void> {
+    const { signal, write, files, dir } = this.#options;
+    while (this.#queued !== undefined && !signal.aborted) {
+      const why = this.#queued;
+      this.#queued = undefined;
+      const code = await this.#runOnce(why);
+      if (signal.aborted) break;
+      write(`── run ${this.#runs}: ${verdictWord(code)}; watching ${files.join(', ')} in ${dir} (Ctrl-C to stop) ──\n`);
+    }
+  }
+
+  async #runOnce(why: string): Promise<number> {
+    this.#runs += 1;
+    this.#options.write(`\n── run ${this.#runs} · ${why} · ${new Date().toTimeString().slice(0, 8)} ──\n`);
+    try {
+      return await this.#options.run(this.#options.signal);
+    } catch (error) {
+      // The first run's error is a setup mistake (a missing folder): there is nothing to watch for.
+      if (this.#runs === 1) throw error;
+      this.#options.onError(error);
+      return exitCodeOf(error);
+    }
+  }
+
+  #stop(): void {
+    if (this.#debounce) clearTimeout(this.#debounce);
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #onAbort(): void {
+    this.#stop();
+    const running = this.#current;
     if (!running) {
-      finish(EXIT.interrupted);
+      this.#finish(EXIT.interrupted);
       return;
     }
     // The run was aborted with the same signal and cleans up after itself; if it does not end in
     // time, its process groups are killed so nothing outlives the command.
     const grace = setTimeout(() => {
       killTrackedGroups();
-      finish(EXIT.interrupted);
-    }, options.stopGraceMs ?? 15_000);
+      this.#finish(EXIT.interrupted);
+    }, this.#options.stopGraceMs ?? 15_000);
     void running.finally(() => {
       clearTimeout(grace);
-      finish(EXIT.interrupted);
+      this.#finish(EXIT.interrupted);
     });
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-
-  start();
-  const code = await finished;
-  stop();
-  if (failed !== undefined) throw failed;
-  return code;
+  }
 }

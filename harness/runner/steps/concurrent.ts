@@ -1,4 +1,5 @@
 import type { Step } from '../../scenarios/format.ts';
+import { concurrentStepSchema } from '../../scenarios/steps/concurrent.ts';
 import { encodeJson, type JsonObject, type JsonValue } from '../../../spec/codec/index.ts';
 import { ScenarioConnection } from '../connection.ts';
 import { StepFailure } from '../step-failure.ts';
@@ -7,9 +8,8 @@ import type { StepKind, StepRun } from './step-kind.ts';
 import { check, login, schemaFor } from './support.ts';
 
 /** Many clients at once, each on its own connection, each sending and checking its replies. */
-export const concurrentStep: StepKind = {
-  name: 'concurrent',
-  matches: (step) => step.concurrent !== undefined,
+export const concurrentStep: StepKind<'concurrent'> = {
+  schema: concurrentStepSchema,
   describe: (step) => `${step.concurrent?.clients ?? 0} concurrent clients`,
   usesConnection: false,
   run: runConcurrent,

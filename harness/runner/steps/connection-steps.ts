@@ -1,20 +1,19 @@
+import { closeStepSchema, connectStepSchema, expectClosedStepSchema, expectNoReplyStepSchema, halfCloseStepSchema } from '../../scenarios/steps/connection-steps.ts';
 import { StepFailure } from '../step-failure.ts';
 import { sleep } from '../connection.ts';
 import type { StepKind } from './step-kind.ts';
 
 // The kinds that only open, close or watch the client's connection.
 
-export const connectStep: StepKind = {
-  name: 'connect',
-  matches: (step) => Boolean(step.connect),
+export const connectStep: StepKind<'connect'> = {
+  schema: connectStepSchema,
   describe: () => 'connect',
   usesConnection: true,
   run: async () => undefined,
 };
 
-export const closeStep: StepKind = {
-  name: 'close',
-  matches: (step) => Boolean(step.close),
+export const closeStep: StepKind<'close'> = {
+  schema: closeStepSchema,
   describe: () => 'close',
   usesConnection: true,
   async run({ ctx, client, conn }) {
@@ -23,9 +22,8 @@ export const closeStep: StepKind = {
   },
 };
 
-export const halfCloseStep: StepKind = {
-  name: 'halfClose',
-  matches: (step) => Boolean(step.halfClose),
+export const halfCloseStep: StepKind<'halfClose'> = {
+  schema: halfCloseStepSchema,
   describe: () => 'halfClose',
   usesConnection: true,
   async run({ conn }) {
@@ -33,9 +31,8 @@ export const halfCloseStep: StepKind = {
   },
 };
 
-export const expectClosedStep: StepKind = {
-  name: 'expectClosed',
-  matches: (step) => Boolean(step.expectClosed),
+export const expectClosedStep: StepKind<'expectClosed'> = {
+  schema: expectClosedStepSchema,
   describe: () => 'expect closed',
   usesConnection: true,
   async run({ ctx, index, client, conn, timeoutMs }) {
@@ -47,9 +44,8 @@ export const expectClosedStep: StepKind = {
   },
 };
 
-export const expectNoReplyStep: StepKind = {
-  name: 'expectNoReply',
-  matches: (step) => step.expectNoReply !== undefined,
+export const expectNoReplyStep: StepKind<'expectNoReply'> = {
+  schema: expectNoReplyStepSchema,
   describe: () => 'expect no reply',
   usesConnection: true,
   async run({ step, conn }) {

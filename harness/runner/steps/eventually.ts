@@ -1,4 +1,5 @@
 import type { Step } from '../../scenarios/format.ts';
+import { eventuallyStepSchema } from '../../scenarios/steps/eventually.ts';
 import { encodeJson, type JsonObject, type JsonValue } from '../../../spec/codec/index.ts';
 import { sleep } from '../connection.ts';
 import { StepFailure } from '../step-failure.ts';
@@ -7,9 +8,8 @@ import type { StepKind, StepRun } from './step-kind.ts';
 import { check, schemaFor } from './support.ts';
 
 /** The same request, again and again, until its reply matches (a state that settles over time). */
-export const eventuallyStep: StepKind = {
-  name: 'eventually',
-  matches: (step) => step.eventually !== undefined,
+export const eventuallyStep: StepKind<'eventually'> = {
+  schema: eventuallyStepSchema,
   describe: (step) => `eventually ${String(step.eventually?.send.action ?? '')}`,
   usesConnection: true,
   run: runEventually,

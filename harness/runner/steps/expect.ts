@@ -1,13 +1,13 @@
 import { ReplyEnvelope } from '../../../spec/messages/index.ts';
+import { expectStepSchema } from '../../scenarios/steps/expect.ts';
 import { describePattern } from '../matchers.ts';
 import { expand } from '../templates.ts';
 import type { StepKind } from './step-kind.ts';
 import { check, summary } from './support.ts';
 
 /** The next reply on the client's connection, checked (after requests sent by earlier steps). */
-export const expectStep: StepKind = {
-  name: 'expect',
-  matches: (step) => step.expect !== undefined,
+export const expectStep: StepKind<'expect'> = {
+  schema: expectStepSchema,
   describe: () => 'next reply',
   usesConnection: true,
   async run({ step, ctx, index, client, conn, timeoutMs }) {

@@ -1,10 +1,10 @@
+import { filesStepSchema } from '../../scenarios/steps/files.ts';
 import { checkFiles } from '../file-checks.ts';
 import { expand } from '../templates.ts';
 import type { StepKind } from './step-kind.ts';
 
-export const filesStep: StepKind = {
-  name: 'files',
-  matches: (step) => step.files !== undefined,
+export const filesStep: StepKind<'files'> = {
+  schema: filesStepSchema,
   describe: () => 'data files',
   usesConnection: false,
   async run({ step, ctx, index, timeoutMs }) {

@@ -1,8 +1,8 @@
+import { groupStepSchema } from '../../scenarios/steps/group.ts';
 import type { StepKind } from './step-kind.ts';
 
-export const groupStep: StepKind = {
-  name: 'steps',
-  matches: (step) => step.steps !== undefined,
+export const groupStep: StepKind<'steps'> = {
+  schema: groupStepSchema,
   describe: () => 'steps',
   usesConnection: false,
   run: ({ step, ctx, index, runSteps }) => runSteps(step.steps ?? [], ctx, `${index}.`),

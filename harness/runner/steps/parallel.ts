@@ -1,9 +1,9 @@
+import { parallelStepSchema } from '../../scenarios/steps/parallel.ts';
 import type { StepKind } from './step-kind.ts';
 
 /** Branches run side by side; the first failure is the step's. */
-export const parallelStep: StepKind = {
-  name: 'parallel',
-  matches: (step) => step.parallel !== undefined,
+export const parallelStep: StepKind<'parallel'> = {
+  schema: parallelStepSchema,
   describe: () => 'parallel',
   usesConnection: false,
   async run({ step, ctx, index, runStep }) {

@@ -1,4 +1,5 @@
 import { ReplyEnvelope } from '../../../spec/messages/index.ts';
+import { rawStepSchema } from '../../scenarios/steps/raw.ts';
 import type { ScenarioConnection } from '../connection.ts';
 import { describePattern } from '../matchers.ts';
 import { shapePieces } from '../shaping.ts';
@@ -8,9 +9,8 @@ import type { StepKind, StepRun } from './step-kind.ts';
 import { check, withDeadline } from './support.ts';
 
 /** Bytes written as they are (text, hex or base64), optionally shaped, optionally with a reply to check. */
-export const rawStep: StepKind = {
-  name: 'raw',
-  matches: (step) => step.raw !== undefined,
+export const rawStep: StepKind<'raw'> = {
+  schema: rawStepSchema,
   describe: () => 'raw bytes',
   usesConnection: true,
   run: runRaw,

@@ -1,4 +1,5 @@
 import { encodeJson, type JsonObject, type JsonValue } from '../../../spec/codec/index.ts';
+import { sendStepSchema } from '../../scenarios/steps/send.ts';
 import { describePattern } from '../matchers.ts';
 import { shapePieces } from '../shaping.ts';
 import { expand } from '../templates.ts';
@@ -7,9 +8,8 @@ import { check, schemaFor, summary } from './support.ts';
 import { verifyImageExchange } from './verify-image-exchange.ts';
 
 /** A request (encoded and shaped as the step says), its image exchange if it carries one, its reply. */
-export const sendStep: StepKind = {
-  name: 'send',
-  matches: (step) => step.send !== undefined,
+export const sendStep: StepKind<'send'> = {
+  schema: sendStepSchema,
   describe: (step) => `${String(step.send?.action ?? 'request')}${step.image ? ' + image' : ''}`,
   usesConnection: true,
   run: runSend,

@@ -1,10 +1,11 @@
-import type { Step } from '../../scenarios/format.ts';
+import type { Step, StepKind as StepKindName } from '../../scenarios/format.ts';
+import type { StepSchema } from '../../scenarios/steps/index.ts';
 import type { ScenarioConnection } from '../connection.ts';
 import type { StepContext } from '../step-context.ts';
 
-// A kind of scenario step: how to recognise it, how a report names it, and how it runs. The
-// registry (index.ts) lists the kinds in the order they are tried, so that order is the one place
-// that decides what a step is, for running it and for describing it.
+// A kind of scenario step as the runner sees it: its schema (the format's half, from
+// harness/scenarios/steps/, where the registry of kinds is), how a report names it, and how it runs.
+// Which kind a step is, the format decides (kindsOf in harness/scenarios/format.ts).
 
 export interface StepRun {
   readonly step: Step;
@@ -21,9 +22,9 @@ export interface StepRun {
   readonly runSteps: (steps: readonly Step[], ctx: StepContext, prefix: string) => Promise<void>;
 }
 
-export interface StepKind {
-  readonly name: string;
-  matches(step: Step): boolean;
+export interface StepKind<K extends StepKindName = StepKindName> {
+  /** The key that names the kind in a scenario and the schema of what it holds. */
+  readonly schema: StepSchema<K>;
   /** What a report calls the step, after its index and client. */
   describe(step: Step): string;
   /** False for kinds that never touch the client's connection (pause, groups, files, concurrent). */
