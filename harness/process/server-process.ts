@@ -137,7 +137,7 @@ export class ServerProcess {
   async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
     const deadline = Date.now() + this.options.readyMs;
     while (Date.now() < deadline) {
-      const early = this.earlyFailure(isAborted);
+      const early = await this.earlyFailure(isAborted);
       if (early) return early;
       const probe = await this.probe();
       if (probe === 'ready') return undefined;
@@ -148,11 +148,11 @@ export class ServerProcess {
   }
 
   /** What ends the wait before the next probe: an abort, a quota, an exit, a wrong port announced. */
-  private earlyFailure(isAborted: () => boolean): StartFailure | undefined {
+  private async earlyFailure(isAborted: () => boolean): Promise<StartFailure | undefined> {
     if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
     if (!this.running) {
-      const detail = this.crashLine();
+      const detail = await this.finalCrashLine();
       return /address already in use/i.test(this.stderr.text()) ? { status: 'port-taken', detail } : { status: 'crashed', detail };
     }
     return this.options.checkAnnouncedPort ? this.announcedOtherPort() : undefined;
@@ -190,7 +190,7 @@ export class ServerProcess {
   }
 
   private async lateFailure(): Promise<StartFailure> {
-    if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+    if (!this.running) return { status: 'crashed', detail: await this.finalCrashLine() };
     // One last look: a server busy filling its workspace is past its quota, not merely slow to listen.
     await this.checkDisk();
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
@@ -198,6 +198,15 @@ export class ServerProcess {
       status: 'no-listen',
       detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
     };
+  }
+
+  /**
+   * The crash line once the output written before the exit is read: 'exit' can come before the
+   * pipes' last lines. Bounded, because a child the server forked may hold the pipes open.
+   */
+  private async finalCrashLine(): Promise<string> {
+    await Promise.race([this.group.closed, delay(1000)]);
+    return this.crashLine();
   }
 
   crashLine(): string {
