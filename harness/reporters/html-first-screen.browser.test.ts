@@ -2,11 +2,12 @@ import { mkdir, rm, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runSuite } from '../runner/run-suite.ts';
 import { spawnedTarget } from '../targets/spawned-target.ts';
 import { writeReports } from './write-reports.ts';
+import { launchChromium } from '../testing/chromium.ts';
 
 // Issue 11, point 6: a student opening report.html sees the verdict and the failure with its
 // evidence on the first screen, not 3000 px down below the 64-row requirements table.
@@ -27,10 +28,7 @@ beforeAll(async () => {
   expect(report.requirements?.length).toBeGreaterThan(60);
   expect(report.tally.FAILED).toBeGreaterThan(0);
   await writeReports(report, dir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

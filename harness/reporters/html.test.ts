@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REQUIREMENTS, requirement } from '../../spec/requirements.ts';
 import { RunReport } from '../runner/report-format.ts';
@@ -12,6 +12,7 @@ import { referenceTarget } from '../targets/reference-target.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { writeReports } from './write-reports.ts';
+import { launchChromium } from '../testing/chromium.ts';
 
 // The reports of one real run (reference server, a few real cases plus one that must fail), checked
 // as their readers see them: the HTML in headless Chromium, JUnit/Markdown/JSON by their shape.
@@ -44,10 +45,7 @@ beforeAll(async () => {
   const shipped = (await loadScenarios()).filter((s) => ['2.1.1', '5.1.1', '5.3.1', '7.5.1'].includes(s.id));
   report = await runSuite({ target: referenceTarget(), scenarios: [...shipped, ...FAILING] });
   await writeReports(report, dir);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -2,10 +2,10 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { Client, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReportsServer, type RunningReportsServer } from './reports-server.ts';
+import { launchChromium } from '../testing/chromium.ts';
 
 const GOLDEN = fileURLToPath(new URL('../../fixtures/transcripts/', import.meta.url));
 
@@ -131,11 +131,7 @@ describe('reports serve', () => {
   });
 
   it('renders the index in a real browser', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      timeout: 30_000,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
       await page.goto(server.url, { timeout: 15_000 });

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { photo, smallJpeg } from './test-images.ts';
+import { launchChromium } from '../testing/chromium.ts';
 
 const IMAGES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'images');
 
@@ -26,12 +26,7 @@ describe('test images', () => {
   });
 
   it('smallJpeg() is a real JPEG: Chromium decodes it to a 16x16 grey picture', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-      timeout: 30_000,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       // A string, so this Node-typed file needs no DOM types; it runs in the page.

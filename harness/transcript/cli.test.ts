@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameSocket, encodeImageFrame } from '../../spec/codec/index.ts';
 import { readTranscript } from './read.ts';
 import { connectTo, freshServer, type FreshServer } from './test-support.ts';
+import { waitForLine } from '../testing/wait-for-line.ts';
 
 // The commands end to end, as a user runs them: real processes, real exit codes.
 
@@ -26,22 +27,6 @@ afterAll(async () => {
   await ref?.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-function waitForLine(child: ResultPromise, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; got: ${seen}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.catch(() => undefined);
-  });
-}
 
 describe.concurrent('instanet proxy', () => {
   it('records an image exchange, prints violations live and writes the transcript on SIGINT', async () => {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { REPLY_TEXT } from '../../spec/messages/index.ts';
 import { formatSize } from './event-summary.ts';
 import { freshServer, type FreshServer } from './test-support.ts';
+import { waitForLine } from '../testing/wait-for-line.ts';
 
 // Issue 7's "done when", the way a TA does it: the course's flows in real Python (through the
 // kit's correct socket_utils.py) recorded by a real `instanet proxy` process, the whole image
@@ -27,28 +28,6 @@ const DM_IMAGE = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.fr
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 const cli = (args: string[]) => execa('node', [CLI, ...args], { reject: false, timeout: WAIT_MS, env: { NO_COLOR: '1' } });
-
-function waitForLine(child: ResultPromise, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`proxy printed no line matching ${pattern} within ${WAIT_MS} ms; got: ${seen}`)), WAIT_MS);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.then(
-      () => {
-        clearTimeout(timer);
-        reject(new Error(`proxy exited before printing ${pattern}; got: ${seen}`));
-      },
-      () => undefined,
-    );
-  });
-}
 
 /** Resolves with the child's result, or kills it and rejects when it has not exited in time. */
 async function exitWithin(child: ResultPromise, what: string): Promise<Awaited<ResultPromise>> {
@@ -109,7 +88,7 @@ describe('the course flows in Python through instanet proxy (issue 7)', () => {
         timeout: 60_000,
         env: { NO_COLOR: '1' },
       });
-      const [, proxyPort] = await waitForLine(proxy, /InstaNet proxy listening on 127\.0\.0\.1:(\d+) ->/);
+      const [, proxyPort] = await waitForLine(proxy, /InstaNet proxy listening on 127\.0\.0\.1:(\d+) ->/, WAIT_MS);
 
       // 3. The course flows, real python3, through the proxy.
       const flows = await execa('python3', [FLOWS, SOCKET_UTILS_DIR, '127.0.0.1', proxyPort!], { reject: false, timeout: 45_000 });

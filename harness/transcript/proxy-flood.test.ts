@@ -10,6 +10,7 @@ import { eventBytes } from './event-bytes.ts';
 import type { Direction, Transcript } from './format.ts';
 import { readTranscript } from './read.ts';
 import { connectTo, until } from './test-support.ts';
+import { waitForLine } from '../testing/wait-for-line.ts';
 
 // Issue 14: a peer flooding the proxy. Before, a 300 MiB server flood ran the proxy out of heap and
 // a client flood left a recording with only its header. Here the proxy runs as the real command in
@@ -36,22 +37,6 @@ afterAll(async () => {
 
 function memoryKb(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   return readFile(`/proc/${pid}/status`, 'utf8').then((text) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN));
-}
-
-function waitForLine(child: ResultPromise, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; got: ${seen}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const m = pattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.catch(() => undefined);
-  });
 }
 
 /** Writes `total` bytes of `pattern` repeated, respecting back-pressure; resolves once all are flushed. */
