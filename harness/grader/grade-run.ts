@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
-import { DEFAULT_SCENARIO_DIR, loadScenarios } from '../scenarios/loader.ts';
+import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
@@ -203,12 +203,15 @@ async function gradeContext(
   const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
   if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
   const python = await resolvePython();
-  const serverCases = await serverCasesOf(loaded, options.scenarioDir ?? DEFAULT_SCENARIO_DIR, warn);
+  // Read once per run: every submission's suite runs from these (parsing the YAML is ~40 ms a time).
+  const scenarios = await loadScenarios(options.scenarioDir ?? DEFAULT_SCENARIO_DIR);
+  const serverCases = serverCasesOf(loaded, scenarios, warn);
   const containerTarget = plan.kind === 'container' ? await containerTargetFactory(options, rubric) : undefined;
   return {
     rubric,
     rubricHash: loaded.hash,
     serverCases,
+    scenarios,
     clientCases: new Map(),
     plan,
     clientPlan,
@@ -226,8 +229,7 @@ async function gradeContext(
 }
 
 /** The scenarios the rubric selects; a rubric pattern that matches none is a warning. */
-async function serverCasesOf(loaded: LoadedRubric, scenarioDir: string, warn: (w: string) => void): Promise<KnownCase[]> {
-  const all = await loadScenarios(scenarioDir);
+function serverCasesOf(loaded: LoadedRubric, all: readonly LoadedScenario[], warn: (w: string) => void): KnownCase[] {
   const matchers = serverPatterns(loaded.rubric).map(caseMatcher);
   for (const drift of unmatchedPatterns(loaded.rubric, all.map((s) => s.id)).filter((d) => !d.includes(': client.'))) {
     warn(`rubric ${loaded.file}: ${drift} matches no scenario`);

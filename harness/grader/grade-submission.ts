@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuiteParallel } from '../runner/run-parallel.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
+import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
@@ -37,6 +38,8 @@ export interface GradeContext {
   rubricHash: string;
   /** Every server case the rubric selects, so cases that could not run still count (as 0). */
   serverCases: readonly KnownCase[];
+  /** The suite, loaded once per run (default: the runner reads fixtures/scenarios for each submission). */
+  scenarios?: LoadedScenario[];
   /** Client checks seen so far in this run (the driver lists them): same purpose. */
   clientCases: Map<string, KnownCase>;
   plan: SandboxPlan;
@@ -295,6 +298,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
     target,
     // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
     cases: ctx.serverCases.map((c) => c.id),
+    ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
     timeoutMs: ctx.caseMs,
     password: ctx.rubric.users.password,
     parallel: ctx.serverParts,
