@@ -134,6 +134,10 @@ interface ClientHalf {
 /**
  * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
  * submission early (grade-run.ts). Both halves read `aborted`; the budget aborts the server target.
+ * The tail comes when the submission is down to its last lane: the client half counts as one, the
+ * server half as one once its suite is in its tail and as none once it is over (a start-up probe
+ * that failed, or every case run), so a client half still waiting out its flow timeouts after the
+ * server half ended no longer holds the job.
  */
 class SubmissionClock {
   aborted = false;
@@ -141,7 +145,7 @@ class SubmissionClock {
   readonly abortedSignal: Promise<void>;
   target: SandboxedTarget | GraderTarget | undefined;
   private readonly budget: NodeJS.Timeout;
-  private suiteInTail = false;
+  private serverLanes: 'many' | 'one' | 'none' = 'many';
   private clientDone = false;
   private tailSignalled = false;
 
@@ -168,7 +172,12 @@ class SubmissionClock {
   }
 
   suiteTail(): void {
-    this.suiteInTail = true;
+    if (this.serverLanes === 'many') this.serverLanes = 'one';
+    this.maybeTail();
+  }
+
+  serverFinished(): void {
+    this.serverLanes = 'none';
     this.maybeTail();
   }
 
@@ -178,7 +187,9 @@ class SubmissionClock {
   }
 
   private maybeTail(): void {
-    if (this.tailSignalled || !this.suiteInTail || !this.clientDone) return;
+    if (this.tailSignalled) return;
+    const busy = (this.serverLanes === 'many' ? 2 : this.serverLanes === 'one' ? 1 : 0) + (this.clientDone ? 0 : 1);
+    if (busy > 1) return;
     this.tailSignalled = true;
     this.onTail?.();
   }
@@ -200,7 +211,7 @@ export async function gradeSubmission(
   ctx: GradeContext,
   prepared?: Prepared,
   hooks: {
-    /** Called once when only one server lane is still busy and the client half is done (see grade-run.ts). */
+    /** Called once when the submission is down to its last lane: one server lane or the client half (see grade-run.ts). */
     onTail?: () => void;
   } = {},
 ): Promise<GradeOutcome> {
@@ -216,6 +227,7 @@ export async function gradeSubmission(
     const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
     const server = await runServerHalf(source, target, ctx, clock);
+    clock.serverFinished();
     const client = await clientHalf;
     return assembleGrade({ ...base, where, server, client });
   } catch (error) {
