@@ -299,26 +299,47 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
   return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
 }
 
-/** The start-up probe (it classifies the hopeless cases quickly), then the scenarios in lanes. */
+/**
+ * The start-up probe (it classifies the hopeless cases quickly) and the scenarios in lanes. The suite
+ * starts beside the probe, so its first servers start while the probe's does: each start is a fresh
+ * copy of the workspace, so no verdict depends on it. Until the probe has passed, the suite's cases
+ * and its tail are held back; a probe that fails stops the suite and its report is dropped, as if it
+ * had never begun.
+ */
 async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
-  const preflight = await preflightServer(target, ctx);
-  const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
-  if (preflight.status !== 'ok' || ctx.serverCases.length === 0) return half;
+  const probed = new AbortController();
+  let passed = false;
+  const held: (() => void)[] = [];
+  const afterProbe = (event: () => void) => (passed ? event() : held.push(event));
   // Scenario groups in lanes, each on fresh instances started ahead (run-parallel.ts): the same
   // verdicts as one sequential suite, without running the shared login case once per part.
-  const suite = runSuiteParallel({
-    target,
-    // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
-    cases: ctx.serverCases.map((c) => c.id),
-    ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
-    timeoutMs: ctx.caseMs,
-    password: ctx.rubric.users.password,
-    parallel: ctx.serverParts,
-    onCase: (r) => ctx.onCase?.(source.name, r.id),
-    onTail: () => clock.suiteTail(),
-  });
+  const suite =
+    ctx.serverCases.length === 0
+      ? undefined
+      : runSuiteParallel({
+          target,
+          // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
+          cases: ctx.serverCases.map((c) => c.id),
+          ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
+          timeoutMs: ctx.caseMs,
+          password: ctx.rubric.users.password,
+          parallel: ctx.serverParts,
+          signal: probed.signal,
+          onCase: (r) => afterProbe(() => ctx.onCase?.(source.name, r.id)),
+          onTail: () => afterProbe(() => clock.suiteTail()),
+        });
+  suite?.catch(() => undefined);
+  const preflight = await preflightServer(target, ctx);
+  const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
+  if (!suite) return half;
+  if (preflight.status !== 'ok') {
+    probed.abort();
+    await suite.catch(() => undefined);
+    return half;
+  }
+  passed = true;
+  for (const event of held.splice(0)) event();
   half.report = await Promise.race([suite, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
-  suite.catch(() => undefined);
   if (half.report) {
     for (const c of half.report.cases) half.outcomes.set(c.id, outcomeOf(c));
     const firstOutput = half.report.instances[0];
