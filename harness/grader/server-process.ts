@@ -52,6 +52,8 @@ export class ServerProcess {
   private readonly child: ChildProcess;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exited: Promise<void>;
+  /** 'close': the output pipes are read to the end too ('exit' can come before the last lines). */
+  private readonly outputEnded: Promise<void>;
   private diskTimer: NodeJS.Timeout | undefined;
   private quotaHit: string | undefined;
   private stopping = false;
@@ -77,6 +79,7 @@ export class ServerProcess {
       this.stderr.push(c);
       this.lines.push('stderr', c);
     });
+    this.outputEnded = new Promise((resolve) => this.child.on('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       this.child.on('error', (error) => {
         this.stderr.push(Buffer.from(`${error.message}\n`));
@@ -125,7 +128,7 @@ export class ServerProcess {
     while (Date.now() < deadline) {
       if (isAborted()) return { status: 'aborted', detail: 'the submission ran out of time' };
       if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
-      if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+      if (!this.running) return { status: 'crashed', detail: await this.finalCrashLine() };
       if (this.relay) {
         const relay = await this.relay;
         if (relay instanceof Error) return { status: 'crashed', detail: `relay on port ${this.options.port}: ${relay.message}` };
@@ -140,7 +143,7 @@ export class ServerProcess {
       }
       await Promise.race([this.exited, delay(50)]);
     }
-    if (!this.running) return { status: 'crashed', detail: this.crashLine() };
+    if (!this.running) return { status: 'crashed', detail: await this.finalCrashLine() };
     // One last look: a server busy filling its workspace is past its quota, not merely slow to listen.
     await this.checkDisk();
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
@@ -148,6 +151,12 @@ export class ServerProcess {
       status: 'no-listen',
       detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
     };
+  }
+
+  /** The crash line once the output written before the exit is read (bounded: a child may hold the pipe). */
+  private async finalCrashLine(): Promise<string> {
+    await Promise.race([this.outputEnded, delay(1000)]);
+    return this.crashLine();
   }
 
   crashLine(): string {
