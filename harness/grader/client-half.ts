@@ -97,8 +97,11 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
     }
     const relays = await openRelays(options);
     try {
+      // The judge is the kit's own standard-library code: isolated (-I), without site's start-up
+      // (-S: its .pth files and site-packages), no bytecode written (-B, as PYTHONDONTWRITEBYTECODE,
+      // which -I ignores). Student code never runs in this process.
       const argv = [
-        options.python, CLIENT_DRIVER,
+        options.python, '-I', '-S', '-B', CLIENT_DRIVER,
         '--submission', options.workspace,
         '--host', '127.0.0.1',
         '--port', String(server.port),

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
-import { DEFAULT_SCENARIO_DIR, loadScenarios } from '../scenarios/loader.ts';
+import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
@@ -57,7 +57,7 @@ export interface GradeRunOptions {
   scenarioDir?: string;
   /** Only submissions whose name matches (a glob); for regrading one student. */
   only?: string;
-  /** Suites run side by side against one submission, each with its own instances (default 3). */
+  /** Suites run side by side against one submission, each with its own instances (default 5). */
   serverParts?: number;
   /** Identical hand-ins (same files) are graded once and the grade is shared (default true). */
   dedupe?: boolean;
@@ -204,12 +204,15 @@ async function gradeContext(
   const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
   if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
   const python = await resolvePython();
-  const serverCases = await serverCasesOf(loaded, options.scenarioDir ?? DEFAULT_SCENARIO_DIR, warn);
+  // Read once per run: every submission's suite runs from these (parsing the YAML is ~40 ms a time).
+  const scenarios = await loadScenarios(options.scenarioDir ?? DEFAULT_SCENARIO_DIR);
+  const serverCases = serverCasesOf(loaded, scenarios, warn);
   const containerTarget = plan.kind === 'container' ? await containerTargetFactory(options, rubric) : undefined;
   return {
     rubric,
     rubricHash: loaded.hash,
     serverCases,
+    scenarios,
     clientCases: new Map(),
     plan,
     clientPlan,
@@ -220,15 +223,14 @@ async function gradeContext(
     submissionMs: (options.timeoutSeconds ?? rubric.timeouts.submissionSeconds) * 1000,
     caseMs: (options.caseTimeoutSeconds ?? rubric.timeouts.caseSeconds) * 1000,
     readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
-    serverParts: options.serverParts ?? 3,
+    serverParts: options.serverParts ?? 5,
     ...(containerTarget ? { containerTarget } : {}),
     log: (line) => log.info(line),
   };
 }
 
 /** The scenarios the rubric selects; a rubric pattern that matches none is a warning. */
-async function serverCasesOf(loaded: LoadedRubric, scenarioDir: string, warn: (w: string) => void): Promise<KnownCase[]> {
-  const all = await loadScenarios(scenarioDir);
+function serverCasesOf(loaded: LoadedRubric, all: readonly LoadedScenario[], warn: (w: string) => void): KnownCase[] {
   const matchers = serverPatterns(loaded.rubric).map(caseMatcher);
   for (const drift of unmatchedPatterns(loaded.rubric, all.map((s) => s.id)).filter((d) => !d.includes(': client.'))) {
     warn(`rubric ${loaded.file}: ${drift} matches no scenario`);
@@ -260,6 +262,13 @@ async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRu
     };
   };
 }
+
+/**
+ * Submissions of one job that may be down to their last lane at once (waiting out timeouts) while
+ * it grades the next. One held a job idle whenever a long tail (a hang's client half, a slow
+ * robustness group) outlasted the next submission's busy part.
+ */
+const MAX_TAILS = 2;
 
 /** A class being graded: the jobs, what each submission came to, and the counts the summary gives. */
 class ClassRun {
@@ -294,7 +303,7 @@ class ClassRun {
   }
 
   private async worker(queue: SubmissionSource[]): Promise<void> {
-    let inTail: Promise<void> | undefined;
+    const tails = new Set<Promise<void>>();
     for (let source = queue.shift(); source && this.failures.length === 0; source = queue.shift()) {
       const folder = this.run.names.get(source) as string;
       const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
@@ -307,14 +316,15 @@ class ClassRun {
           this.grades.set(source, known);
           continue;
         }
-        // A submission whose last server lane is only waiting out timeouts lets this worker start
-        // the next one beside it (at most one such tail per worker), so waiting overlaps work.
+        // A submission down to its last lane (mostly waiting out timeouts) lets this worker start
+        // the next one beside it (at most MAX_TAILS such tails per worker), so waiting overlaps work.
         let reachedTail: () => void = () => undefined;
         const tail = new Promise<void>((resolve) => (reachedTail = resolve));
         const whole = this.gradeOne(source, folder, scratch, resolved, key, reachedTail);
         await Promise.race([whole, tail]);
-        if (inTail) await inTail;
-        inTail = whole;
+        while (tails.size >= MAX_TAILS) await Promise.race(tails);
+        tails.add(whole);
+        void whole.finally(() => tails.delete(whole));
       } catch (error) {
         this.run.log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
         this.run.progress.done(source.name, 'grader error');
@@ -322,7 +332,7 @@ class ClassRun {
         throw error;
       }
     }
-    if (inTail) await inTail;
+    await Promise.all(tails);
   }
 
   /** The grade kept from an earlier run (same key), or shared with an identical hand-in of this run. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuiteParallel } from '../runner/run-parallel.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
+import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
@@ -37,6 +38,8 @@ export interface GradeContext {
   rubricHash: string;
   /** Every server case the rubric selects, so cases that could not run still count (as 0). */
   serverCases: readonly KnownCase[];
+  /** The suite, loaded once per run (default: the runner reads fixtures/scenarios for each submission). */
+  scenarios?: LoadedScenario[];
   /** Client checks seen so far in this run (the driver lists them): same purpose. */
   clientCases: Map<string, KnownCase>;
   plan: SandboxPlan;
@@ -129,8 +132,19 @@ interface ClientHalf {
 }
 
 /**
+ * How many lanes a submission may still have busy in its tail. Two: the suite's last lanes are its
+ * longest waits (the robustness group, 7.9.1's 2.5 s idle limit) and with one the tail came only once
+ * the second of them was over.
+ */
+const TAIL_LANES = 2;
+
+/**
  * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
  * submission early (grade-run.ts). Both halves read `aborted`; the budget aborts the server target.
+ * The tail comes when the submission is down to its last TAIL_LANES lanes: the client half counts as
+ * one, the server half as TAIL_LANES once its suite is in its tail and as none once it is over (a
+ * start-up probe that failed, or every case run), so a client half still waiting out its flow
+ * timeouts after the server half ended no longer holds the job.
  */
 class SubmissionClock {
   aborted = false;
@@ -138,7 +152,7 @@ class SubmissionClock {
   readonly abortedSignal: Promise<void>;
   target: SandboxedTarget | GraderTarget | undefined;
   private readonly budget: NodeJS.Timeout;
-  private suiteInTail = false;
+  private serverLanes: 'many' | 'tail' | 'none' = 'many';
   private clientDone = false;
   private tailSignalled = false;
 
@@ -165,7 +179,12 @@ class SubmissionClock {
   }
 
   suiteTail(): void {
-    this.suiteInTail = true;
+    if (this.serverLanes === 'many') this.serverLanes = 'tail';
+    this.maybeTail();
+  }
+
+  serverFinished(): void {
+    this.serverLanes = 'none';
     this.maybeTail();
   }
 
@@ -175,7 +194,9 @@ class SubmissionClock {
   }
 
   private maybeTail(): void {
-    if (this.tailSignalled || !this.suiteInTail || !this.clientDone) return;
+    if (this.tailSignalled) return;
+    const server = this.serverLanes === 'many' ? Infinity : this.serverLanes === 'tail' ? TAIL_LANES : 0;
+    if (server + (this.clientDone ? 0 : 1) > TAIL_LANES) return;
     this.tailSignalled = true;
     this.onTail?.();
   }
@@ -197,7 +218,7 @@ export async function gradeSubmission(
   ctx: GradeContext,
   prepared?: Prepared,
   hooks: {
-    /** Called once when only one server lane is still busy and the client half is done (see grade-run.ts). */
+    /** Called once when the submission is down to its last lanes: its suite's last TAIL_LANES, or its client half (see grade-run.ts). */
     onTail?: () => void;
   } = {},
 ): Promise<GradeOutcome> {
@@ -213,6 +234,7 @@ export async function gradeSubmission(
     const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
     const server = await runServerHalf(source, target, ctx, clock);
+    clock.serverFinished();
     const client = await clientHalf;
     return assembleGrade({ ...base, where, server, client });
   } catch (error) {
@@ -284,25 +306,48 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
   return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
 }
 
-/** The start-up probe (it classifies the hopeless cases quickly), then the scenarios in lanes. */
+/**
+ * The start-up probe (it classifies the hopeless cases quickly) and the scenarios in lanes. The suite
+ * starts beside the probe, so its first servers start while the probe's does: each start is a fresh
+ * copy of the workspace, so no verdict depends on it. Until the probe has passed, the suite's cases
+ * and its tail are held back; a probe that fails stops the suite and its report is dropped, as if it
+ * had never begun.
+ */
 async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
-  const preflight = await preflightServer(target, ctx);
-  const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
-  if (preflight.status !== 'ok' || ctx.serverCases.length === 0) return half;
+  const probed = new AbortController();
+  let passed = false;
+  const held: (() => void)[] = [];
+  const afterProbe = (event: () => void) => (passed ? event() : held.push(event));
   // Scenario groups in lanes, each on fresh instances started ahead (run-parallel.ts): the same
   // verdicts as one sequential suite, without running the shared login case once per part.
-  const suite = runSuiteParallel({
-    target,
-    // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
-    cases: ctx.serverCases.map((c) => c.id),
-    timeoutMs: ctx.caseMs,
-    password: ctx.rubric.users.password,
-    parallel: ctx.serverParts,
-    onCase: (r) => ctx.onCase?.(source.name, r.id),
-    onTail: () => clock.suiteTail(),
-  });
+  const suite =
+    ctx.serverCases.length === 0
+      ? undefined
+      : runSuiteParallel({
+          target,
+          // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
+          cases: ctx.serverCases.map((c) => c.id),
+          ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
+          timeoutMs: ctx.caseMs,
+          password: ctx.rubric.users.password,
+          parallel: ctx.serverParts,
+          signal: probed.signal,
+          onCase: (r) => afterProbe(() => ctx.onCase?.(source.name, r.id)),
+          onTail: () => afterProbe(() => clock.suiteTail()),
+          tailLanes: TAIL_LANES,
+        });
+  suite?.catch(() => undefined);
+  const preflight = await preflightServer(target, ctx);
+  const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
+  if (!suite) return half;
+  if (preflight.status !== 'ok') {
+    probed.abort();
+    await suite.catch(() => undefined);
+    return half;
+  }
+  passed = true;
+  for (const event of held.splice(0)) event();
   half.report = await Promise.race([suite, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
-  suite.catch(() => undefined);
   if (half.report) {
     for (const c of half.report.cases) half.outcomes.set(c.id, outcomeOf(c));
     const firstOutput = half.report.instances[0];
