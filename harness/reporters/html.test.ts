@@ -124,7 +124,8 @@ describe('report.html in Chromium', () => {
     await page.locator('details.reqs-rollup > summary').click();
     expect(await auth1.innerText()).toContain(requirement('AUTH-1').text);
     await auth1.locator('a.cell', { hasText: '2.1.1' }).click();
-    expect(await page.locator('#case-2\\.1\\.1').getAttribute('open')).not.toBeNull();
+    // The link opens the case from a hashchange handler: asked until it has run (bounded by poll).
+    await expect.poll(() => page.locator('#case-2\\.1\\.1').getAttribute('open'), { timeout: 10_000 }).not.toBeNull();
     await page.locator('details.reqs-rollup > summary').click();
     await page.locator('#case-2\\.1\\.1 .req a', { hasText: 'AUTH-1' }).click();
     expect(new URL(page.url()).hash).toBe('#req-AUTH-1');
