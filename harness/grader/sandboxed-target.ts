@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
 import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from '../sandbox/sandbox.ts';
-import { freePort, ServerProcess, type StartFailure } from '../process/server-process.ts';
+import { freePort } from '../process/free-port.ts';
+import { ServerProcess, type StartFailure } from '../process/server-process.ts';
 
 // The grader's own Target (the harness contract in harness/targets/target.ts): each start() is a
 // fresh copy of the submission's prepared workspace, run under the sandbox on a free port. Owning

@@ -55,12 +55,6 @@ export interface ServerProcessOptions {
   stopGraceMs?: number;
 }
 
-// Moved to disk-quota.ts (the client half watches its workspace too); kept here for existing imports.
-export { DEFAULT_FILE_LIMIT, directorySize, directoryUsage } from './disk-quota.ts';
-
-// One allocator for the whole process, so the grader and the harness never hand out one port twice.
-export { freePort } from './free-port.ts';
-
 // "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
 const LISTENING_ON = /listening on (?:port\s+|\[?[\w.:-]*?\]?:)(\d{1,5})\b/i;
 const PROBE_MS = 1000;

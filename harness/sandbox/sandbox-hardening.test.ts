@@ -11,7 +11,8 @@ import { SANDBOX_UID_BASE } from './sandbox-uid.ts';
 import { listenOutbound } from './sandbox-relay.ts';
 import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
 import { SandboxedTarget } from '../grader/sandboxed-target.ts';
-import { freePort, ServerProcess } from '../process/server-process.ts';
+import { freePort } from '../process/free-port.ts';
+import { ServerProcess } from '../process/server-process.ts';
 import { prepareWorkspace } from '../grader/workspace.ts';
 import type { Rubric } from '../grader/rubric-format.ts';
 

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesUnder } from '../process/process-groups.ts';
 import { planSandbox, probeBwrap, resolvePython, wrapCommand, type PythonRuntime, type SandboxPlan } from './sandbox.ts';
-import { freePort, ServerProcess } from '../process/server-process.ts';
+import { freePort } from '../process/free-port.ts';
+import { ServerProcess } from '../process/server-process.ts';
 
 // Real python3 processes under the real sandbox: every misbehaviour the grader promises to
 // survive, each checked for its status and for leaving no process behind.
