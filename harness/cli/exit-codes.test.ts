@@ -61,6 +61,7 @@ const BAD_CALLS: Record<string, BadCall> = {
   'transcript: a missing file argument': { args: () => ['transcript', 'show'], exit: EXIT.usage, says: /^instanet transcript show: missing required argument 'file'/ },
   'transcript: a transcript that is not there': { args: () => ['transcript', 'show', path.join(scratch, 'none.jsonl')], exit: EXIT.usage, says: /^instanet transcript: cannot read/ },
   'reports: a bad --port': { args: () => ['reports', 'serve', '--port', 'abc'], exit: EXIT.usage, says: /^instanet reports serve: / },
+  'grade: an --only that matches no one': { args: () => ['grade', path.join(ROOT, 'fixtures/submissions'), '--only', 'correct,hang', '--out', path.join(scratch, 'grade-only'), '--rubric', path.join(scratch, 'rubric.yaml'), '--sandbox', 'none', '--progress', 'none'], exit: EXIT.usage, says: /^instanet grade: --only "correct,hang" matches none of the \d+ submissions/ },
   'gradebook: merge without folders': { args: () => ['gradebook', 'merge'], exit: EXIT.usage, says: /^instanet gradebook merge: missing required argument 'out'/ },
   'client: an unknown client command': { args: () => ['client', 'bogus'], exit: EXIT.usage, says: /^instanet client: unknown command 'bogus'/ },
 };

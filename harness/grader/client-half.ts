@@ -11,6 +11,7 @@ import { runBounded, type Quota } from '../process/run-bounded.ts';
 import { listenOutbound, type OutboundRelay } from '../sandbox/sandbox-relay.ts';
 import type { RelayEndpoint, SandboxCommand } from '../sandbox/sandbox.ts';
 import type { CaseOutcome } from './rubric-score.ts';
+import { ProxyPortError } from './errors.ts';
 
 // The students' socket_utils.py is also their client's socket layer. The kit's Python driver (the
 // judge, trusted, on this machine) plays the course client's flows against the reference server (in
@@ -38,7 +39,12 @@ const DriverCheck = z
   })
   .passthrough();
 
-const DriverOutput = z.object({ checks: z.array(DriverCheck), import_error: z.string().nullish() }).passthrough();
+const DriverOutput = z
+  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish() })
+  .passthrough();
+
+/** Runs of the judge when another process takes one of its proxy ports first (the kit's fault). */
+const PORT_ATTEMPTS = 3;
 
 export interface ClientHalfOptions {
   /** A private copy of the submission folder (the driver imports socket_utils from it). */
@@ -95,34 +101,59 @@ export async function runClientHalf(options: ClientHalfOptions): Promise<ClientH
       await copyFile(SAMPLE_IMAGE, copy);
       imageArgs.push('--image', copy);
     }
-    const relays = await openRelays(options);
-    try {
-      // The judge is the kit's own standard-library code: isolated (-I), without site's start-up
-      // (-S: its .pth files and site-packages), no bytecode written (-B, as PYTHONDONTWRITEBYTECODE,
-      // which -I ignores). Student code never runs in this process.
-      const argv = [
-        options.python, '-I', '-S', '-B', CLIENT_DRIVER,
-        '--submission', options.workspace,
-        '--host', '127.0.0.1',
-        '--port', String(server.port),
-        '--timeout', String(options.checkTimeoutSeconds),
-        '--deadline', String(Math.max(1, seconds - 3)),
-        '--runner-argv', JSON.stringify(relays.runner),
-        '--proxy-ports', relays.ports.join(','),
-        ...imageArgs,
-      ];
-      const quota = {
-        dirs: [options.workspace, relays.root],
-        limits: { bytes: options.diskLimitBytes, files: options.fileLimit ?? DEFAULT_FILE_LIMIT },
-      };
-      return await judge(argv, options, seconds, quota);
-    } finally {
-      await relays.close();
-    }
+    const run = (relays: Relays) => judge(judgeArgv(options, server.port, seconds, relays, imageArgs), options, seconds, quotaOf(options, relays));
+    return await withFreshPorts(() => openRelays(options), run);
   } finally {
     await server.close();
     await rm(dataDir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Ports are chosen before the judge binds them; another process on this machine may take one in
+ * between. The judge binds them all before student code runs and says so, so the client half runs
+ * again on new ports, and only a clash every time is an error, the kit's, never a student's.
+ */
+export async function withFreshPorts<R extends { close: () => Promise<void> }>(
+  open: () => Promise<R>,
+  run: (relays: R) => Promise<ClientHalfResult | PortTaken>,
+): Promise<ClientHalfResult> {
+  const clashes: string[] = [];
+  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+    const relays = await open();
+    try {
+      const result = await run(relays);
+      if (!('portTaken' in result)) return result;
+      clashes.push(result.portTaken);
+    } finally {
+      await relays.close();
+    }
+  }
+  throw new ProxyPortError(`the client half's proxy ports were taken by other processes ${PORT_ATTEMPTS} times (${clashes.join('; ')})`);
+}
+
+function judgeArgv(options: ClientHalfOptions, serverPort: number, seconds: number, relays: Relays, imageArgs: string[]): string[] {
+  // The judge is the kit's own standard-library code: isolated (-I), without site's start-up
+  // (-S: its .pth files and site-packages), no bytecode written (-B, as PYTHONDONTWRITEBYTECODE,
+  // which -I ignores). Student code never runs in this process.
+  return [
+    options.python, '-I', '-S', '-B', CLIENT_DRIVER,
+    '--submission', options.workspace,
+    '--host', '127.0.0.1',
+    '--port', String(serverPort),
+    '--timeout', String(options.checkTimeoutSeconds),
+    '--deadline', String(Math.max(1, seconds - 3)),
+    '--runner-argv', JSON.stringify(relays.runner),
+    '--proxy-ports', relays.ports.join(','),
+    ...imageArgs,
+  ];
+}
+
+function quotaOf(options: ClientHalfOptions, relays: Relays): Quota {
+  return {
+    dirs: [options.workspace, relays.root],
+    limits: { bytes: options.diskLimitBytes, files: options.fileLimit ?? DEFAULT_FILE_LIMIT },
+  };
 }
 
 /** How many recording proxies the judge may open (one per flow that connects; spares are harmless). */
@@ -165,7 +196,11 @@ async function openRelays(options: ClientHalfOptions): Promise<Relays> {
 }
 
 /** Runs the judge (trusted, on this machine) and reads its verdicts. */
-async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult> {
+export interface PortTaken {
+  portTaken: string;
+}
+
+async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult | PortTaken> {
     const run = await runBounded(argv, { cwd: options.workspace, timeoutMs: options.timeoutMs, outputLimitBytes: options.outputLimitBytes, quota, ...(options.isAborted ? { isAborted: options.isAborted } : {}) });
     if (run.quotaHit) return { outcomes: [], failure: run.quotaHit, quotaHit: run.quotaHit, stderr: run.stderr };
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
@@ -176,6 +211,7 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       const last = run.stderr.trim().split('\n').at(-1) ?? '';
       return { outcomes: [], failure: `the client driver gave no result (${run.exit}${last ? `: ${last}` : ''})`, stderr: run.stderr };
     }
+    if (parsed.port_taken) return { portTaken: parsed.port_taken };
     const outcomes = parsed.checks.map(
       (c): CaseOutcome => ({
         id: c.id,

@@ -34,6 +34,13 @@ export class UnsafeArchiveError extends GraderError {
 // The sandbox's own error lives with it (harness/sandbox/errors.ts); the grader reports it as its own.
 export { SandboxUnavailableError } from '../sandbox/errors.ts';
 
+/** Other processes on this machine kept taking the ports the client half's judge was given. */
+export class ProxyPortError extends GraderError {
+  constructor(message: string) {
+    super('INSTANET_ERR_PROXY_PORT', message);
+  }
+}
+
 /** --shard is not of the form i/n with 1 <= i <= n. */
 export class ShardSpecError extends GraderError {
   constructor(spec: string) {

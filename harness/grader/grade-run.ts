@@ -164,6 +164,10 @@ async function selectSources(options: GradeRunOptions, out: string): Promise<{ s
   if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
   const names = folderNames(all);
   const only = options.only ? caseMatcher(options.only) : undefined;
+  // A shard may be empty (more shards than students); a pattern that matches no one is a typo.
+  if (only && !all.some((s) => only(s.name))) {
+    throw new SubmissionsFolderError(`--only ${JSON.stringify(options.only)} matches none of the ${all.length} submissions in ${options.submissions} (it matches whole names, as a glob: e.g. "user*" or "{alice,bob}")`);
+  }
   const sources = all.filter((s) => inShard(s.name, options.shard)).filter((s) => !only || only(s.name));
   return { sources, names };
 }

@@ -257,17 +257,45 @@ class Connection:
         self.exchange = None
 
 
+def proxy_listener(port=0):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(('127.0.0.1', port))
+        listener.listen(8)
+    except OSError:
+        listener.close()
+        raise
+    listener.settimeout(None)
+    return listener
+
+
+class PortTaken(Exception):
+    """A port the grader chose for a relayed proxy was taken before the judge could bind it: the
+    kit's fault, never the student's, so the grader runs the client half again on other ports."""
+
+
+def bind_proxy_listeners(ports):
+    # Bound up front, before any student code runs, so no other process can take a relayed port
+    # between the grader choosing it and a flow needing it, and a clash costs no check.
+    listeners = []
+    for port in ports:
+        try:
+            listeners.append(proxy_listener(port))
+        except OSError as error:
+            for listener in listeners:
+                listener.close()
+            raise PortTaken(f'port {port}: {error.strerror or error}') from error
+    return listeners
+
+
 class RecordingProxy:
-    def __init__(self, target_host, target_port, listen_port=0):
+    def __init__(self, target_host, target_port, listener=None):
         self.target = (target_host, target_port)
         self.connections = []
         self.sockets = []
         self.lock = threading.Lock()
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(('127.0.0.1', listen_port))
-        self.listener.listen(8)
-        self.listener.settimeout(None)
+        self.listener = listener if listener is not None else proxy_listener()
         self.port = self.listener.getsockname()[1]
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -511,7 +539,7 @@ class Flow:
             raise CheckFailed(error.describe(), blame=error.blame())
 
     def start_proxy(self):
-        self.proxy = RecordingProxy(self.d.host, self.d.port, self.d.next_proxy_port())
+        self.proxy = RecordingProxy(self.d.host, self.d.port, self.d.next_proxy_listener())
         return self.proxy
 
     def client_socket(self):
@@ -608,13 +636,13 @@ class Driver:
         self.large = jpeg_like(2 * 1024 * 1024, 356)
         self.nonce = f'{os.getpid()}-{int(time.time() * 1000) % 100000000}'
         self.base_time = datetime.datetime.now().replace(microsecond=0)
-        # The ports the grader relays into an isolated sandbox: each proxy listens on the next one.
-        self.proxy_ports = list(args.proxy_ports)
+        # Listeners on the ports the grader relays into an isolated sandbox: each proxy takes the next.
+        self.proxy_listeners = list(args.proxy_listeners)
         self.ports_lock = threading.Lock()
 
-    def next_proxy_port(self):
+    def next_proxy_listener(self):
         with self.ports_lock:
-            return self.proxy_ports.pop(0) if self.proxy_ports else 0
+            return self.proxy_listeners.pop(0) if self.proxy_listeners else None
 
     def occupy(self, flow):
         """A port bound and listening in the student's own network namespace."""
@@ -966,6 +994,14 @@ def main():
         default = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'fixtures', 'images',
                                'small.jpg')
         args.image_bytes = open(default, 'rb').read() if os.path.isfile(default) else jpeg_like(400, 1)
+
+    try:
+        args.proxy_listeners = bind_proxy_listeners(args.proxy_ports)
+    except PortTaken as error:
+        written.set()
+        out.write(json.dumps({'checks': [], 'import_error': None, 'port_taken': str(error)}) + '\n')
+        out.flush()
+        os._exit(0)
 
     runner_argv = json.loads(args.runner_argv) if args.runner_argv else [sys.executable, RUNNER]
     # A little under the flow timeout, so a stalled recv in the student's code says where it stalled.
