@@ -57,7 +57,7 @@ export interface GradeRunOptions {
   scenarioDir?: string;
   /** Only submissions whose name matches (a glob); for regrading one student. */
   only?: string;
-  /** Suites run side by side against one submission, each with its own instances (default 3). */
+  /** Suites run side by side against one submission, each with its own instances (default 5). */
   serverParts?: number;
   /** Identical hand-ins (same files) are graded once and the grade is shared (default true). */
   dedupe?: boolean;
@@ -227,7 +227,7 @@ async function gradeContext(
     submissionMs: (options.timeoutSeconds ?? rubric.timeouts.submissionSeconds) * 1000,
     caseMs: (options.caseTimeoutSeconds ?? rubric.timeouts.caseSeconds) * 1000,
     readyMs: (options.readySeconds ?? rubric.timeouts.readySeconds) * 1000,
-    serverParts: options.serverParts ?? 3,
+    serverParts: options.serverParts ?? 5,
     ...(containerTarget ? { containerTarget } : {}),
     log: (line) => log.info(line),
   };

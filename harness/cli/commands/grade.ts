@@ -57,7 +57,7 @@ export function gradeCommand(): Command {
     .option('--force', 'regrade submissions already graded in --out', false)
     .option('--shard <i/n>', 'grade only shard i of n (stable by submission name); join with `instanet gradebook merge`', shardArg)
     .option('--only <glob>', 'grade only submissions whose name matches')
-    .option('--parallel-suites <n>', 'suites run side by side against each submission, each on its own server instances (default 3)', positive('integer'))
+    .option('--parallel-suites <n>', 'suites run side by side against each submission, each on its own server instances (default 5)', positive('integer'))
     .option('--no-dedupe', 'grade identical hand-ins separately (default: graded once, grade shared)')
     .option('--gradescope', 'run as a Gradescope autograder: /autograder/submission in, /autograder/results/results.json out', false)
     .option('--post-results <url>', 'POST the gradebook as JSON to this URL when done')
