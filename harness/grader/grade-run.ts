@@ -267,6 +267,13 @@ async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRu
   };
 }
 
+/**
+ * Submissions of one job that may be down to their last lane at once (waiting out timeouts) while
+ * it grades the next. One held a job idle whenever a long tail (a hang's client half, a slow
+ * robustness group) outlasted the next submission's busy part.
+ */
+const MAX_TAILS = 2;
+
 /** A class being graded: the jobs, what each submission came to, and the counts the summary gives. */
 class ClassRun {
   readonly grades = new Map<SubmissionSource, SubmissionGrade>();
@@ -300,7 +307,7 @@ class ClassRun {
   }
 
   private async worker(queue: SubmissionSource[]): Promise<void> {
-    let inTail: Promise<void> | undefined;
+    const tails = new Set<Promise<void>>();
     for (let source = queue.shift(); source && this.failures.length === 0; source = queue.shift()) {
       const folder = this.run.names.get(source) as string;
       const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
@@ -313,14 +320,15 @@ class ClassRun {
           this.grades.set(source, known);
           continue;
         }
-        // A submission whose last server lane is only waiting out timeouts lets this worker start
-        // the next one beside it (at most one such tail per worker), so waiting overlaps work.
+        // A submission down to its last lane (mostly waiting out timeouts) lets this worker start
+        // the next one beside it (at most MAX_TAILS such tails per worker), so waiting overlaps work.
         let reachedTail: () => void = () => undefined;
         const tail = new Promise<void>((resolve) => (reachedTail = resolve));
         const whole = this.gradeOne(source, folder, scratch, resolved, key, reachedTail);
         await Promise.race([whole, tail]);
-        if (inTail) await inTail;
-        inTail = whole;
+        while (tails.size >= MAX_TAILS) await Promise.race(tails);
+        tails.add(whole);
+        void whole.finally(() => tails.delete(whole));
       } catch (error) {
         this.run.log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
         this.run.progress.done(source.name, 'grader error');
@@ -328,7 +336,7 @@ class ClassRun {
         throw error;
       }
     }
-    if (inTail) await inTail;
+    await Promise.all(tails);
   }
 
   /** The grade kept from an earlier run (same key), or shared with an identical hand-in of this run. */
