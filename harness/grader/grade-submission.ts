@@ -132,12 +132,19 @@ interface ClientHalf {
 }
 
 /**
+ * How many lanes a submission may still have busy in its tail. Two: the suite's last lanes are its
+ * longest waits (the robustness group, 7.9.1's 2.5 s idle limit) and with one the tail came only once
+ * the second of them was over.
+ */
+const TAIL_LANES = 2;
+
+/**
  * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
  * submission early (grade-run.ts). Both halves read `aborted`; the budget aborts the server target.
- * The tail comes when the submission is down to its last lane: the client half counts as one, the
- * server half as one once its suite is in its tail and as none once it is over (a start-up probe
- * that failed, or every case run), so a client half still waiting out its flow timeouts after the
- * server half ended no longer holds the job.
+ * The tail comes when the submission is down to its last TAIL_LANES lanes: the client half counts as
+ * one, the server half as TAIL_LANES once its suite is in its tail and as none once it is over (a
+ * start-up probe that failed, or every case run), so a client half still waiting out its flow
+ * timeouts after the server half ended no longer holds the job.
  */
 class SubmissionClock {
   aborted = false;
@@ -145,7 +152,7 @@ class SubmissionClock {
   readonly abortedSignal: Promise<void>;
   target: SandboxedTarget | GraderTarget | undefined;
   private readonly budget: NodeJS.Timeout;
-  private serverLanes: 'many' | 'one' | 'none' = 'many';
+  private serverLanes: 'many' | 'tail' | 'none' = 'many';
   private clientDone = false;
   private tailSignalled = false;
 
@@ -172,7 +179,7 @@ class SubmissionClock {
   }
 
   suiteTail(): void {
-    if (this.serverLanes === 'many') this.serverLanes = 'one';
+    if (this.serverLanes === 'many') this.serverLanes = 'tail';
     this.maybeTail();
   }
 
@@ -188,8 +195,8 @@ class SubmissionClock {
 
   private maybeTail(): void {
     if (this.tailSignalled) return;
-    const busy = (this.serverLanes === 'many' ? 2 : this.serverLanes === 'one' ? 1 : 0) + (this.clientDone ? 0 : 1);
-    if (busy > 1) return;
+    const server = this.serverLanes === 'many' ? Infinity : this.serverLanes === 'tail' ? TAIL_LANES : 0;
+    if (server + (this.clientDone ? 0 : 1) > TAIL_LANES) return;
     this.tailSignalled = true;
     this.onTail?.();
   }
@@ -211,7 +218,7 @@ export async function gradeSubmission(
   ctx: GradeContext,
   prepared?: Prepared,
   hooks: {
-    /** Called once when the submission is down to its last lane: one server lane or the client half (see grade-run.ts). */
+    /** Called once when the submission is down to its last lanes: its suite's last TAIL_LANES, or its client half (see grade-run.ts). */
     onTail?: () => void;
   } = {},
 ): Promise<GradeOutcome> {
@@ -327,6 +334,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
           signal: probed.signal,
           onCase: (r) => afterProbe(() => ctx.onCase?.(source.name, r.id)),
           onTail: () => afterProbe(() => clock.suiteTail()),
+          tailLanes: TAIL_LANES,
         });
   suite?.catch(() => undefined);
   const preflight = await preflightServer(target, ctx);

@@ -87,6 +87,37 @@ describe('runSuiteParallel', () => {
     expect(live.size).toBe(0);
   });
 
+  test('onTail comes once the queue is empty and at most tailLanes lanes are busy', async () => {
+    // The first two instances are held until onTail: the lanes holding them stay busy while the
+    // third lane runs the other two batches, which is when two busy lanes are the tail.
+    const inner = referenceTarget({ mode: 'course' });
+    const held: (() => void)[] = [];
+    let n = 0;
+    let finished = 0;
+    const target: Target = {
+      description: 'held',
+      async start(): Promise<TargetInstance> {
+        if (n++ < 2) await new Promise<void>((resolve) => held.push(resolve));
+        const instance = await inner.start();
+        return { ...instance, stop: async () => { finished += 1; return instance.stop(); } };
+      },
+    };
+    const scenarios = [...file(2, login('2.1.1')), ...file(3, login('3.1.1')), ...file(4, login('4.1.1')), ...file(5, login('5.1.1'))];
+    const atTail: { finished: number; held: number }[] = [];
+    const report = await runSuiteParallel({
+      target,
+      scenarios,
+      parallel: 3,
+      tailLanes: 2,
+      onTail: () => {
+        atTail.push({ finished, held: held.length });
+        for (const release of held.splice(0)) release();
+      },
+    });
+    expect(report.tally.PASSED).toBe(4);
+    expect(atTail).toEqual([{ finished: 2, held: 2 }]);
+  });
+
   test('the pool starts no more instances than batches and stops the ones never taken', async () => {
     let started = 0;
     let stopped = 0;

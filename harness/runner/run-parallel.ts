@@ -18,10 +18,12 @@ export interface RunParallelOptions extends RunSuiteOptions {
   /** Batches run at the same time (lanes); 1 is a sequential run in another order. */
   parallel: number;
   /**
-   * Called once when every batch has been handed to a lane and at most one lane is still busy:
-   * what is left is one batch, mostly waiting, and the caller may start other work beside it.
+   * Called once when every batch has been handed to a lane and at most `tailLanes` lanes are still
+   * busy: what is left is that many batches, mostly waiting, and the caller may start other work beside it.
    */
   onTail?: () => void;
+  /** How many busy lanes still count as the tail (default 1). */
+  tailLanes?: number;
 }
 
 interface Deferred {
@@ -107,7 +109,7 @@ export async function runSuiteParallel(options: RunParallelOptions): Promise<Run
   let tailed = false;
   const laneDone = () => {
     busy -= 1;
-    if (!tailed && busy <= 1) {
+    if (!tailed && busy <= (options.tailLanes ?? 1)) {
       tailed = true;
       options.onTail?.();
     }
