@@ -15,6 +15,7 @@ import type { Rubric } from './rubric-format.ts';
 import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
 import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
+import { limitStarts } from './start-limit.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from '../process/server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
@@ -137,6 +138,13 @@ interface ClientHalf {
  * the second of them was over.
  */
 const TAIL_LANES = 2;
+
+/**
+ * A submission's server instances starting at the same time (start-limit.ts); its probe's counts.
+ * Three, as many as before the suite had five lanes: a hand-in that forks up to its process limit
+ * at start-up (fixtures/hostile-submissions/fork-bomb) starved its own cases with six.
+ */
+const STARTING_AT_ONCE = 3;
 
 /**
  * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
@@ -308,12 +316,16 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
 
 /**
  * The start-up probe (it classifies the hopeless cases quickly) and the scenarios in lanes. The suite
- * starts beside the probe, so its first servers start while the probe's does: each start is a fresh
- * copy of the workspace, so no verdict depends on it. Until the probe has passed, the suite's cases
+ * starts beside the probe, so its first servers start while the probe's does (at most
+ * STARTING_AT_ONCE at a time, the probe's first): each start is a fresh copy of the workspace, so no
+ * verdict depends on it. Until the probe has passed, the suite's cases
  * and its tail are held back; a probe that fails stops the suite and its report is dropped, as if it
  * had never begun.
  */
 async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
+  const starts = limitStarts(target, STARTING_AT_ONCE);
+  // The probe's start is asked for first, so it is never queued behind the suite's.
+  const probing = preflightServer(starts, ctx);
   const probed = new AbortController();
   let passed = false;
   const held: (() => void)[] = [];
@@ -324,7 +336,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
     ctx.serverCases.length === 0
       ? undefined
       : runSuiteParallel({
-          target,
+          target: starts,
           // Exact ids, not the rubric's globs: a glob the suite lacks is a rubric warning, not a failed run.
           cases: ctx.serverCases.map((c) => c.id),
           ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
@@ -337,7 +349,11 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
           tailLanes: TAIL_LANES,
         });
   suite?.catch(() => undefined);
-  const preflight = await preflightServer(target, ctx);
+  const preflight = await probing.catch(async (error: unknown) => {
+    probed.abort();
+    await suite?.catch(() => undefined);
+    throw error;
+  });
   const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
   if (!suite) return half;
   if (preflight.status !== 'ok') {
