@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { runSuiteParallel } from '../runner/run-parallel.ts';
+import { secondLook, type SecondLook, type SecondLookSummary } from '../runner/second-look.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
@@ -12,7 +13,7 @@ import { blameOf } from './blame.ts';
 import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
-import { scoreSubmission, type CaseOutcome } from './rubric-score.ts';
+import { costsPoints, scoreSubmission, type CaseOutcome } from './rubric-score.ts';
 import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { limitStarts } from './start-limit.ts';
@@ -363,7 +364,15 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   }
   passed = true;
   for (const event of held.splice(0)) event();
-  half.report = await Promise.race([suite, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
+  const budget = <T>(work: Promise<T>) => Promise.race([work, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
+  half.report = await budget(suite);
+  if (half.report && !clock.aborted) {
+    const looked = await budget(lookAgain(half.report, starts, ctx, clock));
+    if (looked) {
+      half.report = looked.report;
+      half.incidents.push(...secondLookIncidents(looked.summary));
+    }
+  }
   if (half.report) {
     for (const c of half.report.cases) half.outcomes.set(c.id, outcomeOf(c));
     const firstOutput = half.report.instances[0];
@@ -372,6 +381,30 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   if (target instanceof SandboxedTarget) half.incidents.push(...target.incidents);
   if (clock.aborted) Object.assign(half, { status: 'timeout', detail: clock.timeoutDetail });
   return half;
+}
+
+/**
+ * Timeouts that cost points, judged again alone (harness/runner/second-look.ts): this grader runs
+ * many servers at once, so a late reply may be the machine's doing, never to be charged to a student.
+ */
+function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<SecondLook> {
+  const stop = new AbortController();
+  void clock.abortedSignal.then(() => stop.abort());
+  return secondLook(report, {
+    target,
+    ...(ctx.scenarios ? { scenarios: ctx.scenarios } : {}),
+    timeoutMs: ctx.caseMs,
+    password: ctx.rubric.users.password,
+    signal: stop.signal,
+    mayCost: costsPoints(ctx.rubric),
+  });
+}
+
+function secondLookIncidents(summary: SecondLookSummary): string[] {
+  if (summary.judged.length === 0) return [];
+  const judged = summary.judged.map((j) => `${j.id} ${j.first} then ${j.second}`).join(', ');
+  const kept = summary.notRerun.length ? `; kept as first judged, after two re-runs confirmed their timeouts: ${summary.notRerun.join(', ')}` : '';
+  return [`second look (cases that timed out, run again alone on a fresh server; the second verdict stands): ${judged}${kept}`];
 }
 
 /**

@@ -75,6 +75,13 @@ export function caseMatcher(pattern: string): (id: string) => boolean {
   return picomatch(pattern, { dot: true });
 }
 
+/** Whether a case with this verdict costs points: a task item counts it and credits it below a pass. */
+export function costsPoints(rubric: Rubric): (c: { id: string; verdict: CaseVerdict }) => boolean {
+  const graded = rubric.tasks.flatMap((t) => t.items.flatMap((i) => i.cases.map((ref) => caseMatcher(typeof ref === 'string' ? ref : ref.match))));
+  const full = creditOf(rubric, 'PASSED');
+  return (c) => creditOf(rubric, c.verdict) < full && graded.some((matches) => matches(c.id));
+}
+
 /**
  * `outcomes` lists every case the submission was graded on, including cases that could not run
  * (a server that never started has all its cases as ERROR), so a missing case is always a rubric

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RubricError } from './errors.ts';
 import { loadRubric, parseRubric } from './rubric-loader.ts';
-import { scoreSubmission, unmatchedPatterns, type CaseOutcome } from './rubric-score.ts';
+import { costsPoints, scoreSubmission, unmatchedPatterns, type CaseOutcome } from './rubric-score.ts';
 import { totalPoints } from './rubric-format.ts';
 
 const outcome = (id: string, verdict: CaseOutcome['verdict']): CaseOutcome => ({
@@ -101,5 +101,20 @@ describe('scoring', () => {
 
   it('lists rubric patterns that match no case', () => {
     expect(unmatchedPatterns(rubric, ['1.1.1'])).toEqual(['t1 / weighted item: 1.2.1', 't1 / weighted item: 1.2.2']);
+  });
+
+  it('says which verdicts cost points: graded cases credited below a pass (what the second look re-judges)', async () => {
+    const { rubric: course } = await loadRubric();
+    const costs = costsPoints(course);
+    // Task 5 grades 5.2.*; groups 7-9 are reported, not graded (the rubric's header says why).
+    expect(costs({ id: '5.2.1', verdict: 'FAILED' })).toBe(true);
+    expect(costs({ id: '5.2.1', verdict: 'SKIPPED' })).toBe(true);
+    expect(costs({ id: '5.2.1', verdict: 'PASSED' })).toBe(false);
+    // An INFORMATIONAL miss is credited in full by default: nothing to re-judge.
+    expect(costs({ id: '5.2.1', verdict: 'INFORMATIONAL' })).toBe(false);
+    expect(costs({ id: '7.9.1', verdict: 'FAILED' })).toBe(false);
+    const lenient = parseRubric(`${SMALL}credit: { NON-STRICT: 1 }\n`);
+    expect(costsPoints(lenient)({ id: '1.1.1', verdict: 'NON-STRICT' })).toBe(false);
+    expect(costsPoints(rubric)({ id: '1.1.1', verdict: 'NON-STRICT' })).toBe(true);
   });
 });

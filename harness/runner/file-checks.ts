@@ -25,6 +25,9 @@ const IMAGE_READ = { maxBytes: DEFAULT_LIMITS.maxImageBytes, timeoutMs: 5000 };
 function asFailure(error: unknown, expectedToExist: string): unknown {
   if (!(error instanceof UntrustedFileError)) return error;
   if (error.code === 'INSTANET_ERR_UNTRUSTED_MISSING') return new StepFailure('files', expectedToExist, 'no such file');
+  // A read that ran out of time says more about this machine's load than about the file (a pipe or a
+  // device is refused before any read), so it is a timeout, judged again before it costs a point.
+  if (error.code === 'INSTANET_ERR_UNTRUSTED_TIMEOUT') return new StepFailure('timeout', `${error.file} to be read`, error.message);
   return new StepFailure('files', `${error.file} to be the server's own plain file or folder (not a link, pipe or device)`, error.message);
 }
 

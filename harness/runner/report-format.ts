@@ -58,6 +58,11 @@ export const CaseResult = z
     failure: Failure.optional(),
     hint: z.string().optional().describe('advice for students'),
     skippedBecause: z.array(z.object({ id: z.string(), verdict: Verdict }).strict()).optional(),
+    firstRun: z
+      .object({ verdict: Verdict, reason: z.string().optional() })
+      .strict()
+      .optional()
+      .describe('set when the case was judged again (harness/runner/second-look.ts): its first verdict, a timeout a busy machine may have caused; the verdict above is the second run\'s, alone on a fresh server'),
     serverOutput: z
       .array(z.string())
       .optional()
