@@ -36,6 +36,10 @@ const DriverCheck = z
     hint: z.string().nullish(),
     blame: z.string().nullish(),
     assumes: z.array(z.string()).default([]),
+    /** Failed by running out of time, not by a wrong answer (see second-look in sandboxed-client-half.ts). */
+    timed_out: z.boolean().default(false),
+    /** A second look stopped before this check: it keeps its first verdict. */
+    not_rerun: z.boolean().default(false),
   })
   .passthrough();
 
@@ -72,6 +76,10 @@ export interface ClientHalfOptions {
   /** Where the reference server keeps its data: outside the student's workspace. */
   scratch: string;
   isAborted?: () => boolean;
+  /** Only these checks (default: all). */
+  checks?: readonly string[];
+  /** The checks one after another, each alone, rather than side by side. */
+  oneAtATime?: boolean;
 }
 
 export interface ClientHalfResult {
@@ -83,6 +91,10 @@ export interface ClientHalfResult {
   /** The runner went past its disk or file quota (also the failure). */
   quotaHit?: string;
   importError?: string;
+  /** Failed checks that ran out of time rather than got a wrong answer. */
+  timedOut?: ReadonlySet<string>;
+  /** Checks a one-at-a-time run did not run again (their first verdict stands). */
+  notRerun?: readonly string[];
   stderr: string;
 }
 
@@ -145,6 +157,8 @@ function judgeArgv(options: ClientHalfOptions, serverPort: number, seconds: numb
     '--deadline', String(Math.max(1, seconds - 3)),
     '--runner-argv', JSON.stringify(relays.runner),
     '--proxy-ports', relays.ports.join(','),
+    ...(options.checks ? ['--checks', options.checks.join(',')] : []),
+    ...(options.oneAtATime ? ['--one-at-a-time'] : []),
     ...imageArgs,
   ];
 }
@@ -212,7 +226,8 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       return { outcomes: [], failure: `the client driver gave no result (${run.exit}${last ? `: ${last}` : ''})`, stderr: run.stderr };
     }
     if (parsed.port_taken) return { portTaken: parsed.port_taken };
-    const outcomes = parsed.checks.map(
+    const ran = parsed.checks.filter((c) => !c.not_rerun);
+    const outcomes = ran.map(
       (c): CaseOutcome => ({
         id: c.id,
         title: c.title,
@@ -224,6 +239,13 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
         source: 'client',
       }),
     );
-    const assumes = new Map(parsed.checks.map((c) => [c.id, c.assumes] as const));
-    return { outcomes, assumes, stderr: run.stderr, ...(parsed.import_error ? { importError: parsed.import_error } : {}) };
+    const assumes = new Map(ran.map((c) => [c.id, c.assumes] as const));
+    return {
+      outcomes,
+      assumes,
+      stderr: run.stderr,
+      timedOut: new Set(ran.filter((c) => !c.passed && c.timed_out).map((c) => c.id)),
+      notRerun: parsed.checks.filter((c) => c.not_rerun).map((c) => c.id),
+      ...(parsed.import_error ? { importError: parsed.import_error } : {}),
+    };
 }

@@ -306,11 +306,13 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     timeoutMs: Math.min(ctx.rubric.timeouts.clientSeconds * 1000, clock.remainingMs),
     caseMs: ctx.caseMs,
     isAborted: () => clock.aborted,
+    mayCost: costsPoints(ctx.rubric),
   });
   for (const c of client.outcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
   const incidents = [
     ...(client.failure ? [`client half: ${client.failure}`] : []),
     ...(client.importError ? [`client half: socket_utils could not be imported: ${client.importError}`] : []),
+    ...(client.secondLook ? secondLookIncidents(client.secondLook).map((line) => `client half: ${line}`) : []),
   ];
   return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
 }
@@ -403,8 +405,8 @@ function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, c
 function secondLookIncidents(summary: SecondLookSummary): string[] {
   if (summary.judged.length === 0) return [];
   const judged = summary.judged.map((j) => `${j.id} ${j.first} then ${j.second}`).join(', ');
-  const kept = summary.notRerun.length ? `; kept as first judged, after two re-runs confirmed their timeouts: ${summary.notRerun.join(', ')}` : '';
-  return [`second look (cases that timed out, run again alone on a fresh server; the second verdict stands): ${judged}${kept}`];
+  const kept = summary.notRerun.length ? `; kept as first judged, once two re-runs in a row timed out again: ${summary.notRerun.join(', ')}` : '';
+  return [`second look (failures by timeout, judged again alone on a fresh server; the second verdict stands): ${judged}${kept}`];
 }
 
 /**

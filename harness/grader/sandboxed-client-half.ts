@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
-import type { Rubric } from './rubric-format.ts';
+import type { CaseVerdict, Rubric } from './rubric-format.ts';
+import type { SecondLookSummary } from '../runner/second-look.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
@@ -22,11 +23,53 @@ export interface SandboxedClientHalfOptions {
   timeoutMs: number;
   caseMs: number;
   isAborted?: () => boolean;
+  /**
+   * Whether a check's failure costs anything (the grader: a rubric item counts it). Default: every
+   * failure. Only those that ran out of time are judged again.
+   */
+  mayCost?: (c: { id: string; verdict: CaseVerdict }) => boolean;
 }
 
-export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions): Promise<ClientHalfResult> {
+export interface SandboxedClientHalfResult extends ClientHalfResult {
+  secondLook?: SecondLookSummary;
+}
+
+/** Less than this left of the half's budget, a second look would only run out of time itself. */
+const SECOND_LOOK_MIN_MS = 5000;
+
+/**
+ * The checks side by side, then a second look at those that ran out of time (as the server half's,
+ * harness/runner/second-look.ts): judged again one at a time on a fresh copy against a fresh
+ * reference server, the second verdict standing. Any other failure is never re-judged.
+ */
+export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions): Promise<SandboxedClientHalfResult> {
+  const started = Date.now();
+  const first = await clientHalfIn('client', options);
+  const mayCost = options.mayCost ?? ((c) => c.verdict !== 'PASSED');
+  const doubtful = first.outcomes.filter((o) => first.timedOut?.has(o.id) && mayCost(o)).map((o) => o.id);
+  const left = options.timeoutMs - (Date.now() - started);
+  if (doubtful.length === 0 || options.isAborted?.() || left < SECOND_LOOK_MIN_MS) return first;
+  const second = await clientHalfIn('client-again', { ...options, timeoutMs: left }, { checks: doubtful, oneAtATime: true });
+  return judgedAgain(first, second);
+}
+
+/** The first run with each check the second ran in its place; a second run that broke down changes nothing. */
+function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): SandboxedClientHalfResult {
+  if (second.failure || second.importError) return first;
+  const again = new Map(second.outcomes.map((o) => [o.id, o] as const));
+  const judged = first.outcomes.filter((o) => again.has(o.id)).map((o) => ({ id: o.id, first: o.verdict, second: again.get(o.id)?.verdict ?? o.verdict }));
+  return {
+    ...first,
+    outcomes: first.outcomes.map((o) => again.get(o.id) ?? o),
+    timedOut: new Set([...(first.timedOut ?? [])].filter((id) => !again.has(id) || second.timedOut?.has(id))),
+    stderr: `${first.stderr}${second.stderr ? `\n--- second look ---\n${second.stderr}` : ''}`,
+    secondLook: { judged, notRerun: [...(second.notRerun ?? [])] },
+  };
+}
+
+async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions, only: { checks?: string[]; oneAtATime?: boolean } = {}): Promise<ClientHalfResult> {
   const { rubric } = options;
-  const workspace = path.join(options.scratch, 'client');
+  const workspace = path.join(options.scratch, folder);
   await prepareWorkspace(options.serverDir, workspace, rubric);
   const inside = options.plan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
   return runClientHalf({
@@ -50,5 +93,6 @@ export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions
         connect,
       }),
     ...(options.isAborted ? { isAborted: options.isAborted } : {}),
+    ...only,
   });
 }
