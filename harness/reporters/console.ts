@@ -3,6 +3,7 @@ import { requirement } from '../../spec/requirements.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import type { CaseResult, RunReport, Verdict } from '../runner/report-format.ts';
 import { coverageLine } from '../runner/requirement-coverage.ts';
+import type { SecondLookSummary } from '../runner/second-look.ts';
 import { notable, outcomeLine, tallyLine } from './text.ts';
 
 // Console output in h2spec's shape: a tree of cases as they finish (grouped by section), then a
@@ -112,6 +113,16 @@ export class ConsoleReporter {
     this.#write(`    ${paint(c, r.verdict, MARK[r.verdict])} ${r.id} ${r.title}${extra} ${c.dim(`${r.durationMs} ms`)} ${progress}\n`);
     if (r.verdict === 'SKIPPED' && r.reason) this.#write(`        ${c.dim(r.reason)}\n`);
     if (this.#verbose) for (const line of r.log) this.#write(`        ${c.dim(line)}\n`);
+  }
+
+  /** The cases judged again after a timeout (harness/runner/second-look.ts), under the tree. */
+  secondLook(summary: SecondLookSummary): void {
+    if (summary.judged.length === 0) return;
+    this.#clearStatus();
+    const c = this.#c;
+    this.#write(`\n  ${c.bold('Second look')} ${c.dim('(failed by a timeout, judged again alone on a fresh server; the second verdict stands)')}\n`);
+    for (const j of summary.judged) this.#write(`    ${paint(c, j.second, MARK[j.second])} ${j.id} ${j.first} then ${paint(c, j.second, j.second)}\n`);
+    if (summary.notRerun.length) this.#write(`    ${c.dim(`kept as first judged, once two re-runs in a row timed out again: ${summary.notRerun.join(', ')}`)}\n`);
   }
 
   finish(report: RunReport): void {

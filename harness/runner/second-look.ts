@@ -60,6 +60,11 @@ export async function secondLook(first: RunReport, options: SecondLookOptions): 
       continue;
     }
     const rerun = await rerunUnit(unit, { ...options, scenarios }, verdicts);
+    // An interrupted re-run judged nothing: the first verdicts stand.
+    if (options.signal?.aborted) {
+      notRerun.push(...unit.filter((id) => doubtful.has(id)));
+      continue;
+    }
     const kept = rerun.cases.filter((c) => doubtful.has(c.id));
     for (const c of kept) {
       const before = verdicts.get(c.id) ?? 'SKIPPED';

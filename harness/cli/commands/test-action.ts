@@ -5,7 +5,9 @@ import { ConsoleReporter } from '../../reporters/console.ts';
 import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';
 import { effectiveLevel } from '../../runner/levels.ts';
-import { INTERRUPTED_REASON, type RunReport } from '../../runner/report-format.ts';
+import { INTERRUPTED_REASON, type CaseResult, type RunReport } from '../../runner/report-format.ts';
+import { runOutcome } from '../../runner/run-outcome.ts';
+import { secondLook, type SecondLook } from '../../runner/second-look.ts';
 import { runSuiteParallel } from '../../runner/run-parallel.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { selectIds } from '../../runner/select.ts';
@@ -88,9 +90,35 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
       if (!signal.aborted) reporter.onCase(r);
     },
   });
-  if (report.interrupted) reporter.endLive();
-  else reporter.finish(report);
-  return report;
+  if (report.interrupted) {
+    reporter.endLive();
+    return report;
+  }
+  const final = await lookAgain(flags, target, scenarios, report, signal);
+  reporter.secondLook(final.summary);
+  if (final.report.interrupted) reporter.endLive();
+  else reporter.finish(final.report);
+  return final.report;
+}
+
+/**
+ * Failures by timeout that fail the run, judged again alone (harness/runner/second-look.ts): a CI
+ * machine busy with other jobs must not fail a server that answers. Not against --target: a running
+ * server cannot be started fresh, so a second run would not be alone with its own state.
+ */
+async function lookAgain(flags: TestFlags, target: Target, scenarios: LoadedScenario[], report: RunReport, signal: AbortSignal): Promise<SecondLook> {
+  if (!flags.secondLook || flags.target) return { report, summary: { judged: [], notRerun: [] } };
+  const failsRun = (c: CaseResult) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED' || (flags.strict && c.verdict === 'NON-STRICT');
+  const looked = await secondLook(report, {
+    target,
+    scenarios,
+    timeoutMs: flags.timeout,
+    strict: flags.strict,
+    signal,
+    mayCost: failsRun,
+    ...(flags.profile ? { profile: flags.profile } : {}),
+  });
+  return signal.aborted ? { report: { ...looked.report, ...runOutcome(looked.report.tally, looked.report.strict, true) }, summary: looked.summary } : looked;
 }
 
 async function publish(flags: TestFlags, report: RunReport): Promise<string> {

@@ -28,6 +28,7 @@ export interface TestFlags {
   watch: boolean;
   rubric?: string;
   parallel: number;
+  secondLook: boolean;
 }
 
 function positiveInt(value: string): number {
@@ -64,6 +65,7 @@ export function testCommand(): Command {
     .option('--scenarios <dir>', 'scenario folder (default fixtures/scenarios)')
     .option('--verbose', 'print every step of every case', false)
     .option('--parallel <n>', 'scenario groups run at once, each on its own server instance (1: one after another)', laneCount, 3)
+    .option('--no-second-look', 'charge a failure by timeout at once (default: judged again alone on a fresh server first, the second verdict standing)')
     .option('--keep-workspace', 'keep the temporary copies of --cwd (for debugging)', false)
     .option('--client <dir>', "the client half of the hand-in in DIR (its socket_utils.py as the course's client.py calls it), as the grader runs it")
     .option('--submission <dir>', 'grade the hand-in in DIR exactly as `instanet grade` would (both halves) and print the points per task')
