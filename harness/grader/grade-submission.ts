@@ -403,10 +403,18 @@ function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, c
 }
 
 function secondLookIncidents(summary: SecondLookSummary): string[] {
-  if (summary.judged.length === 0) return [];
-  const judged = summary.judged.map((j) => `${j.id} ${j.first} then ${j.second}`).join(', ');
-  const kept = summary.notRerun.length ? `; kept as first judged, once two re-runs in a row timed out again: ${summary.notRerun.join(', ')}` : '';
-  return [`second look (failures by timeout, judged again alone on a fresh server; the second verdict stands): ${judged}${kept}`];
+  // A dependent skipped both times says nothing new: its prerequisite's line says it all.
+  const ran = summary.judged.filter((j) => !(j.first === 'SKIPPED' && j.second === 'SKIPPED'));
+  if (ran.length === 0) return [];
+  const list = (pick: (j: (typeof ran)[number]) => boolean) => ran.filter(pick).map((j) => j.id).join(', ');
+  const passed = list((j) => j.second === 'PASSED');
+  const again = list((j) => j.second !== 'PASSED');
+  const parts = [
+    ...(passed ? [`passed: ${passed}`] : []),
+    ...(again ? [`failed again: ${again}`] : []),
+    ...(summary.notRerun.length ? [`not run again, once two re-runs in a row had timed out again: ${summary.notRerun.join(', ')}`] : []),
+  ];
+  return [`second look at failures by timeout (judged again alone, the second verdict stands): ${parts.join('; ')}`];
 }
 
 /**
