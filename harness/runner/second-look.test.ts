@@ -117,6 +117,18 @@ describe('second look at timeouts', () => {
     expect(target.starts() - startsBefore).toBe(2);
   });
 
+  test('the look settles between two cases of one group: the rest of the group keeps its first verdicts', async () => {
+    const scenarios = file(2, login('2.1.1') + login('2.1.2') + login('2.1.3'));
+    const target = disturbed(() => true);
+    const first = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
+    const { report, summary } = await secondLook(first, { target, scenarios, timeoutMs: TIMEOUT_MS });
+    expect(summary.judged.map((j) => [j.id, j.second])).toEqual([['2.1.1', 'FAILED'], ['2.1.2', 'FAILED']]);
+    expect(summary.notRerun).toEqual(['2.1.3']);
+    expect(report.cases.map((c) => c.verdict)).toEqual(['FAILED', 'FAILED', 'FAILED']);
+    expect(report.cases[2]).toEqual(first.cases[2]);
+    expect(target.starts()).toBe(2);
+  });
+
   test('once a re-run has passed, the look goes on to every doubtful batch', async () => {
     const scenarios = [2, 3, 4, 5].flatMap((g) => file(g, login(`${g}.1.1`)));
     // First run: all four silent. Re-runs: the second silent again (still busy), the others quiet.

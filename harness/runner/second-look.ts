@@ -1,5 +1,5 @@
 import { loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
-import type { CaseResult, FailureKind, RunReport, Verdict } from './report-format.ts';
+import { INTERRUPTED_REASON, type CaseResult, type FailureKind, type RunReport, type Verdict } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
 import { runOutcome } from './run-outcome.ts';
 import { runSuite, type RunSuiteOptions } from './run-suite.ts';
@@ -16,7 +16,7 @@ import { tally } from './verdicts.ts';
 /** Failure kinds a loaded machine can cause: no reply in time, a server not listening in time. */
 const LOAD_KINDS: ReadonlySet<FailureKind> = new Set(['timeout', 'not-started']);
 
-/** Re-runs in a row that reproduce every failure they re-judged before the look stops. */
+/** Re-judged cases in a row that fail again, none passing, before the look stops. */
 const CONFIRMED_TO_STOP = 2;
 
 export interface SecondLookOptions extends RunSuiteOptions {
@@ -46,37 +46,50 @@ export async function secondLook(first: RunReport, options: SecondLookOptions): 
   const doubtful = doubtfulCases(first, options.mayCost ?? notPassed);
   if (doubtful.size === 0) return { report: first, summary: { judged: [], notRerun: [] } };
   const scenarios = options.scenarios ?? (await loadScenarios(options.scenarioDir));
-  const units = rerunUnits(first, doubtful);
   const verdicts = new Map(first.cases.map((c) => [c.id, c.verdict] as const));
+  const confirmations = new Confirmations();
   const reruns: RunReport[] = [];
   const judged: SecondLookSummary['judged'] = [];
   const notRerun: string[] = [];
-  let confirmedInARow = 0;
-  let flipped = false;
-  for (const unit of units) {
-    const stop = options.signal?.aborted === true || (!flipped && confirmedInARow >= CONFIRMED_TO_STOP);
-    if (stop) {
-      notRerun.push(...unit.filter((id) => doubtful.has(id)));
+  for (const unit of rerunUnits(first, doubtful)) {
+    const doubtfulHere = unit.filter((id) => doubtful.has(id));
+    if (options.signal?.aborted || confirmations.settled) {
+      notRerun.push(...doubtfulHere);
       continue;
     }
-    const rerun = await rerunUnit(unit, { ...options, scenarios }, verdicts);
-    // An interrupted re-run judged nothing: the first verdicts stand.
-    if (options.signal?.aborted) {
-      notRerun.push(...unit.filter((id) => doubtful.has(id)));
-      continue;
-    }
-    const kept = rerun.cases.filter((c) => doubtful.has(c.id));
-    for (const c of kept) {
-      const before = verdicts.get(c.id) ?? 'SKIPPED';
-      judged.push({ id: c.id, first: before, second: c.verdict });
+    const rerun = await rerunUnit(unit, { ...options, scenarios }, verdicts, doubtful, confirmations);
+    // A case the re-run did not reach (the look settled, or an interrupt) keeps its first verdict.
+    const reached = rerun.cases.filter((c) => doubtful.has(c.id) && c.reason !== INTERRUPTED_REASON && !options.signal?.aborted);
+    notRerun.push(...doubtfulHere.filter((id) => !reached.some((c) => c.id === id)));
+    for (const c of reached) {
+      judged.push({ id: c.id, first: verdicts.get(c.id) ?? 'SKIPPED', second: c.verdict });
       verdicts.set(c.id, c.verdict);
     }
-    const changed = kept.some((c) => c.verdict === 'PASSED');
-    flipped ||= changed;
-    confirmedInARow = changed ? 0 : confirmedInARow + 1;
-    reruns.push({ ...rerun, cases: kept.map((c) => withFirstRun(c, first)) });
+    reruns.push({ ...rerun, cases: reached.map((c) => withFirstRun(c, first)) });
   }
   return { report: merged(first, reruns, scenarios), summary: { judged, notRerun } };
+}
+
+/**
+ * Re-judged cases as they finish: once two in a row have failed again and none has passed, the
+ * hand-in is slow or stuck, not the machine, and the look is settled.
+ */
+class Confirmations {
+  #inARow = 0;
+  #passed = false;
+
+  see(c: CaseResult): void {
+    if (c.verdict === 'PASSED') {
+      this.#passed = true;
+      this.#inARow = 0;
+    } else if (c.verdict !== 'SKIPPED') {
+      this.#inARow += 1;
+    }
+  }
+
+  get settled(): boolean {
+    return !this.#passed && this.#inARow >= CONFIRMED_TO_STOP;
+  }
 }
 
 /**
@@ -120,16 +133,32 @@ function rerunUnits(report: RunReport, doubtful: ReadonlySet<string>): string[][
   return [...units, ...loose];
 }
 
-/** One unit on a fresh instance, alone; a case outside it that it depends on keeps its latest verdict. */
-function rerunUnit(unit: string[], options: SecondLookOptions, verdicts: ReadonlyMap<string, Verdict>): Promise<RunReport> {
-  return runSuite({
-    ...options,
-    cases: unit,
-    exclude: [],
-    onStart: undefined,
-    onCase: undefined,
-    externalVerdict: async (id) => verdicts.get(id),
-  });
+/**
+ * One unit on a fresh instance, alone; a case outside it that it depends on keeps its latest
+ * verdict. The unit stops between cases once the look is settled.
+ */
+async function rerunUnit(unit: string[], options: SecondLookOptions, verdicts: ReadonlyMap<string, Verdict>, doubtful: ReadonlySet<string>, confirmations: Confirmations): Promise<RunReport> {
+  const settle = new AbortController();
+  const outer = options.signal;
+  const onOuterAbort = () => settle.abort();
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await runSuite({
+      ...options,
+      cases: unit,
+      exclude: [],
+      signal: settle.signal,
+      onStart: undefined,
+      onCase: (c) => {
+        if (!doubtful.has(c.id) || c.reason === INTERRUPTED_REASON) return;
+        confirmations.see(c);
+        if (confirmations.settled) settle.abort();
+      },
+      externalVerdict: async (id) => verdicts.get(id),
+    });
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
 }
 
 function withFirstRun(second: CaseResult, first: RunReport): CaseResult {

@@ -53,6 +53,10 @@ interface ClassRun {
   gradedSeparately: number;
   sharedWithAnIdenticalCopy: number;
   submissionSeconds: { mean: number; p50: number; p90: number; max: number };
+  /** The samples that took longest (mean over their copies): where a faster grader should look first. */
+  slowestSamples: { sample: string; seconds: number }[];
+  /** Submissions whose grade judged a timeout again (the second look), and how many cases in all. */
+  secondLook: { submissions: number; cases: number };
   statuses: Record<string, number>;
   leftoverProcesses: string[];
 }
@@ -109,9 +113,31 @@ async function gradeClass(root: string, submissions: string, count: number, jobs
       p90: sec(pct(durations, 90)),
       max: sec(durations.at(-1) ?? 0),
     },
+    slowestSamples: slowestSamples(gradedOnes),
+    secondLook: secondLookCount(gradedOnes),
     statuses,
     leftoverProcesses: [...new Set([...leaks, ...psLeaks])],
   };
+}
+
+/** Copies are named s001-<sample>: the mean seconds per sample, slowest first. */
+function slowestSamples(grades: readonly { name: string; durationMs: number }[]): { sample: string; seconds: number }[] {
+  const bySample = new Map<string, number[]>();
+  for (const g of grades) {
+    const sample = g.name.replace(/^s\d+-/, '');
+    bySample.set(sample, [...(bySample.get(sample) ?? []), g.durationMs]);
+  }
+  return [...bySample]
+    .map(([sample, ms]) => ({ sample, seconds: Math.round(ms.reduce((s, d) => s + d, 0) / ms.length / 10) / 100 }))
+    .sort((a, b) => b.seconds - a.seconds)
+    .slice(0, 6);
+}
+
+function secondLookCount(grades: readonly { incidents: string[] }[]): { submissions: number; cases: number } {
+  const lines = grades.map((g) => g.incidents.filter((i) => i.includes('second look')));
+  // "passed: a, b; failed again: c" -> three cases.
+  const cases = lines.flat().reduce((n, line) => n + (line.match(/(?:passed|failed again): ([^;]+)/g) ?? []).reduce((m, part) => m + part.split(',').length, 0), 0);
+  return { submissions: lines.filter((l) => l.length > 0).length, cases };
 }
 
 export async function run(options: BenchOptions) {
