@@ -1,24 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import { executionOrder, loadScenarios, parseScenarioFile, type LoadedScenario } from '../scenarios/loader.ts';
+import { executionOrder, loadScenarios } from '../scenarios/loader.ts';
+import { loginCase, scenarioGroup } from '../testing/inline-scenarios.ts';
 import { referenceTarget } from '../targets/reference-target.ts';
 import type { Target, TargetInstance } from '../targets/target.ts';
 import { instancePool } from './instance-pool.ts';
 import { runSuiteParallel, schedule } from './run-parallel.ts';
 import { batches, runSuite } from './run-suite.ts';
 
-const HEADER = '# yaml-language-server: $schema=../../schemas/scenario.schema.json\n';
-const file = (group: number, body: string): LoadedScenario[] => parseScenarioFile(`${HEADER}group: ${group}\ntitle: Test\nscenarios:\n${body}`, `g${group}.yaml`);
-const login = (id: string, extra = '', password = '123') => `  - id: ${id}
-    title: log in ${id}
-    tasks: [2]
-    requirements: [AUTH-1]
-    level: MUST
-${extra}    clients:
-      a: {}
-    steps:
-      - send: {action: login, username: user1, password: "${password}"}
-        expect: {status: success}
-`;
 
 describe('scheduling batches into lanes', () => {
   test('every batch of the real suite once; a batch only after the batches it depends on; waiting ones early', async () => {
@@ -41,10 +29,10 @@ describe('runSuiteParallel', () => {
   test('gives the sequential verdicts, instance layout and case order; a cross-batch dependency still skips', async () => {
     // 3.1.1 fails, so 4.1.1 (another batch, another lane) must be SKIPPED naming it, as in a sequential run.
     const scenarios = [
-      ...file(2, login('2.1.1') + login('2.1.2', '    depends: [2.1.1]\n')),
-      ...file(3, login('3.1.1', '    depends: [2.1.1]\n', 'wrong')),
-      ...file(4, login('4.1.1', '    depends: [3.1.1]\n') + login('4.1.2', '    depends: [2.1.1]\n')),
-      ...file(5, login('5.1.1', '    depends: [2.1.1]\n    isolate: true\n') + login('5.1.2', '    depends: [2.1.1]\n')),
+      ...scenarioGroup(2, loginCase('2.1.1') + loginCase('2.1.2', '    depends: [2.1.1]\n')),
+      ...scenarioGroup(3, loginCase('3.1.1', '    depends: [2.1.1]\n', 'wrong')),
+      ...scenarioGroup(4, loginCase('4.1.1', '    depends: [3.1.1]\n') + loginCase('4.1.2', '    depends: [2.1.1]\n')),
+      ...scenarioGroup(5, loginCase('5.1.1', '    depends: [2.1.1]\n    isolate: true\n') + loginCase('5.1.2', '    depends: [2.1.1]\n')),
     ];
     const target = referenceTarget({ mode: 'course' });
     const seq = await runSuite({ target, scenarios });
@@ -74,7 +62,7 @@ describe('runSuiteParallel', () => {
       },
     };
     const controller = new AbortController();
-    const scenarios = [...file(2, login('2.1.1')), ...file(3, login('3.1.1')), ...file(4, login('4.1.1')), ...file(5, login('5.1.1'))];
+    const scenarios = [...scenarioGroup(2, loginCase('2.1.1')), ...scenarioGroup(3, loginCase('3.1.1')), ...scenarioGroup(4, loginCase('4.1.1')), ...scenarioGroup(5, loginCase('5.1.1'))];
     const report = await runSuiteParallel({
       target: counting,
       scenarios,
@@ -102,7 +90,7 @@ describe('runSuiteParallel', () => {
         return { ...instance, stop: async () => { finished += 1; return instance.stop(); } };
       },
     };
-    const scenarios = [...file(2, login('2.1.1')), ...file(3, login('3.1.1')), ...file(4, login('4.1.1')), ...file(5, login('5.1.1'))];
+    const scenarios = [...scenarioGroup(2, loginCase('2.1.1')), ...scenarioGroup(3, loginCase('3.1.1')), ...scenarioGroup(4, loginCase('4.1.1')), ...scenarioGroup(5, loginCase('5.1.1'))];
     const atTail: { finished: number; held: number }[] = [];
     const report = await runSuiteParallel({
       target,
@@ -139,7 +127,7 @@ describe('runSuiteParallel', () => {
 
 describe('runSuiteParallel with nothing selected', () => {
   test('gives the empty report of a sequential run', async () => {
-    const report = await runSuiteParallel({ target: referenceTarget(), scenarios: file(2, login('2.1.1')), exclude: ['2'], parallel: 3 });
+    const report = await runSuiteParallel({ target: referenceTarget(), scenarios: scenarioGroup(2, loginCase('2.1.1')), exclude: ['2'], parallel: 3 });
     expect([report.cases, report.ok, report.exitCode]).toEqual([[], true, 0]);
   });
 });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { parseScenarioFile, type LoadedScenario } from '../scenarios/loader.ts';
+import { loginCase, scenarioGroup } from '../testing/inline-scenarios.ts';
 import { referenceTarget } from '../targets/reference-target.ts';
 import type { Target, TargetInstance } from '../targets/target.ts';
 import type { CaseResult } from './report-format.ts';
@@ -12,19 +12,6 @@ import { doubtfulCases, secondLook } from './second-look.ts';
 // reference server. A timeout judged again alone must then pass; a server silent every time must
 // keep its failures, and the look must give up on it after two re-runs confirm them.
 
-const HEADER = '# yaml-language-server: $schema=../../schemas/scenario.schema.json\n';
-const file = (group: number, body: string): LoadedScenario[] => parseScenarioFile(`${HEADER}group: ${group}\ntitle: Test\nscenarios:\n${body}`, `g${group}.yaml`);
-const login = (id: string, extra = '', password = '123') => `  - id: ${id}
-    title: log in ${id}
-    tasks: [2]
-    requirements: [AUTH-1]
-    level: MUST
-${extra}    clients:
-      a: {}
-    steps:
-      - send: {action: login, username: user1, password: "${password}"}
-        expect: {status: success}
-`;
 
 /** A real listener that takes connections and the bytes sent, and never answers. */
 async function silentInstance(): Promise<TargetInstance> {
@@ -65,10 +52,10 @@ const TIMEOUT_MS = 1000;
 describe('second look at timeouts', () => {
   test('a timeout from a disturbed first run is judged again alone and passes; its dependents run again too; other verdicts stay', async () => {
     const scenarios = [
-      ...file(2, login('2.1.1') + login('2.1.2')),
+      ...scenarioGroup(2, loginCase('2.1.1') + loginCase('2.1.2')),
       // 3.1.1 fails on its own merits (a wrong password): no load explains it, so it is never re-run.
-      ...file(3, login('3.1.1', '', 'wrong')),
-      ...file(4, login('4.1.1', '    depends: [2.1.2]\n')),
+      ...scenarioGroup(3, loginCase('3.1.1', '', 'wrong')),
+      ...scenarioGroup(4, loginCase('4.1.1', '    depends: [2.1.2]\n')),
     ];
     // Start 1 (group 2) is silent; group 3 and 4 get the reference server, as does every re-run.
     const target = disturbed((n) => n === 1);
@@ -105,7 +92,7 @@ describe('second look at timeouts', () => {
   });
 
   test('a server silent every time keeps its timeouts, and the look stops after two re-runs confirm them', async () => {
-    const scenarios = [2, 3, 4, 5].flatMap((g) => file(g, login(`${g}.1.1`)));
+    const scenarios = [2, 3, 4, 5].flatMap((g) => scenarioGroup(g, loginCase(`${g}.1.1`)));
     const target = disturbed(() => true);
     const first = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
     expect(first.tally.FAILED).toBe(4);
@@ -118,7 +105,7 @@ describe('second look at timeouts', () => {
   });
 
   test('the look settles between two cases of one group: the rest of the group keeps its first verdicts', async () => {
-    const scenarios = file(2, login('2.1.1') + login('2.1.2') + login('2.1.3'));
+    const scenarios = scenarioGroup(2, loginCase('2.1.1') + loginCase('2.1.2') + loginCase('2.1.3'));
     const target = disturbed(() => true);
     const first = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
     const { report, summary } = await secondLook(first, { target, scenarios, timeoutMs: TIMEOUT_MS });
@@ -130,7 +117,7 @@ describe('second look at timeouts', () => {
   });
 
   test('once a re-run has passed, the look goes on to every doubtful batch', async () => {
-    const scenarios = [2, 3, 4, 5].flatMap((g) => file(g, login(`${g}.1.1`)));
+    const scenarios = [2, 3, 4, 5].flatMap((g) => scenarioGroup(g, loginCase(`${g}.1.1`)));
     // First run: all four silent. Re-runs: the second silent again (still busy), the others quiet.
     const target = disturbed((n) => n <= 4 || n === 6);
     const first = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
@@ -146,7 +133,7 @@ describe('second look at timeouts', () => {
   });
 
   test('a timeout that costs nothing is not judged again', async () => {
-    const scenarios = file(2, login('2.1.1'));
+    const scenarios = scenarioGroup(2, loginCase('2.1.1'));
     const target = disturbed((n) => n === 1);
     const first = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
     const { report, summary } = await secondLook(first, { target, scenarios, timeoutMs: TIMEOUT_MS, mayCost: () => false });
