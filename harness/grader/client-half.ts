@@ -11,6 +11,7 @@ import { runBounded, type Quota } from '../process/run-bounded.ts';
 import { listenOutbound, type OutboundRelay } from '../sandbox/sandbox-relay.ts';
 import type { RelayEndpoint, SandboxCommand } from '../sandbox/sandbox.ts';
 import type { CaseOutcome } from './rubric-score.ts';
+import type { SecondLookSummary } from '../runner/second-look.ts';
 import { ProxyPortError } from './errors.ts';
 
 // The students' socket_utils.py is also their client's socket layer. The kit's Python driver (the
@@ -95,6 +96,8 @@ export interface ClientHalfResult {
   timedOut?: ReadonlySet<string>;
   /** Checks a one-at-a-time run did not run again (their first verdict stands). */
   notRerun?: readonly string[];
+  /** The checks judged again after running out of time (sandboxed-client-half.ts). */
+  secondLook?: SecondLookSummary;
   stderr: string;
 }
 

@@ -53,6 +53,11 @@ function groupOf(id: string): number {
   return Number.isInteger(n) ? n : 0;
 }
 
+/** A check judged again after running out of time keeps its first verdict beside the second. */
+function withFirstRun(c: CaseResult, first: CaseResult['verdict'] | undefined): CaseResult {
+  return first ? { ...c, firstRun: { verdict: first, reason: 'ran out of time on the first run' } } : c;
+}
+
 function failureKind(detail: string): FailureKind {
   if (/timed out|ran out of time/.test(detail)) return 'timeout';
   if (/could not be imported|not run/.test(detail)) return 'not-started';
@@ -60,7 +65,8 @@ function failureKind(detail: string): FailureKind {
 }
 
 export function clientRunReport(result: ClientHalfResult, options: ClientRunReportOptions): RunReport {
-  const cases = result.outcomes.map((o) => clientCase(o, options));
+  const firstRuns = new Map((result.secondLook?.judged ?? []).map((j) => [j.id, j.first] as const));
+  const cases = result.outcomes.map((o) => withFirstRun(clientCase(o, options), firstRuns.get(o.id)));
   // The driver gave no verdicts at all (out of time, past its quota): one case says why.
   if (cases.length === 0) cases.push(noVerdictsCase(result, options));
   const counts = tally(cases.map((c) => c.verdict));

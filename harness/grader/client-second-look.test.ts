@@ -7,6 +7,7 @@ import { planSandbox, resolvePython, type PythonRuntime, type SandboxPlan } from
 import { limitsOf } from './rubric-limits.ts';
 import { loadRubric } from './rubric-loader.ts';
 import type { Rubric } from './rubric-format.ts';
+import { clientRunReport } from './client-run-report.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 
 
@@ -71,6 +72,10 @@ describe('client half: second look at checks that ran out of time', () => {
     expect(judged.map((j) => j.id).sort()).toEqual(expect.arrayContaining(IMAGE_CHECKS));
     for (const j of judged) expect(j).toMatchObject({ first: 'FAILED', second: 'PASSED' });
     expect(result.secondLook?.notRerun).toEqual([]);
+    // `instanet test --client` reports the same: the final verdict, the first beside it.
+    const report = clientRunReport(result, { rubric, target: 'test', startedAt: new Date(), durationMs: 0, caseTimeoutMs: 3000, strict: false, interrupted: false });
+    expect(report.cases.find((c) => c.id === 'client.5.1')).toMatchObject({ verdict: 'PASSED', firstRun: { verdict: 'FAILED' } });
+    expect(report.cases.find((c) => c.id === 'client.2.1')?.firstRun).toBeUndefined();
   }, 150_000);
 
   it('a client that hangs every time keeps its failures; the look stops after two confirm it', async () => {

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
 import type { CaseVerdict, Rubric } from './rubric-format.ts';
-import type { SecondLookSummary } from '../runner/second-look.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
@@ -30,10 +29,6 @@ export interface SandboxedClientHalfOptions {
   mayCost?: (c: { id: string; verdict: CaseVerdict }) => boolean;
 }
 
-export interface SandboxedClientHalfResult extends ClientHalfResult {
-  secondLook?: SecondLookSummary;
-}
-
 /** Less than this left of the half's budget, a second look would only run out of time itself. */
 const SECOND_LOOK_MIN_MS = 5000;
 
@@ -42,7 +37,7 @@ const SECOND_LOOK_MIN_MS = 5000;
  * harness/runner/second-look.ts): judged again one at a time on a fresh copy against a fresh
  * reference server, the second verdict standing. Any other failure is never re-judged.
  */
-export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions): Promise<SandboxedClientHalfResult> {
+export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions): Promise<ClientHalfResult> {
   const started = Date.now();
   const first = await clientHalfIn('client', options);
   const mayCost = options.mayCost ?? ((c) => c.verdict !== 'PASSED');
@@ -54,7 +49,7 @@ export async function runSandboxedClientHalf(options: SandboxedClientHalfOptions
 }
 
 /** The first run with each check the second ran in its place; a second run that broke down changes nothing. */
-function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): SandboxedClientHalfResult {
+function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientHalfResult {
   if (second.failure || second.importError) return first;
   const again = new Map(second.outcomes.map((o) => [o.id, o] as const));
   const judged = first.outcomes.filter((o) => again.has(o.id)).map((o) => ({ id: o.id, first: o.verdict, second: again.get(o.id)?.verdict ?? o.verdict }));

@@ -7,6 +7,7 @@ import { loadRubric } from '../../grader/rubric-loader.ts';
 import { runSandboxedClientHalf } from '../../grader/sandboxed-client-half.ts';
 import { planSandbox } from '../../sandbox/sandbox.ts';
 import { limitsOf } from '../../grader/rubric-limits.ts';
+import { costsPoints } from '../../grader/rubric-score.ts';
 import { ConsoleReporter } from '../../reporters/console.ts';
 import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';
@@ -45,6 +46,8 @@ export async function runClientTest(flags: TestFlags, given: string, signal: Abo
       timeoutMs: rubric.timeouts.clientSeconds * 1000,
       caseMs,
       isAborted: () => signal.aborted,
+      // The checks the grader would judge again: the same verdicts as the grade.
+      mayCost: costsPoints(rubric),
     });
     report = clientRunReport(result, {
       rubric,
