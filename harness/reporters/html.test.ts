@@ -9,6 +9,7 @@ import { RunReport } from '../runner/report-format.ts';
 import { runSuite } from '../runner/run-suite.ts';
 import { loadScenarios, parseScenarioFile } from '../scenarios/loader.ts';
 import { referenceTarget } from '../targets/reference-target.ts';
+import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import { writeReports } from './write-reports.ts';
@@ -154,5 +155,16 @@ describe('the other reports', () => {
     // Compact traceability: one row per requirement, what is not met first.
     expect(md).toMatch(/<details><summary>Requirements: \d+ of \d+ requirements exercised, 1 not met/);
     expect(md).toMatch(/\| AUTH-1 \| MUST \| ❌ not met \| 2\.1\.1 ✅, 2\.9\.1 ❌ \|/);
+  });
+
+  test('a case judged twice (the second look) says so, with its first verdict, in the HTML and the Markdown', () => {
+    const judged: RunReport = {
+      ...report,
+      cases: report.cases.map((c) => (c.id === '2.1.1' ? { ...c, firstRun: { verdict: 'FAILED', reason: 'no reply within 3000 ms <late>' } } : c)),
+    };
+    const html = renderHtml(judged);
+    expect(html).toContain('Judged twice: the first run gave FAILED (no reply within 3000 ms &lt;late&gt;)');
+    expect(renderHtml(report)).not.toContain('Judged twice');
+    expect(renderMarkdown(judged)).toMatch(/\| 2\.1\.1 \|.*✅ PASSED \(judged twice: first FAILED\) \|/);
   });
 });

@@ -119,6 +119,7 @@ function caseSection(c: CaseResult): string {
   } else if (c.reason) parts.push(`<p>${h(c.reason)}</p>`);
   if (!c.failure && c.serverOutput?.length) parts.push(`<div class="side"><div class="srv"><b>The server printed</b><pre>${h(c.serverOutput.join('\n'))}</pre></div></div>`);
   if (c.hint) parts.push(`<div class="hint">💡 ${h(c.hint)}</div>`);
+  if (c.firstRun) parts.push(`<p class="muted">Judged twice: the first run gave ${h(c.firstRun.verdict)}${c.firstRun.reason ? ` (${h(c.firstRun.reason)})` : ''}, a timeout a busy machine may cause; this verdict is the second run's, alone on a fresh server.</p>`);
   parts.push(...about);
   if (c.log.length) parts.push(`<details><summary>Log (${c.log.length} lines)</summary><pre>${h(c.log.join('\n'))}</pre></details>`);
   // Collapsed even for a failure: a long transcript between two failures hides the next one.

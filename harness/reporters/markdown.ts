@@ -78,7 +78,7 @@ export function renderMarkdown(report: RunReport): string {
   for (const g of groups(report)) {
     out.push(`| **${g.group}** | **${cell(g.title)}** | | | |`);
     for (const c of g.cases) {
-      out.push(`| ${c.id} | ${cell(c.title)} | ${c.requirements.join(', ')} | ${c.effectiveLevel} | ${ICON[c.verdict]} ${c.verdict}${c.verdict === 'SKIPPED' && c.reason ? ` (${cell(c.reason, 120)})` : ''} |`);
+      out.push(`| ${c.id} | ${cell(c.title)} | ${c.requirements.join(', ')} | ${c.effectiveLevel} | ${ICON[c.verdict]} ${c.verdict}${c.verdict === 'SKIPPED' && c.reason ? ` (${cell(c.reason, 120)})` : ''}${c.firstRun ? ` (judged twice: first ${c.firstRun.verdict})` : ''} |`);
     }
   }
   out.push('', '</details>', '');
