@@ -439,8 +439,9 @@ def check_image_bytes(c2s, c2s_at_ready, image):
             raise CheckFailed(f'the client sent {len(c2s) - json_len} bytes after the request although the server '
                               f'had not said {{"status": "ready"}} (CLNT-1): the image must wait for ready',
                               WAIT_FOR_READY, 'send_json_message_with_image')
+        # No ready yet may only mean a loaded machine: judged again before it costs a point.
         raise CheckFailed('the server never answered the image request (no {"status": "ready"})',
-                          blame='send_json_message')
+                          blame='send_json_message', timed_out=True)
     early = c2s_at_ready - json_len
     if early > 0:
         raise CheckFailed(f'the client sent {early} bytes after the request before the server said '
@@ -491,7 +492,7 @@ def raw_receive(sock, deadline):
                 pass
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise CheckFailed('the server did not reply in time (driver set-up)')
+            raise CheckFailed('the server did not reply in time (driver set-up)', timed_out=True)
         sock.settimeout(remaining)
         chunk = sock.recv(65536)
         if not chunk:
