@@ -55,8 +55,8 @@ interface ClassRun {
   submissionSeconds: { mean: number; p50: number; p90: number; max: number };
   /** The samples that took longest (mean over their copies): where a faster grader should look first. */
   slowestSamples: { sample: string; seconds: number }[];
-  /** Submissions whose grade judged a timeout again (the second look), and how many cases in all. */
-  secondLook: { submissions: number; cases: number };
+  /** Submissions whose grade judged a timeout again (the second look), how many cases, how many then passed. */
+  secondLook: { submissions: number; cases: number; passedWhenJudgedAgain: number };
   statuses: Record<string, number>;
   leftoverProcesses: string[];
 }
@@ -133,11 +133,11 @@ function slowestSamples(grades: readonly { name: string; durationMs: number }[])
     .slice(0, 6);
 }
 
-function secondLookCount(grades: readonly { incidents: string[] }[]): { submissions: number; cases: number } {
+function secondLookCount(grades: readonly { incidents: string[] }[]): { submissions: number; cases: number; passedWhenJudgedAgain: number } {
   const lines = grades.map((g) => g.incidents.filter((i) => i.includes('second look')));
-  // "passed: a, b; failed again: c" -> three cases.
-  const cases = lines.flat().reduce((n, line) => n + (line.match(/(?:passed|failed again): ([^;]+)/g) ?? []).reduce((m, part) => m + part.split(',').length, 0), 0);
-  return { submissions: lines.filter((l) => l.length > 0).length, cases };
+  // "passed: a, b; failed again: c" -> three cases, two of them passed.
+  const count = (pattern: RegExp) => lines.flat().reduce((n, line) => n + (line.match(pattern) ?? []).reduce((m, part) => m + part.split(',').length, 0), 0);
+  return { submissions: lines.filter((l) => l.length > 0).length, cases: count(/(?:passed|failed again): ([^;]+)/g), passedWhenJudgedAgain: count(/passed: ([^;]+)/g) };
 }
 
 export async function run(options: BenchOptions) {
