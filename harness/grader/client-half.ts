@@ -92,7 +92,7 @@ export interface ClientHalfResult {
   /** The runner went past its disk or file quota (also the failure). */
   quotaHit?: string;
   importError?: string;
-  /** Failed checks that ran out of time rather than got a wrong answer. */
+  /** Failed checks of the judge's run that ran out of time rather than got a wrong answer (after a second look: of the first run). */
   timedOut?: ReadonlySet<string>;
   /** Checks a one-at-a-time run did not run again (their first verdict stands). */
   notRerun?: readonly string[];
@@ -212,11 +212,12 @@ async function openRelays(options: ClientHalfOptions): Promise<Relays> {
   return { runner: command.argv, ports, root, close };
 }
 
-/** Runs the judge (trusted, on this machine) and reads its verdicts. */
+/** The judge could not bind one of its proxy ports: run it again on new ones (withFreshPorts). */
 export interface PortTaken {
   portTaken: string;
 }
 
+/** Runs the judge (trusted, on this machine) and reads its verdicts. */
 async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult | PortTaken> {
     const run = await runBounded(argv, { cwd: options.workspace, timeoutMs: options.timeoutMs, outputLimitBytes: options.outputLimitBytes, quota, ...(options.isAborted ? { isAborted: options.isAborted } : {}) });
     if (run.quotaHit) return { outcomes: [], failure: run.quotaHit, quotaHit: run.quotaHit, stderr: run.stderr };

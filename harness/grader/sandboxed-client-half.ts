@@ -56,7 +56,6 @@ function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientH
   return {
     ...first,
     outcomes: first.outcomes.map((o) => again.get(o.id) ?? o),
-    timedOut: new Set([...(first.timedOut ?? [])].filter((id) => !again.has(id) || second.timedOut?.has(id))),
     stderr: `${first.stderr}${second.stderr ? `\n--- second look ---\n${second.stderr}` : ''}`,
     secondLook: { judged, notRerun: [...(second.notRerun ?? [])] },
   };
