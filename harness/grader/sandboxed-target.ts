@@ -115,6 +115,7 @@ export class SandboxedTarget implements GraderTarget {
       host: '127.0.0.1',
       port,
       dataDir: path.join(workspace, 'data'),
+      progress: proc.progress,
       output: () => ({ stdout: proc.stdout.text(), stderr: proc.stderr.text() }),
       outputBetween: (from, to) => proc.lines.between(from, to),
       lastOutputAt: () => proc.lines.lastAt,

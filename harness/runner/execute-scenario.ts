@@ -42,6 +42,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
     port: instance.port,
     dataDir: instance.dataDir,
     timeoutMs: options.timeoutMs,
+    ...(instance.progress ? { progress: instance.progress } : {}),
     password: options.password ?? '123',
     clock: options.clock,
     wire,
