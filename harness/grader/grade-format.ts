@@ -9,11 +9,13 @@ export const GRADE_FORMAT_VERSION = 1;
 const Verdict = z.enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR']);
 
 export const GradeStatus = z
-  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'error'])
+  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'error', 'kit-error'])
   .describe(
     'ok: graded; no-server: no server.py with socket_utils.py beside it; bad-archive: unreadable or unsafe zip; '
       + 'no-listen: never listened; crashed: exited at start-up; timeout: listened but never answered, or ran out of '
-      + 'its time budget; disk-quota: wrote past its disk quota; error: the grader itself failed',
+      + 'its time budget; disk-quota: wrote past its disk quota; error: the grader itself failed; kit-error: the kit '
+      + 'could not judge part of it (a harness failure, the judge starved by a busy machine): re-grade it, never the '
+      + "student's points",
   );
 export type GradeStatus = z.infer<typeof GradeStatus>;
 
@@ -77,6 +79,11 @@ export const SubmissionGrade = z
   })
   .strict();
 export type SubmissionGrade = z.infer<typeof SubmissionGrade>;
+
+/** The kit, not the hand-in, failed (the grader's own error, or a part it could not judge): re-grade it. */
+export function kitFailed(grade: Pick<SubmissionGrade, 'status'>): boolean {
+  return grade.status === 'error' || grade.status === 'kit-error';
+}
 
 export function statusText(grade: Pick<SubmissionGrade, 'status' | 'detail'>): string {
   return grade.detail && grade.status !== 'ok' ? `${grade.status}: ${grade.detail}` : grade.status;

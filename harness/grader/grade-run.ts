@@ -7,7 +7,7 @@ import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
-import { statusText, type SubmissionGrade } from './grade-format.ts';
+import { kitFailed, statusText, type SubmissionGrade } from './grade-format.ts';
 import { GradeLog } from './grade-log.ts';
 import { KIT_ROOT } from './kit-root.ts';
 import { gradebookCsv, taskColumns } from './gradebook-csv.ts';
@@ -348,7 +348,8 @@ class ClassRun {
   ): Promise<SubmissionGrade | undefined> {
     const { options, out, log, progress } = this.run;
     const previous = options.force || !resolved.ok ? undefined : await readPreviousGrade(path.join(out, folder, 'grade.json'));
-    if (previous && previous.key === key && previous.name === source.name) {
+    // A grade the kit could not finish is never kept: a re-run is how it gets graded.
+    if (previous && previous.key === key && previous.name === source.name && !kitFailed(previous)) {
       this.reused++;
       log.info(`${source.name}: unchanged since ${previous.gradedAt}, kept ${previous.total}/${previous.max} (use --force to regrade)`);
       progress.done(source.name, `${previous.total}/${previous.max} (kept)`);
@@ -405,8 +406,8 @@ class ClassRun {
         grade = result.grade;
         await writeStudentFiles(out, grade, result.report);
         // A grader failure is not shared: the copy gets its own attempt.
-        settle(grade.status === 'error' ? undefined : { grade, folder });
-        if (grade.status === 'error') this.byKey.delete(key);
+        settle(kitFailed(grade) ? undefined : { grade, folder });
+        if (kitFailed(grade)) this.byKey.delete(key);
       } catch (error) {
         settle(undefined);
         this.byKey.delete(key);

@@ -130,6 +130,8 @@ interface ClientHalf {
   output: string;
   failure?: string | undefined;
   quotaHit?: string | undefined;
+  /** The kit's own failure while judging the client half (client-half.ts). */
+  kitError?: string | undefined;
   incidents: string[];
 }
 
@@ -314,7 +316,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     ...(client.importError ? [`client half: socket_utils could not be imported: ${client.importError}`] : []),
     ...(client.secondLook ? secondLookIncidents(client.secondLook).map((line) => `client half: ${line}`) : []),
   ];
-  return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
+  return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, kitError: client.kitError, incidents };
 }
 
 /**
@@ -418,14 +420,27 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
 }
 
 /**
- * The grade's status: the server half's own failure says most; then a run out of its budget; then
- * a client half past its disk quota.
+ * The grade's status: the kit's own failure first (a grade it could not judge is no grade: re-grade
+ * it); then the server half's own failure; then a run out of its budget; then a client half past its
+ * disk quota.
  */
 function statusOf(server: ServerHalf, client: ClientHalf | undefined, clock: SubmissionClock): { status: GradeStatus; detail?: string | undefined } {
+  const kitError = kitErrorOf(server, client);
+  if (kitError) return { status: 'kit-error', detail: `${kitError}; re-grade it (the kit failed, not the hand-in)` };
   if (server.status !== 'ok') return { status: server.status, detail: server.detail };
   if (clock.aborted) return { status: 'timeout', detail: clock.timeoutDetail };
   if (client?.quotaHit) return { status: 'disk-quota', detail: `client half: ${client.quotaHit}` };
   return { status: 'ok' };
+}
+
+/** The kit's failures in either half: a case the harness could not run (ERROR), the judge's own failure. */
+function kitErrorOf(server: ServerHalf, client: ClientHalf | undefined): string | undefined {
+  const errored = [...server.outcomes.values()].filter((o) => o.verdict === 'ERROR');
+  const parts = [
+    ...(errored.length ? [`the harness failed in ${errored.map((o) => `${o.id} (${o.detail ?? 'no detail'})`).join('; ')}`] : []),
+    ...(client?.kitError ? [client.kitError] : []),
+  ];
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 /** Every case the grade rests on: the rubric's server cases and the client checks, run or not. */

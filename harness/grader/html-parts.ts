@@ -27,7 +27,7 @@ export function verdictClass(verdict: string): string {
 }
 
 export function statusClass(status: string): string {
-  return status === 'ok' ? 'ok' : status === 'error' ? 'warn' : 'bad';
+  return status === 'ok' ? 'ok' : status === 'error' || status === 'kit-error' ? 'warn' : 'bad';
 }
 
 export function page(title: string, body: string, script = ''): string {

@@ -55,6 +55,7 @@ function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientH
   const judged = first.outcomes.filter((o) => again.has(o.id)).map((o) => ({ id: o.id, first: o.verdict, second: again.get(o.id)?.verdict ?? o.verdict }));
   return {
     ...first,
+    ...(second.kitError ? { kitError: second.kitError } : {}),
     outcomes: first.outcomes.map((o) => again.get(o.id) ?? o),
     stderr: `${first.stderr}${second.stderr ? `\n--- second look ---\n${second.stderr}` : ''}`,
     secondLook: { judged, notRerun: [...(second.notRerun ?? [])] },

@@ -38,6 +38,8 @@ export interface OwnClockOptions {
   minWallCapMs?: number;
   /** The clock (ms); tests replay samples on a clock of their own. */
   now?: () => number;
+  /** false: never call the hand-in stuck (a process that also holds the kit's own waits, such as the judge). */
+  detectStuck?: boolean;
 }
 
 interface Snapshot {
@@ -58,6 +60,7 @@ export class OwnClock {
   readonly #budgetMs: number;
   readonly #wallCapMs: number;
   readonly #quietMs: number;
+  readonly #detectStuck: boolean;
   readonly #now: () => number;
   readonly #startedAt: number;
   #ownMs = 0;
@@ -70,6 +73,7 @@ export class OwnClock {
     this.#probe = probe;
     this.#budgetMs = budgetMs;
     this.#quietMs = options.quietMs ?? QUIET_MS;
+    this.#detectStuck = options.detectStuck ?? true;
     this.#wallCapMs = Math.max(options.minWallCapMs ?? 60_000, budgetMs * (options.wallFactor ?? 20));
     this.#now = options.now ?? (() => performance.now());
     this.#startedAt = this.#now();
@@ -99,7 +103,7 @@ export class OwnClock {
     // not counted (a wait is at most one slice longer, never shorter).
     if (this.#unobservable) this.#ownMs = wallMs;
     else if (previous) this.#account(previous, now);
-    if (!this.#unobservable && this.#quietSince !== undefined && this.#quietSamples >= QUIET_SAMPLES && now.at - this.#quietSince >= this.#quietMs) {
+    if (this.#detectStuck && !this.#unobservable && this.#quietSince !== undefined && this.#quietSamples >= QUIET_SAMPLES && now.at - this.#quietSince >= this.#quietMs) {
       return { kind: 'stuck', ownMs: this.#ownMs, wallMs, why: describeStuck(now) };
     }
     if (this.#ownMs >= this.#budgetMs) return { kind: 'expired', ownMs: this.#ownMs, wallMs };

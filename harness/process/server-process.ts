@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
 import { canConnect } from './can-connect.ts';
 import { CappedOutput } from './capped-output.ts';
@@ -7,8 +6,8 @@ import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
 import type { ProgressProbe } from './own-time.ts';
-import { processTree, sampleThreads, type ThreadSample } from './thread-sample.ts';
 import { TimedLines } from './timed-lines.ts';
+import { treeProbe } from './tree-probe.ts';
 
 // One server process, whoever starts it (the spawned target of `instanet test --server`, the
 // grader's sandboxed target): started in its workspace on a given port, watched until it listens,
@@ -61,7 +60,6 @@ export interface ServerProcessOptions {
 // "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
 const LISTENING_ON = /listening on (?:port\s+|\[?[\w.:-]*?\]?:)(\d{1,5})\b/i;
 const PROBE_MS = 1000;
-const THREADS_CACHE_MS = 20;
 
 export class ServerProcess {
   readonly stdout: CappedOutput;
@@ -107,27 +105,8 @@ export class ServerProcess {
     return this.group.pid;
   }
 
-  /**
-   * The server's threads (its whole process tree), for waits measured in its own time. Waits on
-   * several connections at once share one reading of /proc a few ms old.
-   */
-  readonly progress: ProgressProbe = {
-    threads: () => {
-      const now = performance.now();
-      if (!this.threadsCache || now - this.threadsCache.at > THREADS_CACHE_MS) this.threadsCache = { at: now, threads: this.readThreads() };
-      return this.threadsCache.threads;
-    },
-    kitInFlight: () => 0,
-  };
-  private threadsCache: { at: number; threads: Promise<readonly ThreadSample[] | undefined> } | undefined;
-
-  private async readThreads(): Promise<readonly ThreadSample[] | undefined> {
-    const pid = this.group.pid;
-    if (pid === undefined) return undefined;
-    // An exited server has no threads left to wait for: the wait counts whole, and its reader sees the close.
-    if (!this.running) return [];
-    return sampleThreads(await processTree(pid));
-  }
+  /** The server's threads (its whole process tree), for waits measured in its own time. */
+  readonly progress: ProgressProbe = treeProbe({ pid: () => this.group.pid, running: () => this.running });
 
   /** How the server ended; undefined while it runs. */
   get exitInfo(): ExitInfo | undefined {

@@ -66,5 +66,10 @@ export async function runGradeCommand(submissions: string | undefined, flags: Gr
     process.stdout.write(`results posted to ${flags.postResults}\n`);
   }
   // Errors (a rubric that does not load, bwrap missing) propagate to main, which maps their code.
-  if (run.grades.some((g) => g.status === 'error')) process.exitCode = EXIT.failed;
+  // A hand-in the kit could not judge is the machine's problem, not a verdict: exit 3, re-grade it.
+  const kitErrors = run.grades.filter((g) => g.status === 'kit-error');
+  if (kitErrors.length) {
+    process.stderr.write(`instanet grade: the kit could not judge ${kitErrors.length} submission(s) (status kit-error: ${kitErrors.map((g) => g.name).join(', ')}); run the same command again to re-grade them\n`);
+    process.exitCode = EXIT.environment;
+  } else if (run.grades.some((g) => g.status === 'error')) process.exitCode = EXIT.failed;
 }
