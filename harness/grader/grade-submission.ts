@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
+import { KitBusyError } from '../errors.ts';
 import { runSuiteParallel } from '../runner/run-parallel.ts';
 import { secondLook, type SecondLook, type SecondLookSummary } from '../runner/second-look.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
@@ -546,12 +547,17 @@ async function preflightServer(
       const status: GradeStatus = kind === 'aborted' ? 'timeout' : kind;
       return { status, detail: error.failure.detail, output: { stdout: error.stdout, stderr: error.stderr } };
     }
+    if (error instanceof KitBusyError) return { status: 'kit-error', detail: error.message, output: { stdout: '', stderr: '' } };
     throw error;
   }
   try {
     const users = Object.entries(rubricUsers(ctx.rubric));
     const [username, record] = users[0] ?? ['user1', { password: '123' }];
-    const probe = await probeLogin(instance.port, username, record.password, Math.max(2000, ctx.caseMs));
+    const probe = await probeLogin(instance.port, username, record.password, Math.max(2000, ctx.caseMs), instance.progress).catch((error: unknown) => {
+      if (error instanceof KitBusyError) return { ok: false as const, kitBusy: error.message, detail: error.message };
+      throw error;
+    });
+    if ('kitBusy' in probe) return { status: 'kit-error', detail: probe.kitBusy, output: instance.output() };
     if (!probe.ok) return { status: 'timeout', detail: probe.detail, output: instance.output() };
     return { status: 'ok', output: instance.output() };
   } finally {

@@ -5,7 +5,8 @@ import { CappedOutput } from './capped-output.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
-import type { ProgressProbe } from './own-time.ts';
+import { KitBusyError } from '../errors.ts';
+import { OwnClock, type ProgressProbe } from './own-time.ts';
 import { TimedLines } from './timed-lines.ts';
 import { treeProbe } from './tree-probe.ts';
 
@@ -132,18 +133,27 @@ export class ServerProcess {
     await this.stop();
   }
 
-  /** Resolves when the port accepts a connection from this server; otherwise a classified failure. */
+  /**
+   * Resolves when the port accepts a connection from this server; otherwise a classified failure.
+   * readyMs is the server's own time (own-time.ts): a start-up slowed by a busy machine is waited
+   * for; a server whose every thread is blocked on input without listening fails at once. Throws
+   * KitBusyError when the machine gave the server too little CPU to tell.
+   */
   async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
-    const deadline = Date.now() + this.options.readyMs;
-    while (Date.now() < deadline) {
+    const clock = new OwnClock(this.progress, this.options.readyMs);
+    for (;;) {
       const early = await this.earlyFailure(isAborted);
       if (early) return early;
       const probe = await this.probe();
       if (probe === 'ready') return undefined;
       if (probe !== 'not-yet') return probe;
       await Promise.race([this.group.exited, delay(50)]);
+      const verdict = await clock.check();
+      if (verdict.kind === 'kit-busy') {
+        throw new KitBusyError(`the server on port ${this.options.port} could not be started: the machine gave it too little CPU (${Math.round(verdict.ownMs)} ms of its own time in ${Math.round(verdict.wallMs)} ms)`);
+      }
+      if (verdict.kind !== 'waiting') return this.lateFailure();
     }
-    return this.lateFailure();
   }
 
   /** What ends the wait before the next probe: an abort, a quota, an exit, a wrong port announced. */
