@@ -164,6 +164,8 @@ function judgeArgv(options: ClientHalfOptions, serverPort: number, seconds: numb
     '--deadline', String(Math.max(1, seconds - 3)),
     '--runner-argv', JSON.stringify(relays.runner),
     '--proxy-ports', relays.ports.join(','),
+    // runBounded({ ownTime: true }) feeds it the machine's share of the time on stdin.
+    '--own-time',
     ...(options.checks ? ['--checks', options.checks.join(',')] : []),
     ...(options.oneAtATime ? ['--one-at-a-time'] : []),
     ...imageArgs,

@@ -115,25 +115,46 @@ CHECK_IDS = [c[0] for c in CHECKS]
 ASSUMES = {'client.4.1': ['4.3.1']}
 
 
-_grace = [0.0]
+# The last word from the grader: (own time then, monotonic time it arrived); None when not fed.
+_own = [None]
+# Between two words from the grader, own time runs on with the monotonic clock, but never further
+# than this: a grader too starved to speak (the kit's reference server and relays live in it) stops
+# the judge's clock rather than letting the machine's time count against the hand-in.
+OWN_TIME_RUNS_AHEAD = 0.3
 
 
 def own_now():
-    """The monotonic clock less the machine's time (see the module's doc)."""
-    return time.monotonic() - _grace[0]
+    """The hand-in's own time (see the module's doc); the monotonic clock when no grader feeds it."""
+    now = time.monotonic()
+    last = _own[0]
+    if last is None:
+        return now - _grace_after_close[0]
+    own_then, arrived = last
+    return own_then + min(now - arrived, OWN_TIME_RUNS_AHEAD)
 
 
 def follow_grace(stream):
-    """Reads `grace SECONDS` lines from the grader until it closes the pipe."""
+    """Reads `grace SECONDS` lines from the grader; once it closes the pipe, the monotonic clock
+    less the last grace runs on (the grader's own wall-clock cap still bounds the run)."""
+    _own[0] = (time.monotonic(), time.monotonic())
+
     def read():
+        grace = 0.0
         for line in stream:
             parts = line.split()
             if len(parts) == 2 and parts[0] == b'grace':
                 try:
-                    _grace[0] = max(_grace[0], float(parts[1]))
+                    grace = max(grace, float(parts[1]))
                 except ValueError:
-                    pass
+                    continue
+                now = time.monotonic()
+                _own[0] = (now - grace, now)
+        _own[0] = None
+        _grace_after_close[0] = grace
     threading.Thread(target=read, daemon=True).start()
+
+
+_grace_after_close = [0.0]
 
 
 def wait_own(wait, own_deadline, step=0.1):
@@ -1057,12 +1078,15 @@ def main():
                         help='comma-separated check ids to run (default: all)')
     parser.add_argument('--one-at-a-time', action='store_true',
                         help='run the checks one after another, each alone (the grader\'s second look)')
+    parser.add_argument('--own-time', action='store_true',
+                        help='keep deadlines in the hand-in\'s own time, fed as "grace SECONDS" lines on stdin')
     parser.add_argument('--proxy-ports', default='',
                         type=lambda text: [int(p) for p in text.split(',') if p],
                         help='comma-separated ports for the recording proxies (relayed into an isolated sandbox)')
     args = parser.parse_args()
 
-    follow_grace(sys.stdin.buffer)
+    if args.own_time:
+        follow_grace(sys.stdin.buffer)
     started = own_now()
     hard_deadline = started + (args.deadline if args.deadline is not None else 3 * args.timeout + 15)
     results = []
