@@ -260,7 +260,9 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       ...(kitErrors.length ? { kitError: `the kit's judge failed in ${kitErrors.map((c) => `${c.id} (${c.detail ?? ''})`).join('; ')}` } : {}),
       assumes,
       stderr: run.stderr,
-      timedOut: new Set(ran.filter((c) => !c.passed && c.timed_out).map((c) => c.id)),
+      // Every deadline of the judge is in the hand-in's own time (runBounded ownTime, --own-time), so a
+      // check that ran out of it is the hand-in's: nothing for a second look to doubt.
+      timedOut: new Set(),
       notRerun: parsed.checks.filter((c) => c.not_rerun).map((c) => c.id),
       ...(parsed.import_error ? { importError: parsed.import_error } : {}),
     };

@@ -100,8 +100,8 @@ export class ScenarioConnection {
     const spent = `${Math.round(outcome.ownMs)} ms of the server's own time, ${Math.round(outcome.wallMs)} ms on the clock`;
     if (outcome.kind === 'kit-busy') throw new KitBusyError(`waiting for ${expected}: the machine gave the server too little CPU to judge it (${spent})`);
     this.log.timeout(this.name, outcome.kind === 'stuck' ? `stuck: ${outcome.why}` : `no reply within ${timeoutMs} ms of the server's own time`);
-    if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `no reply, and none can come: ${outcome.why} (${spent})${partial}`);
-    throw new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms (${spent})${partial}`);
+    if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `no reply, and none can come: ${outcome.why} (${spent})${partial}`, [], true);
+    throw new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms (${spent})${partial}`, [], true);
   }
 
   async #readJsonByWallClock(timeoutMs: number, expected: string): Promise<{ value: JsonObject; raw: Buffer }> {
