@@ -15,19 +15,22 @@ const MIB = 1024 * 1024;
 /** Past this many cores on average, the hand-in was busy beyond what a server waiting for requests needs. */
 const BUSY_CORES = 0.5;
 /**
- * Past this many threads runnable at one instant, the hand-in runs busy loops: a server waiting for
- * the kit's requests has a few at most. Counted, not timed: on a loaded machine the box's share may
- * be small, but its busy threads are runnable whether or not they are scheduled.
+ * Past this many threads runnable in two samples in a row, the hand-in runs busy loops: a server
+ * waiting for the kit's requests has a few at most, and a burst (a fork storm, a start-up) is over
+ * within a sample. Counted, not timed: on a loaded machine the box's share may be small, but its
+ * busy threads are runnable whether or not they are scheduled.
  */
 const RUNNABLE_AT_ONCE = 16;
 const SAMPLE_MS = 1000;
 
 /**
- * Samples the box once a second: how many of its threads are runnable (state R in /proc/<tid>/stat).
- * Reads files only; a sample still running when the next is due is skipped.
+ * Samples the box once a second: which of its threads are runnable (state R in /proc/<tid>/stat),
+ * and how many of them were runnable in the previous sample too. Reads files only; a sample still
+ * running when the next is due is skipped.
  */
 export class BoxWatch {
   private most = 0;
+  private previous = new Set<number>();
   private sampling = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -40,19 +43,21 @@ export class BoxWatch {
     if (this.sampling) return;
     this.sampling = true;
     try {
-      let runnable = 0;
+      const runnable = new Set<number>();
       for (const tid of await this.box.tids()) {
         const stat = await readFile(`/proc/${tid}/stat`, 'utf8').catch(() => '');
         const close = stat.lastIndexOf(')');
-        if (close > 0 && stat[close + 2] === 'R') runnable++;
+        if (close > 0 && stat[close + 2] === 'R') runnable.add(tid);
       }
-      this.most = Math.max(this.most, runnable);
+      const still = [...runnable].filter((tid) => this.previous.has(tid)).length;
+      this.most = Math.max(this.most, still);
+      this.previous = runnable;
     } finally {
       this.sampling = false;
     }
   }
 
-  /** Stops sampling; the most threads seen runnable at once. */
+  /** Stops sampling; the most threads seen runnable in two samples in a row. */
   stop(): number {
     clearInterval(this.timer);
     return this.most;
@@ -72,7 +77,7 @@ export async function boxFindings(box: Box, wallMs: number, mostRunnable = 0): P
     incidents.push(`pids: ${refused} fork(s) or thread(s) refused at its resource box's limit of ${box.limits.pids} processes and threads`);
   }
   if (mostRunnable > RUNNABLE_AT_ONCE) {
-    incidents.push(`cpu: up to ${mostRunnable} of its threads were runnable at once (busy loops); its resource box held them to an equal share`);
+    incidents.push(`cpu: up to ${mostRunnable} of its threads stayed runnable from one second to the next (busy loops); its resource box held them to an equal share`);
   }
   const cores = cpuNs / 1e6 / Math.max(1, wallMs);
   if (cores > BUSY_CORES) {
