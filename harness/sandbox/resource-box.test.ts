@@ -157,6 +157,20 @@ describe('a resource box', () => {
     }
   }, 60_000);
 
+  it('is off when asked (INSTANET_RESOURCE_BOX=none), and then says what that means instead of pretending', async () => {
+    const saved = process.env.INSTANET_RESOURCE_BOX;
+    process.env.INSTANET_RESOURCE_BOX = 'none';
+    try {
+      const off = await planBoxes();
+      expect(off.kind).toBe('none');
+      expect(off.warning).toMatch(/neighbours can affect each other's timing and memory/);
+      expect(await createBox('unit-off', { memoryMiB: 64, pids: 8 })).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.INSTANET_RESOURCE_BOX;
+      else process.env.INSTANET_RESOURCE_BOX = saved;
+    }
+  });
+
   it('never runs the command when the box cannot be entered', async (ctx) => {
     if (plan.kind === 'none') ctx.skip();
     const box = (await createBox('unit-gone', { memoryMiB: 64, pids: 8 })) as Box;
