@@ -25,6 +25,7 @@ import { killTrackedGroups } from '../process/process-groups.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric, type LoadedRubric } from './rubric-loader.ts';
 import { caseMatcher, unmatchedPatterns } from './rubric-score.ts';
+import { leaveKitBox, planBoxes } from '../sandbox/resource-box.ts';
 import { planSandbox, resolvePython, type SandboxMode } from '../sandbox/sandbox.ts';
 import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
@@ -153,6 +154,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   } finally {
     interrupt.remove();
     progress.stop();
+    await leaveKitBox();
     await rm(scratchRoot, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }
@@ -207,6 +209,9 @@ async function gradeContext(
   if (plan.warning) warn(plan.warning);
   const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
   if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
+  // One box per hand-in where the machine has cgroups; where not, one line says what that means.
+  const boxes = await planBoxes();
+  if (boxes.warning) warn(boxes.warning);
   const python = await resolvePython();
   // Read once per run: every submission's suite runs from these (parsing the YAML is ~40 ms a time).
   const scenarios = await loadScenarios(options.scenarioDir ?? DEFAULT_SCENARIO_DIR);
@@ -219,6 +224,7 @@ async function gradeContext(
     scenarios,
     clientCases: new Map(),
     plan,
+    boxes,
     clientPlan,
     limits: limitsOf(rubric),
     python,

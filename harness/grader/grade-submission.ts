@@ -15,9 +15,12 @@ import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { costsPoints, scoreSubmission, type CaseOutcome } from './rubric-score.ts';
+import { createBox, type Box, type BoxPlan } from '../sandbox/resource-box.ts';
 import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { limitStarts } from './start-limit.ts';
+import { boxLimitsOf } from './rubric-limits.ts';
+import { BoxWatch, boxFindings, type BoxFindings } from './box-findings.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from '../process/server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
@@ -46,6 +49,11 @@ export interface GradeContext {
   /** Client checks seen so far in this run (the driver lists them): same purpose. */
   clientCases: Map<string, KnownCase>;
   plan: SandboxPlan;
+  /**
+   * Resource boxes (harness/sandbox/resource-box.ts): when the machine has them, each hand-in gets
+   * one for both its halves. Absent or 'none': per-process limits only (the run has said so once).
+   */
+  boxes?: BoxPlan;
   /** The client driver runs on this machine even with --sandbox container: bwrap when it works. */
   clientPlan: SandboxPlan;
   limits: SandboxLimits;
@@ -238,24 +246,33 @@ export async function gradeSubmission(
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
   const base = { source, folder, ctx, clock };
   let where: Located | undefined;
+  let box: Box | undefined;
+  let watch: BoxWatch | undefined;
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
-    const target = await prepareTarget(source, where.serverDir, scratch, ctx);
+    box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits)) : undefined;
+    watch = box ? new BoxWatch(box) : undefined;
+    // A container keeps its own limits (that is its box); the client half still runs here, boxed.
+    const target = await prepareTarget(source, where.serverDir, scratch, ctx, ctx.plan.kind === 'container' ? undefined : box);
     clock.target = target;
-    const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
+    const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock, box);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
     const server = await runServerHalf(source, target, ctx, clock);
     clock.serverFinished();
     const client = await clientHalf;
-    return assembleGrade({ ...base, where, server, client });
+    const boxed = box ? await boxFindings(box, Date.now() - clock.started, watch?.stop()) : undefined;
+    return assembleGrade({ ...base, where, server, client, ...(boxed ? { boxed } : {}) });
   } catch (error) {
     const detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;
     ctx.log(`ERROR ${source.name}: ${(error as Error).stack ?? detail}`);
     return assembleGrade({ ...base, ...(where ? { where } : {}), server: notGraded('error', detail) });
   } finally {
     clock.stop();
+    watch?.stop();
     if (clock.target instanceof SandboxedTarget) await clock.target.abort();
+    // Whatever the hand-in left (a daemon, a process stuck past its group's kill) goes with its box.
+    await box?.destroy().catch((error: unknown) => ctx.log(`resource box of ${source.name}: ${(error as Error).message}`));
     await rm(scratch, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }
@@ -274,7 +291,13 @@ async function locate(source: SubmissionSource, scratch: string, ctx: GradeConte
 }
 
 /** A private workspace and the target that starts `python3 server.py --port {port}` in it, sandboxed. */
-async function prepareTarget(source: SubmissionSource, serverDir: string, scratch: string, ctx: GradeContext): Promise<SandboxedTarget | GraderTarget> {
+async function prepareTarget(
+  source: SubmissionSource,
+  serverDir: string,
+  scratch: string,
+  ctx: GradeContext,
+  box: Box | undefined,
+): Promise<SandboxedTarget | GraderTarget> {
   const base = path.join(scratch, 'base');
   await prepareWorkspace(serverDir, base, ctx.rubric);
   const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
@@ -285,7 +308,7 @@ async function prepareTarget(source: SubmissionSource, serverDir: string, scratc
     command,
     // Sandbox hook (sandbox.ts): `expose` puts the server in its own network namespace behind the kit's relay.
     wrap: (argv: string[], workspace: string, expose: RelayEndpoint) =>
-      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose] }),
+      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose], box }),
     readyMs: ctx.readyMs,
     outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
     diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
@@ -297,7 +320,7 @@ async function prepareTarget(source: SubmissionSource, serverDir: string, scratc
  * The client half, independent of the server half (it runs against a reference server of its own),
  * so it runs alongside it, and a server that crashes still earns its client points.
  */
-async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock): Promise<ClientHalf> {
+async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock, box: Box | undefined): Promise<ClientHalf> {
   const client = await runSandboxedClientHalf({
     serverDir,
     rubric: ctx.rubric,
@@ -310,6 +333,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     caseMs: ctx.caseMs,
     isAborted: () => clock.aborted,
     mayCost: costsPoints(ctx.rubric),
+    box,
   });
   for (const c of client.outcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
   const incidents = [
@@ -421,11 +445,18 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
 }
 
 /**
- * The grade's status: the kit's own failure first (a grade it could not judge is no grade: re-grade
- * it); then the server half's own failure; then a run out of its budget; then a client half past its
- * disk quota.
+ * The grade's status: its resource box's memory limit hit says most (what crashed did so because
+ * of it); then the kit's own failure (a grade it could not judge is no grade: re-grade it); then the
+ * server half's own failure; then a run out of its budget; then a client half past its disk quota.
  */
-function statusOf(server: ServerHalf, client: ClientHalf | undefined, clock: SubmissionClock): { status: GradeStatus; detail?: string | undefined } {
+function statusOf(
+  server: ServerHalf,
+  client: ClientHalf | undefined,
+  clock: SubmissionClock,
+  boxed: BoxFindings | undefined,
+): { status: GradeStatus; detail?: string | undefined } {
+  // Its memory limit hit, a process of it was killed: whatever crashed or stalled after, that is why.
+  if (boxed?.memory) return { status: 'memory', detail: boxed.memory };
   const kitError = kitErrorOf(server, client);
   if (kitError) return { status: 'kit-error', detail: `${kitError}; re-grade it (the kit failed, not the hand-in)` };
   if (server.status !== 'ok') return { status: server.status, detail: server.detail };
@@ -478,9 +509,10 @@ function assembleGrade(run: {
   where?: Located;
   server: ServerHalf;
   client?: ClientHalf;
+  boxed?: BoxFindings;
 }): GradeOutcome {
-  const { source, folder, ctx, clock, where, server, client } = run;
-  const { status, detail } = statusOf(server, client, clock);
+  const { source, folder, ctx, clock, where, server, client, boxed } = run;
+  const { status, detail } = statusOf(server, client, clock, boxed);
   const serverWhy = status === 'ok' ? 'the run did not report this case' : `${status}${detail ? ` (${detail})` : ''}`;
   const prerequisites = new Map<string, readonly string[]>([
     ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
@@ -526,7 +558,7 @@ function assembleGrade(run: {
     })),
     ungraded: score.ungraded.map((g) => ({ id: g.id, title: g.title, cases: g.cases.map((c) => c.id), passed: g.passed })),
     cases: charged.map(toGradedCase),
-    incidents: [...(client?.incidents ?? []), ...server.incidents],
+    incidents: [...(boxed?.incidents ?? []), ...(client?.incidents ?? []), ...server.incidents],
     warnings,
     output: server.output,
     clientOutput: client?.output ?? '',

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
 import type { CaseVerdict, Rubric } from './rubric-format.ts';
+import type { Box } from '../sandbox/resource-box.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
@@ -22,6 +23,8 @@ export interface SandboxedClientHalfOptions {
   timeoutMs: number;
   caseMs: number;
   isAborted?: () => boolean;
+  /** The hand-in's resource box: the runner joins it (the judge stays in the kit's). */
+  box?: Box | undefined;
   /**
    * Whether a check's failure costs anything (the grader: a rubric item counts it). Default: every
    * failure. Only those that ran out of time are judged again.
@@ -86,6 +89,7 @@ async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions,
         hide: options.hide,
         readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
         connect,
+        box: options.box,
       }),
     ...(options.isAborted ? { isAborted: options.isAborted } : {}),
     ...only,
