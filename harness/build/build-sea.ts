@@ -9,15 +9,18 @@ import { build, type Plugin } from 'esbuild';
 import { RUNTIME_ASSETS } from './runtime-assets.ts';
 
 // `npm run build:sea`: the kit as one file for students without Node: dist-sea/instanet-<os>-<arch>.
-// esbuild bundles the kit and its npm dependencies into one ES module (a SEA has no node_modules
-// to import from); Node's single-executable support (`--experimental-sea-config`) turns a small
-// CommonJS starter plus that bundle and the run-time assets into a blob; postject injects the blob
+// esbuild bundles the kit and its npm dependencies into ES modules, an entry and the chunks it
+// loads lazily (a SEA has no node_modules to import from); Node's single-executable support
+// (`--experimental-sea-config`) turns a small CommonJS starter plus that bundle and the run-time
+// assets into a blob; postject injects the blob
 // into a copy of this node binary. The same script on macOS or Windows builds for that system.
 
 const KIT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const OUT = path.join(KIT_ROOT, 'dist-sea');
 const STAGE = path.join(OUT, 'stage');
-const BUNDLE = 'instanet.mjs';
+/** The bundle's files: the entry and the chunks of the commands main.ts imports when they run. */
+const APP = path.join(STAGE, 'app');
+const BUNDLE = 'main.mjs';
 const EXE_NAME = `instanet-${process.platform}-${process.arch}${process.platform === 'win32' ? '.exe' : ''}`;
 /** Node's published SEA fuse (docs: Single executable applications). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -60,7 +63,12 @@ const ownImportMetaUrl: Plugin = {
 async function bundleKit(): Promise<void> {
   await build({
     entryPoints: [path.join(KIT_ROOT, 'harness/cli/main.ts')],
-    outfile: path.join(STAGE, BUNDLE),
+    // Split at main.ts's lazy imports, as dist/ is: `--version` parses the command line's code,
+    // not the grader's, the server's and every dependency's (one 2.8 MB file took twice node's start).
+    outdir: APP,
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -96,11 +104,11 @@ async function assetFiles(): Promise<string[]> {
 }
 
 async function writeSeaConfig(files: string[]): Promise<string> {
-  const sources: Record<string, string> = { [BUNDLE]: path.join(STAGE, BUNDLE) };
+  const sources: Record<string, string> = Object.fromEntries((await readdir(APP)).sort().map((f) => [f, path.join(APP, f)]));
   for (const file of files) sources[file] = path.join(KIT_ROOT, file);
   const hash = createHash('sha256');
   for (const [key, source] of Object.entries(sources)) hash.update(key).update('\0').update(await readFile(source)).update('\0');
-  const manifest = { id: hash.digest('hex').slice(0, 16), files: Object.keys(sources) };
+  const manifest = { id: hash.digest('hex').slice(0, 16), entry: BUNDLE, files: Object.keys(sources) };
   await writeFile(path.join(STAGE, 'manifest.json'), JSON.stringify(manifest));
   const config = {
     main: path.join(STAGE, 'sea-entry.cjs'),

@@ -1,5 +1,5 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 // What a student gets, got the way they get it: `npm pack`, then `npm install -g` of the tarball
 // into a fresh prefix, run from a folder outside the working tree; and the single executable,
-// run with no `node` anywhere on PATH. Both must give the verdicts the course's EXPECTED.yaml
+// run with no `node` anywhere on PATH: in a mount namespace of its own where every node on PATH is
+// /dev/null (a PATH of links to the other commands would not do: the sandbox runs python3 by the
+// path it found, and a link in a temporary folder is not inside the sandbox). Both must give the verdicts the course's EXPECTED.yaml
 // reasons out for a benign sample (correct: 100, exit 0) and a defective one (little-endian-length:
 // '<Q' image headers, so tasks 5 and 6 are lost: 60, exit 1).
 
@@ -16,32 +18,24 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
 const SEA = path.join(ROOT, 'dist-sea', 'instanet-linux-x64');
 const SAMPLES = path.join(ROOT, 'fixtures', 'submissions');
-/** Commands that only a developer's machine has: a student's PATH need not. */
-const NODE_TOOLS = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
+/** What the sandbox itself uses inside; node is in /usr/bin on most machines, this one included. */
+const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin';
+const NODES = [...new Set(SYSTEM_PATH.split(':').map((dir) => path.join(dir, 'node')).filter((f) => existsSync(f)).map((f) => realpathSync(f)))];
+/** Runs argv with each node of SYSTEM_PATH covered by /dev/null, seen by it and everything it starts. */
+const withoutNode = (argv: readonly string[]) => [
+  'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+  `${NODES.map((n) => `mount --bind /dev/null ${n}`).join(' && ')} && exec "$@"`, 'sh', ...argv,
+];
 
 let tmp: string;
 let prefix: string;
-let nodeless: string;
 let work: string;
 
-const runIn = (file: string, args: readonly string[], pathVar: string) =>
-  execa(file, args, { cwd: work, reject: false, timeout: 240_000, forceKillAfterDelay: 5_000, stdin: 'ignore', env: { PATH: pathVar, HOME: tmp, NO_COLOR: '1' }, extendEnv: false });
+const runIn = ([file, ...args]: readonly string[], pathVar: string) =>
+  execa(file!, args, { cwd: work, reject: false, timeout: 240_000, forceKillAfterDelay: 5_000, stdin: 'ignore', env: { PATH: pathVar, HOME: tmp, NO_COLOR: '1' }, extendEnv: false });
 
-const packagePath = () => `${path.join(prefix, 'bin')}:${nodeless}:${path.dirname(process.execPath)}`;
-const installed = (args: readonly string[]) => runIn(path.join(prefix, 'bin', 'instanet'), args, packagePath());
-const executable = (args: readonly string[]) => runIn(SEA, args, nodeless);
-
-/** A PATH folder with every command of /usr/bin and /bin but node and its tools: python3, prlimit, bwrap, sh… */
-async function pathWithoutNode(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  for (const bin of ['/usr/bin', '/bin']) {
-    for (const name of await readdir(bin)) {
-      if (NODE_TOOLS.has(name) || existsSync(path.join(dir, name))) continue;
-      await symlink(path.join(bin, name), path.join(dir, name));
-    }
-  }
-  return dir;
-}
+const installed = (args: readonly string[]) => runIn([path.join(prefix, 'bin', 'instanet'), ...args], `${path.join(prefix, 'bin')}:${SYSTEM_PATH}:${path.dirname(process.execPath)}`);
+const executable = (args: readonly string[]) => runIn(withoutNode([SEA, ...args]), SYSTEM_PATH);
 
 async function packAndInstall(): Promise<void> {
   // The build scripts print to stdout too, so the tarball is found in the folder, not in --json.
@@ -61,7 +55,6 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'instanet-dist-'));
   prefix = path.join(tmp, 'prefix');
   work = path.join(tmp, 'student');
-  nodeless = await pathWithoutNode(path.join(tmp, 'bin'));
   for (const sample of ['correct', 'little-endian-length']) await cp(path.join(SAMPLES, sample), path.join(work, sample), { recursive: true });
   await packAndInstall();
 });
@@ -101,6 +94,14 @@ describe('the installed package (npm pack, npm install -g)', () => {
       'instanet grade: --sandbox container needs the testcontainers package: npm install testcontainers (next to the kit; -g if the kit was installed with -g)',
     ]);
   });
+
+  test('gradescope build, which needs the sources, says to run it in a clone', async () => {
+    const run = await installed(['gradescope', 'build', '--out', tmp]);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr.trim()).toBe(
+      "instanet gradescope build: gradescope build packs the kit's sources, which an installed kit does not have: run it in a clone of the kit (npm ci, then npx instanet gradescope build)",
+    );
+  });
 });
 
 describe('the single executable (npm run build:sea)', () => {
@@ -108,9 +109,10 @@ describe('the single executable (npm run build:sea)', () => {
     await execa('npm', ['run', 'build:sea'], { cwd: ROOT, timeout: 600_000 });
   });
 
-  test('the test PATH has no node', async () => {
-    const which = await execa('sh', ['-c', 'command -v node'], { reject: false, env: { PATH: nodeless }, extendEnv: false });
-    expect(which.exitCode).not.toBe(0);
+  test('where it runs, no node is found on PATH', async () => {
+    expect(NODES.length, `no node on ${SYSTEM_PATH}: nothing to hide`).toBeGreaterThan(0);
+    const which = await runIn(withoutNode(['sh', '-c', 'command -v node']), SYSTEM_PATH);
+    expect([which.exitCode, which.stdout]).toEqual([127, '']);
   });
 
   test('--version with no node on PATH', async () => {

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 
 // The start of the single executable (bundled by build-sea.ts to CommonJS, which is what Node 20's
-// SEA runs). The kit itself is an ES module with top-level await that reads its scenarios, rubric
+// SEA runs). The kit itself is ES modules with top-level await that reads its scenarios, rubric
 // and Python helpers from disk next to its own code, and hands the Python files to python3 and
 // bwrap by path: so everything is embedded as SEA assets and written once to a folder of the temp
 // dir named by the build's content hash, then the bundle is imported from there. Later starts find
@@ -15,12 +15,13 @@ import vm from 'node:vm';
 interface Manifest {
   /** Content hash of the bundle and every asset: a new build gets a new folder. */
   id: string;
+  /** The kit's entry module, relative to the folder. */
+  entry: string;
   /** Paths relative to the folder; each is also the asset's key. */
   files: string[];
 }
 
 const READY_MARK = '.complete';
-const BUNDLE = 'instanet.mjs';
 
 /** Ours, complete, and writable by nobody else: the only folder we will run code from. */
 function trustworthy(dir: string): boolean {
@@ -83,7 +84,7 @@ const importFromDisk = new vm.Script('(url) => import(url)', {
 }).runInThisContext() as (url: string) => Promise<unknown>;
 
 const manifest = JSON.parse(getAsset('manifest.json', 'utf8')) as Manifest;
-importFromDisk(pathToFileURL(path.join(unpacked(manifest), BUNDLE)).href).catch((error: unknown) => {
+importFromDisk(pathToFileURL(path.join(unpacked(manifest), manifest.entry)).href).catch((error: unknown) => {
   process.stderr.write(`instanet: could not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 3;
 });
