@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,8 +31,9 @@ let tmp: string;
 let prefix: string;
 let work: string;
 
+// TMPDIR inside tmp: the executable unpacks its files there, so they go when the test ends.
 const runIn = ([file, ...args]: readonly string[], pathVar: string) =>
-  execa(file!, args, { cwd: work, reject: false, timeout: 240_000, forceKillAfterDelay: 5_000, stdin: 'ignore', env: { PATH: pathVar, HOME: tmp, NO_COLOR: '1' }, extendEnv: false });
+  execa(file!, args, { cwd: work, reject: false, timeout: 240_000, forceKillAfterDelay: 5_000, stdin: 'ignore', env: { PATH: pathVar, HOME: tmp, TMPDIR: path.join(tmp, 'tmp'), NO_COLOR: '1' }, extendEnv: false });
 
 const installed = (args: readonly string[]) => runIn([path.join(prefix, 'bin', 'instanet'), ...args], `${path.join(prefix, 'bin')}:${SYSTEM_PATH}:${path.dirname(process.execPath)}`);
 const executable = (args: readonly string[]) => runIn(withoutNode([SEA, ...args]), SYSTEM_PATH);
@@ -53,6 +54,9 @@ function verdicts(stdout: string): string[] {
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'instanet-dist-'));
+  // Readable by all, as /tmp is: the sandbox may run student code as a uid of its own.
+  await chmod(tmp, 0o755);
+  await mkdir(path.join(tmp, 'tmp'), { mode: 0o755 });
   prefix = path.join(tmp, 'prefix');
   work = path.join(tmp, 'student');
   for (const sample of ['correct', 'little-endian-length']) await cp(path.join(SAMPLES, sample), path.join(work, sample), { recursive: true });
