@@ -33,6 +33,7 @@ import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
+import { loadContainerTarget } from '../targets/load-container-target.ts';
 
 // The whole class: discover, shard, resume, grade N at a time, write every output. Each student's
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
@@ -252,7 +253,7 @@ function serverCasesOf(loaded: LoadedRubric, all: readonly LoadedScenario[], war
 
 /** --sandbox container: a target per workspace, its start errors turned into the grader's statuses. */
 async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRubric['rubric']): Promise<(ws: string, command: readonly string[]) => GraderTarget> {
-  const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
+  const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await loadContainerTarget();
   await assertContainerRuntime();
   return (ws, command) => {
     const target = make({
