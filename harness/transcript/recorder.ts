@@ -220,6 +220,14 @@ class DirectionState {
   /** Bytes not recorded because of the cap, and how many of them a note has already stated. */
   dropped = 0;
   droppedStated = 0;
+  /**
+   * Past the cap the decoder goes on, storing nothing, to count the frames not recorded ("N bytes
+   * in M frames"): a frame's objects are dropped as soon as they are counted, so a flood of `{}`
+   * costs time linear in its bytes and no memory. Stops at the first bytes that are not a frame.
+   */
+  counting = true;
+  droppedFrames = 0;
+  droppedFramesStated = 0;
 
   constructor(limits: Partial<CodecLimits>) {
     this.decoder = new FrameDecoder(limits);
@@ -350,11 +358,12 @@ export class ConnectionRecorder {
       throw new RecorderStateError(`connection ${this.id}: bytes recorded in direction ${dir} after it closed`);
     }
     if (bytes.length === 0) return;
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (state.capped) {
       state.dropped += bytes.length;
+      this.#countDropped(state, chunk);
       return;
     }
-    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     state.tape.push(chunk);
     if (state.brokenBy) {
       this.#emitRawTail(dir, state, undefined);
@@ -369,31 +378,59 @@ export class ConnectionRecorder {
    * Past its cap a direction stops decoding and storing: what is held (a half-read frame) and every
    * later byte only count, and notes say so, so the recording stays valid and honest about its gap.
    */
-  #capIfFull(dir: Direction, state: DirectionState): void {
+  #capIfFull(dir: Direction, state: DirectionState): boolean {
     const { maxRecordedBytes } = this.#recorder.options;
     const full = state.recorded >= maxRecordedBytes || this.#recorder.overTotalCap;
-    if (state.capped || !full) return;
+    if (state.capped || !full) return state.capped;
     state.capped = true;
     state.dropped = state.tape.end - state.accounted;
     state.tape.discardBefore(state.tape.end);
     state.accounted = state.tape.end;
-    state.decoder = new FrameDecoder(this.#recorder.options.limits);
+    // A broken stream or an image in flight cannot be counted in frames; its held bytes are let go.
+    state.counting = !state.brokenBy && state.decoder.pendingImage === undefined;
+    if (!state.counting) state.decoder = new FrameDecoder(this.#recorder.options.limits);
+    // Frames already whole in what is held are counted now, so this note states them.
+    this.#countDropped(state, Buffer.alloc(0));
     state.droppedStated = state.dropped;
+    state.droppedFramesStated = state.droppedFrames;
+    const held = state.counting ? ` (${state.droppedFrames} frames)` : '';
     const which = state.recorded >= maxRecordedBytes ? `${maxRecordedBytes} bytes for ${dir} on this connection` : 'the whole recording';
     this.#emit({
       kind: 'note',
       dir,
       dropped: state.dropped,
-      note: `recording cap reached (${which}): ${state.dropped} held bytes and every later ${dir} byte are not recorded`,
+      note: `recording cap reached (${which}): ${state.dropped} held bytes${held} and every later ${dir} byte are not recorded`,
     });
+    return true;
+  }
+
+  #countDropped(state: DirectionState, chunk: Buffer): void {
+    if (!state.counting) return;
+    try {
+      state.decoder.push(chunk);
+      while (state.decoder.next()) state.droppedFrames += 1;
+    } catch (error) {
+      if (!isCodecError(error)) throw error;
+      state.counting = false;
+      state.decoder = new FrameDecoder(this.#recorder.options.limits);
+    }
+  }
+
+  /** Bytes and whole frames of `dir` seen past the cap (frames: undefined once the stream stopped being frames). */
+  droppedOf(dir: Direction): { bytes: number; frames: number; allFrames: boolean } {
+    const state = this.#state(dir);
+    return { bytes: state.dropped, frames: state.droppedFrames, allFrames: state.counting };
   }
 
   /** The bytes dropped since the last note about them, stated before the direction's close. */
   #stateDropped(dir: Direction, state: DirectionState): void {
     const more = state.dropped - state.droppedStated;
     if (more <= 0) return;
+    const frames = state.droppedFrames - state.droppedFramesStated;
     state.droppedStated = state.dropped;
-    this.#emit({ kind: 'note', dir, dropped: more, note: `${more} bytes not recorded: cap reached (${state.dropped} in all for ${dir})` });
+    state.droppedFramesStated = state.droppedFrames;
+    const inFrames = state.counting ? ` in ${frames} frames` : frames > 0 ? ` (${frames} frames, then bytes that are not frames)` : '';
+    this.#emit({ kind: 'note', dir, dropped: more, note: `${more} bytes${inFrames} not recorded: cap reached (${state.dropped} in all for ${dir})` });
   }
 
   #drain(dir: Direction, state: DirectionState): void {
@@ -411,6 +448,8 @@ export class ConnectionRecorder {
       if (!frame) break;
       if (frame.kind === 'json') this.#onJson(dir, state, frame);
       else this.#onImage(dir, state, frame);
+      // One chunk may hold thousands of frames: the cap is checked per frame, not per chunk.
+      if (this.#capIfFull(dir, state)) return;
     }
     this.#announcePendingImage(dir, state);
   }
