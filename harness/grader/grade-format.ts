@@ -9,11 +9,12 @@ export const GRADE_FORMAT_VERSION = 1;
 const Verdict = z.enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR']);
 
 export const GradeStatus = z
-  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'error'])
+  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'output-flood', 'wire-flood', 'error'])
   .describe(
     'ok: graded; no-server: no server.py with socket_utils.py beside it; bad-archive: unreadable or unsafe zip; '
       + 'no-listen: never listened; crashed: exited at start-up; timeout: listened but never answered, or ran out of '
-      + 'its time budget; disk-quota: wrote past its disk quota; error: the grader itself failed',
+      + 'its time budget; disk-quota: wrote past its disk quota; output-flood: graded, but printed without end (no points lost for '
+      + 'it); wire-flood: graded, but its server sent megabytes beyond its replies (the cases it broke failed); error: the grader itself failed',
   );
 export type GradeStatus = z.infer<typeof GradeStatus>;
 

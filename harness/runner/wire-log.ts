@@ -22,8 +22,8 @@ export const CASE_RAW_MAX_BYTES = 64 * 1024;
  * are counted, decoded only to count frames, and a note says "N bytes in M frames not recorded".
  * Far above an honest case: its replies are a few KiB, an 8 MiB request keeps 64 KiB (above).
  */
-export const CASE_CONNECTION_MAX_BYTES = 1024 * 1024;
-export const CASE_MAX_BYTES = 4 * 1024 * 1024;
+export const CASE_CONNECTION_MAX_BYTES = 256 * 1024;
+export const CASE_MAX_BYTES = 2 * 1024 * 1024;
 /** Recording problems kept per case: a broken recorder must not grow a list per chunk of a flood. */
 const MAX_PROBLEMS = 20;
 

@@ -7,6 +7,7 @@ import { carriesImage } from '../../spec/messages/index.ts';
 import { replaceFile } from '../../reference/server/store/atomic-write.ts';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { ByteTape } from './byte-tape.ts';
+import { FrameCounter } from './frame-counter.ts';
 import { bytesFields } from './event-bytes.ts';
 import { RecorderStateError } from './errors.ts';
 import {
@@ -225,9 +226,16 @@ class DirectionState {
    * in M frames"): a frame's objects are dropped as soon as they are counted, so a flood of `{}`
    * costs time linear in its bytes and no memory. Stops at the first bytes that are not a frame.
    */
-  counting = true;
-  droppedFrames = 0;
+  counter: FrameCounter | undefined;
   droppedFramesStated = 0;
+
+  get counting(): boolean {
+    return this.counter?.counting ?? true;
+  }
+
+  get droppedFrames(): number {
+    return this.counter?.frames ?? 0;
+  }
 
   constructor(limits: Partial<CodecLimits>) {
     this.decoder = new FrameDecoder(limits);
@@ -384,36 +392,30 @@ export class ConnectionRecorder {
     if (state.capped || !full) return state.capped;
     state.capped = true;
     state.dropped = state.tape.end - state.accounted;
+    // What is held is a frame's start (whole frames were recorded): count from the decoder's bytes
+    // on. A broken stream or an image in flight cannot be counted in frames.
+    const held = state.tape.slice(state.accounted, state.tape.end);
+    state.counter = new FrameCounter();
+    if (state.brokenBy || state.decoder.pendingImage !== undefined) state.counter.counting = false;
+    state.counter.push(held);
+    state.decoder = new FrameDecoder(this.#recorder.options.limits);
     state.tape.discardBefore(state.tape.end);
     state.accounted = state.tape.end;
-    // A broken stream or an image in flight cannot be counted in frames; its held bytes are let go.
-    state.counting = !state.brokenBy && state.decoder.pendingImage === undefined;
-    if (!state.counting) state.decoder = new FrameDecoder(this.#recorder.options.limits);
-    // Frames already whole in what is held are counted now, so this note states them.
-    this.#countDropped(state, Buffer.alloc(0));
     state.droppedStated = state.dropped;
     state.droppedFramesStated = state.droppedFrames;
-    const held = state.counting ? ` (${state.droppedFrames} frames)` : '';
+    const heldFrames = state.counting ? ` (${state.droppedFrames} frames)` : '';
     const which = state.recorded >= maxRecordedBytes ? `${maxRecordedBytes} bytes for ${dir} on this connection` : 'the whole recording';
     this.#emit({
       kind: 'note',
       dir,
       dropped: state.dropped,
-      note: `recording cap reached (${which}): ${state.dropped} held bytes${held} and every later ${dir} byte are not recorded`,
+      note: `recording cap reached (${which}): ${state.dropped} held bytes${heldFrames} and every later ${dir} byte are not recorded`,
     });
     return true;
   }
 
   #countDropped(state: DirectionState, chunk: Buffer): void {
-    if (!state.counting) return;
-    try {
-      state.decoder.push(chunk);
-      while (state.decoder.next()) state.droppedFrames += 1;
-    } catch (error) {
-      if (!isCodecError(error)) throw error;
-      state.counting = false;
-      state.decoder = new FrameDecoder(this.#recorder.options.limits);
-    }
+    state.counter?.push(chunk);
   }
 
   /** Bytes and whole frames of `dir` seen past the cap (frames: undefined once the stream stopped being frames). */
