@@ -54,6 +54,40 @@ export class TimedLines {
     if (this.#firstAt === -Infinity) this.#firstAt = at;
     this.#lastAt = at;
     this.#bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    const rest = this.#skipFlood(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk, at);
+    this.#split(stream, rest, at);
+  }
+
+  /**
+   * A chunk holding more whole lines than the ring would keep (a flood of short lines): the lines
+   * before its last TAIL_LINES are counted with a native newline search, never made into strings,
+   * and so is everything the ring held. Returns what is left to split: the lines the ring keeps.
+   */
+  #skipFlood(stream: TimedLine['stream'], chunk: Buffer, at: number): Buffer {
+    if (this.#head.length < this.headLines) return chunk;
+    let cut = chunk.length;
+    for (let n = 0; n <= this.tailLines; n += 1) {
+      cut = cut > 0 ? chunk.lastIndexOf(0x0a, cut - 1) : -1;
+      if (cut === -1) return chunk;
+    }
+    // chunk[0..cut] ends the last line the ring will not keep: count its lines, drop the ring's.
+    let lines = 0;
+    // A plain loop over the bytes: a native search per line costs more than it saves on short lines.
+    for (let i = 0; i <= cut; i += 1) if (chunk[i] === 0x0a) lines += 1;
+    const pending = this.#partial[stream];
+    this.#droppedFrom = Math.min(this.#droppedFrom, pending?.at ?? at, this.#ring[this.#start]?.at ?? at);
+    this.#droppedTo = at;
+    this.#droppedLines += lines + this.#ring.length;
+    this.#droppedBytes += cut + 1 + Buffer.byteLength(pending?.text ?? '') + this.#ringBytes.reduce((a, b) => a + b, 0);
+    this.#lines += lines;
+    this.#partial[stream] = undefined;
+    this.#ring.length = 0;
+    this.#ringBytes.length = 0;
+    this.#start = 0;
+    return chunk.subarray(cut + 1);
+  }
+
+  #split(stream: TimedLine['stream'], chunk: Buffer, at: number): void {
     const pending = this.#partial[stream];
     const text = (pending?.text ?? '') + chunk.toString();
     const started = pending?.at ?? at;
