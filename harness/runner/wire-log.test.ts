@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScenarioConnection } from './connection.ts';
-import { CASE_MAX_BYTES, WireLog } from './wire-log.ts';
+import { CASE_CONNECTION_MAX_BYTES, CASE_MAX_BYTES, WireLog } from './wire-log.ts';
 
 // Issue 20: a server that sends 8 MB of `{}` after each reply held the grader at 3.3 GB through
 // the case transcript. The transcript must stay under its cap and say what it did not record.
@@ -43,7 +43,7 @@ describe('WireLog under a frame flood', () => {
     // And every frame: the notes' counts and the events add up to the frames sent.
     const notes = s2c.filter((e) => e.kind === 'note').map((e) => e.note ?? '');
     expect(notes).toEqual([
-      expect.stringMatching(/^recording cap reached \(1048576 bytes for s2c on this connection\): \d+ held bytes \(\d+ frames\)/),
+      expect.stringMatching(new RegExp(`^recording cap reached \\(${CASE_CONNECTION_MAX_BYTES} bytes for s2c on this connection\\): \\d+ held bytes \\(\\d+ frames\\)`)),
       expect.stringMatching(/^\d+ bytes in \d+ frames not recorded: cap reached/),
     ]);
     const framesIn = (note: string) => Number(/(\d+) frames/.exec(note)?.[1]);
