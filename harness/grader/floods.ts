@@ -23,7 +23,7 @@ export function isOutputFlood(volume: OutputVolume): boolean {
   return volume.droppedLines > 0 && volume.bytes >= OUTPUT_FLOOD_BYTES;
 }
 
-/** "printed 812.0 MiB (425,000,000 lines) in 2.1 s; kept the first 50 and the last 2,000 lines" */
+/** "printed 812.0 MiB (425,000,000 lines) in 2.1 s on one server instance; kept the first 50 and the last 2,000 lines" */
 export function outputFlood(volumes: readonly OutputVolume[]): Flood | undefined {
   const worst = volumes.filter(isOutputFlood).sort((a, b) => b.bytes - a.bytes)[0];
   if (!worst) return undefined;
@@ -32,7 +32,7 @@ export function outputFlood(volumes: readonly OutputVolume[]): Flood | undefined
     status: 'output-flood',
     detail:
       `printed ${formatBytes(worst.bytes)} (${worst.lines.toLocaleString('en-US')} lines) in ${seconds.toFixed(1)} s on one server instance; `
-      + `kept the first ${HEAD_LINES} and the last ${TAIL_LINES.toLocaleString('en-US')} lines (no points lost for it)`,
+      + `kept the first ${HEAD_LINES} and the last ${TAIL_LINES.toLocaleString('en-US')} lines`,
   };
 }
 

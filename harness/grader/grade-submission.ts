@@ -446,6 +446,11 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
  * a client half past its disk quota; then a flood (floods.ts), which costs no points by itself.
  */
 function statusOf(server: ServerHalf, client: ClientHalf | undefined, clock: SubmissionClock): { status: GradeStatus; detail?: string | undefined } {
+  // A server that never answered while it flooded its output failed because of the flood: the
+  // status names the flood, then what it cost (a crash or a quota says more, and stays).
+  if (server.flood?.status === 'output-flood' && (server.status === 'timeout' || server.status === 'no-listen')) {
+    return { status: 'output-flood', detail: `${server.flood.detail}; meanwhile it failed: ${server.status}: ${server.detail ?? ''}` };
+  }
   if (server.status !== 'ok') return { status: server.status, detail: server.detail };
   if (clock.aborted) return { status: 'timeout', detail: clock.timeoutDetail };
   if (client?.quotaHit) return { status: 'disk-quota', detail: `client half: ${client.quotaHit}` };
