@@ -1,6 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGrade, type GradeRunResult } from './grade-run.ts';
 import { parseCsv } from './gradebook-csv.ts';
@@ -9,6 +11,7 @@ import { parseCsv } from './gradebook-csv.ts';
 // The failure is a real one, not a stub: bob's report.html is already a folder in the output, so
 // writing his files fails (EISDIR) after he was graded. Hand-ins without a server.py keep it quick.
 
+const CLI = fileURLToPath(new URL('../cli/instanet.mjs', import.meta.url));
 let root: string;
 let result: GradeRunResult;
 
@@ -57,4 +60,15 @@ describe('the class files when grading one hand-in throws', () => {
     expect(result.grades.map((g) => g.name).sort()).toEqual(['alice', 'bob', 'carol']);
     expect(result.peakMemoryMiB).toBeGreaterThan(0);
   });
+
+  it('instanet grade exits 3, names the kit error and prints the grader peak memory', async () => {
+    const out = path.join(root, 'cli-out');
+    await mkdir(path.join(out, 'bob', 'report.html'), { recursive: true });
+    const run = await execa('node', [CLI, 'grade', path.join(root, 'class'), '--out', out, '--sandbox', 'none', '--progress', 'none'], { reject: false, timeout: 120_000 });
+    expect(run.exitCode).toBe(3);
+    expect(run.stdout).toMatch(/^grader peak memory: \d+ MiB$/m);
+    expect(run.stderr).toMatch(/^kit error: bob: the kit failed while grading this hand-in/m);
+    const rows = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
+    expect(rows.slice(1).map((r) => r[0]).sort()).toEqual(['alice', 'bob', 'carol']);
+  }, 150_000);
 });
