@@ -1,5 +1,6 @@
 import { formatBytes, HEAD_LINES, TAIL_LINES, type OutputVolume } from '../process/timed-lines.ts';
 import type { RunReport } from '../runner/report-format.ts';
+import { UNREAD_MAX_BYTES } from '../runner/connection.ts';
 import { CASE_CONNECTION_MAX_BYTES } from '../runner/wire-log.ts';
 import { eventBytes } from '../transcript/event-bytes.ts';
 
@@ -62,7 +63,8 @@ export function wireFlood(report: RunReport | undefined): Flood | undefined {
   return {
     status: 'wire-flood',
     detail:
-      `sent ${mb(worst.sent)} on one connection (case ${worst.caseId}), far beyond its replies: ${mb(worst.dropped)} in `
-      + `${worst.frames.toLocaleString('en-US')} frames past the ${formatBytes(CASE_CONNECTION_MAX_BYTES)} a case transcript keeps were not recorded`,
+      `sent at least ${mb(worst.sent)} on one connection (case ${worst.caseId}), far beyond its replies (the kit reads no more `
+      + `than ${formatBytes(UNREAD_MAX_BYTES)} a server sends unasked): ${mb(worst.dropped)} in ${worst.frames.toLocaleString('en-US')} `
+      + `frames past the ${formatBytes(CASE_CONNECTION_MAX_BYTES)} a case transcript keeps were not recorded`,
   };
 }

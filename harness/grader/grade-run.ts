@@ -442,7 +442,7 @@ class ClassRun {
       progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
       this.grades.set(source, grade);
     } catch (error) {
-      // Kept, not thrown: the worker may be grading the next submission by now; the run fails at the end.
+      // Kept, not thrown: the worker may be grading the next submission by now; the run ends with exit 3.
       await this.kitError(source, folder, scratch, error);
     }
   }

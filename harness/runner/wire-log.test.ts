@@ -1,12 +1,13 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ScenarioConnection } from './connection.ts';
+import { ScenarioConnection, UNREAD_MAX_BYTES } from './connection.ts';
 import { CASE_CONNECTION_MAX_BYTES, CASE_MAX_BYTES, WireLog } from './wire-log.ts';
 
 // Issue 20: a server that sends 8 MB of `{}` after each reply held the grader at 3.3 GB through
 // the case transcript. The transcript must stay under its cap and say what it did not record.
 
-const FLOOD = Buffer.from('{}'.repeat(4 * 1024 * 1024));
+// Below what the kit reads unasked (connection.ts UNREAD_MAX_BYTES), so all of it reaches the log.
+const FLOOD = Buffer.from('{}'.repeat(384 * 1024));
 let server: net.Server | undefined;
 afterEach(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
@@ -48,5 +49,32 @@ describe('WireLog under a frame flood', () => {
     ]);
     const framesIn = (note: string) => Number(/(\d+) frames/.exec(note)?.[1]);
     expect(recordedFrames - 1 + framesIn(notes[0]!) + framesIn(notes[1]!)).toBe(FLOOD.length / 2);
+  }, 60_000);
+
+  it('reads no more than about a mebibyte a server pushes unasked: the rest waits on TCP', async () => {
+    const big = Buffer.from('{}'.repeat(4 * 1024 * 1024));
+    server = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.write('{"status": "success"}');
+        socket.write(big);
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const wire = new WireLog('case flood');
+    const conn = await ScenarioConnection.open('c1', '127.0.0.1', port, 5000, wire);
+    await conn.write([Buffer.from('{"action": "get_all_users"}')], 0, 'json', 'a request');
+    expect((await conn.readJson(5000, 'a reply')).value).toEqual({ status: 'success' });
+    // Bounded wait for the pause: until the kit holds more than the mark, then as long again.
+    for (let i = 0; i < 200 && conn.bytesIn <= UNREAD_MAX_BYTES; i += 1) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(conn.bytesIn).toBeGreaterThan(UNREAD_MAX_BYTES);
+    // One read's worth past the mark, not the 8 MB sent.
+    expect(conn.bytesIn).toBeLessThan(UNREAD_MAX_BYTES + 256 * 1024);
+    conn.destroy('end of case');
+    wire.finish('end of case');
+    // The log still says what it did not record.
+    expect(wire.events.some((e) => e.kind === 'note' && e.dir === 's2c' && /frames not recorded/.test(e.note ?? ''))).toBe(true);
   }, 60_000);
 });
