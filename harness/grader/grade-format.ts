@@ -9,14 +9,15 @@ export const GRADE_FORMAT_VERSION = 1;
 const Verdict = z.enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR']);
 
 export const GradeStatus = z
-  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'memory', 'error', 'kit-error'])
+  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'memory', 'output-flood', 'wire-flood', 'error', 'kit-error'])
   .describe(
     'ok: graded; no-server: no server.py with socket_utils.py beside it; bad-archive: unreadable or unsafe zip; '
       + 'no-listen: never listened; crashed: exited at start-up; timeout: listened but never answered, or ran out of '
       + 'its time budget; disk-quota: wrote past its disk quota; memory: its processes together hit the memory limit '
-      + 'of its resource box (shared memory and memfd counted); error: the grader itself failed; kit-error: the kit '
-      + 'could not judge part of it (a harness failure, the judge starved by a busy machine): re-grade it, never the '
-      + "student's points",
+      + 'of its resource box (shared memory and memfd counted); output-flood: graded, but printed without end (no '
+      + 'points lost for it); wire-flood: graded, but its server sent megabytes beyond its replies (the cases it broke '
+      + 'failed); error: the grader itself failed; kit-error: the kit could not judge it or part of it (a harness '
+      + "failure, the judge starved by a busy machine): re-grade it, never the student's points",
   );
 export type GradeStatus = z.infer<typeof GradeStatus>;
 

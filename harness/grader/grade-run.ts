@@ -14,6 +14,7 @@ import { gradebookCsv, taskColumns } from './gradebook-csv.ts';
 import { gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import {
   gradeSubmission,
+  kitErrorGrade,
   readPreviousGrade,
   resolveSource,
   serverPatterns,
@@ -76,7 +77,14 @@ export interface GradeRunResult {
   shared: number;
   durationMs: number;
   warnings: string[];
+  /** Hand-ins whose grading the kit itself failed (each has a row with status `error`): exit 3. */
+  kitErrors: string[];
+  /** The grader process's peak resident memory so far (maxRSS), in MiB: bounded whatever a hand-in does. */
+  peakMemoryMiB: number;
 }
+
+/** maxRSS of this process (kibibytes on Linux), in MiB. */
+export const peakMemoryMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 
 /** Output folder names: readable, unique, and safe as a path component and in a URL. */
 export function folderNames(sources: readonly SubmissionSource[]): Map<SubmissionSource, string> {
@@ -149,9 +157,10 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     const ordered = sources.map((s) => run.grades.get(s)).filter((g): g is SubmissionGrade => !!g);
     await writeClassFiles(out, loaded, ordered);
     const durationMs = Date.now() - started;
-    log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
+    const peak = peakMemoryMiB();
+    log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s; grader peak memory: ${peak} MiB`);
     await log.close();
-    return { out, grades: ordered, graded: run.graded, reused: run.reused, shared: run.shared, durationMs, warnings };
+    return { out, grades: ordered, graded: run.graded, reused: run.reused, shared: run.shared, durationMs, warnings, kitErrors: run.kitErrors, peakMemoryMiB: peak };
   } finally {
     interrupt.remove();
     progress.stop();
@@ -287,7 +296,11 @@ class ClassRun {
   graded = 0;
   reused = 0;
   shared = 0;
-  private readonly failures: unknown[] = [];
+  /**
+   * What the kit failed at, one line per hand-in. Grading goes on: whatever one hand-in does, the
+   * class files are written with a row for every hand-in (a flood once ended a run with none).
+   */
+  readonly kitErrors: string[] = [];
   // Same files, same rubric, same kit: the same grade. Grading them once is faster and fairer (no
   // scheduling noise between two copies of the starter), and each copy says whose grade it shares.
   private readonly byKey = new Map<string, Promise<{ grade: SubmissionGrade; folder: string } | undefined>>();
@@ -310,12 +323,25 @@ class ClassRun {
     const queue = [...sources];
     const jobs = Math.max(1, Math.min(this.run.options.jobs, sources.length));
     await Promise.all(Array.from({ length: jobs }, () => this.worker(queue)));
-    if (this.failures.length) throw this.failures[0];
+  }
+
+  /** A hand-in the kit failed to grade: logged whole, and a row with status `kit-error` that says so. */
+  private async kitError(source: SubmissionSource, folder: string, scratch: string, error: unknown): Promise<void> {
+    const { ctx, out, log, progress } = this.run;
+    log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
+    progress.done(source.name, 'grader error');
+    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    const detail = `the kit failed while grading this hand-in (${(error as Error).message ?? String(error)}); re-grade it`;
+    this.kitErrors.push(`${source.name}: ${detail}`);
+    const grade = kitErrorGrade(source, folder, ctx, detail);
+    this.grades.set(source, grade);
+    // Best effort: the failure may be the writing itself; the class files carry the row anyway.
+    await writeStudentFiles(out, grade).catch(() => undefined);
   }
 
   private async worker(queue: SubmissionSource[]): Promise<void> {
     const tails = new Set<Promise<void>>();
-    for (let source = queue.shift(); source && this.failures.length === 0; source = queue.shift()) {
+    for (let source = queue.shift(); source; source = queue.shift()) {
       const folder = this.run.names.get(source) as string;
       const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
       try {
@@ -337,10 +363,7 @@ class ClassRun {
         tails.add(whole);
         void whole.finally(() => tails.delete(whole));
       } catch (error) {
-        this.run.log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
-        this.run.progress.done(source.name, 'grader error');
-        await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-        throw error;
+        await this.kitError(source, folder, scratch, error);
       }
     }
     await Promise.all(tails);
@@ -427,11 +450,8 @@ class ClassRun {
       progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
       this.grades.set(source, grade);
     } catch (error) {
-      log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
-      progress.done(source.name, 'grader error');
-      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-      // Kept, not thrown: the worker may be grading the next submission by now; the run fails at the end.
-      this.failures.push(error);
+      // Kept, not thrown: the worker may be grading the next submission by now; the run ends with exit 3.
+      await this.kitError(source, folder, scratch, error);
     }
   }
 }

@@ -11,6 +11,7 @@ import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf } from './blame.ts';
+import { outputFlood, wireFlood, type Flood } from './floods.ts';
 import { chargeOnce } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
@@ -130,6 +131,8 @@ interface ServerHalf {
   report?: RunReport | undefined;
   output: { stdout: string; stderr: string };
   incidents: string[];
+  /** A flood of output or of bytes on the wire (floods.ts): named by the status, never charged. */
+  flood?: Flood | undefined;
 }
 
 /** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
@@ -277,6 +280,16 @@ export async function gradeSubmission(
   }
 }
 
+/**
+ * The row of a hand-in whose grading threw past gradeSubmission (writing its files, say): status
+ * `error` with what went wrong, no points, no key (so the next run grades it again).
+ */
+export function kitErrorGrade(source: SubmissionSource, folder: string, ctx: GradeContext, detail: string): SubmissionGrade {
+  const clock = new SubmissionClock(ctx, undefined);
+  clock.stop();
+  return assembleGrade({ source, folder, ctx, clock, server: notGraded('kit-error', detail) }).grade;
+}
+
 function notGraded(status: GradeStatus, detail: string | undefined): ServerHalf {
   return { status, detail, outcomes: new Map(), output: { stdout: '', stderr: '' }, incidents: [] };
 }
@@ -385,11 +398,11 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
     throw error;
   });
   const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
-  if (!suite) return half;
+  if (!suite) return withFlood(half, target);
   if (preflight.status !== 'ok') {
     probed.abort();
     await suite.catch(() => undefined);
-    return half;
+    return withFlood(half, target);
   }
   passed = true;
   for (const event of held.splice(0)) event();
@@ -409,6 +422,17 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   }
   if (target instanceof SandboxedTarget) half.incidents.push(...target.incidents);
   if (clock.aborted) Object.assign(half, { status: 'timeout', detail: clock.timeoutDetail });
+  return withFlood(half, target);
+}
+
+/**
+ * A flood seen in this half: the wire flood first (it cost the cases it hit), then the output flood.
+ * Both are incidents; the status names one only when nothing worse (a crash, no-listen) does.
+ */
+function withFlood(half: ServerHalf, target: SandboxedTarget | GraderTarget): ServerHalf {
+  const floods = [wireFlood(half.report), target instanceof SandboxedTarget ? outputFlood(target.outputFloods) : undefined].filter((f): f is Flood => !!f);
+  half.flood = floods[0];
+  half.incidents.push(...floods.map((f) => `${f.status}: ${f.detail}`));
   return half;
 }
 
@@ -446,8 +470,9 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
 
 /**
  * The grade's status: its resource box's memory limit hit says most (what crashed did so because
- * of it); then the kit's own failure (a grade it could not judge is no grade: re-grade it); then the
- * server half's own failure; then a run out of its budget; then a client half past its disk quota.
+ * of it); then the kit's own failure (a grade it could not judge is no grade: re-grade it); then an
+ * output flood that made it fail; then the server half's own failure; then a run out of its budget;
+ * then a client half past its disk quota; then a flood (floods.ts), which costs no points by itself.
  */
 function statusOf(
   server: ServerHalf,
@@ -459,9 +484,15 @@ function statusOf(
   if (boxed?.memory) return { status: 'memory', detail: boxed.memory };
   const kitError = kitErrorOf(server, client);
   if (kitError) return { status: 'kit-error', detail: `${kitError}; re-grade it (the kit failed, not the hand-in)` };
+  // A server that never answered while it flooded its output failed because of the flood: the
+  // status names the flood, then what it cost (a crash or a quota says more, and stays).
+  if (server.flood?.status === 'output-flood' && (server.status === 'timeout' || server.status === 'no-listen')) {
+    return { status: 'output-flood', detail: `${server.flood.detail}; meanwhile it failed: ${server.status}: ${server.detail ?? ''}` };
+  }
   if (server.status !== 'ok') return { status: server.status, detail: server.detail };
   if (clock.aborted) return { status: 'timeout', detail: clock.timeoutDetail };
   if (client?.quotaHit) return { status: 'disk-quota', detail: `client half: ${client.quotaHit}` };
+  if (server.flood) return server.flood;
   return { status: 'ok' };
 }
 

@@ -79,7 +79,9 @@ export function gradescopeResults(grade: SubmissionGrade): GradescopeResults {
   });
   const summary = [
     `**${grade.rubric}** — ${grade.total} / ${grade.max} points.`,
-    grade.status === 'ok' ? '' : `\n**Status: ${mdEscape(statusText(grade))}** — cases that could not run score 0.`,
+    grade.status === 'ok'
+      ? ''
+      : `\n**Status: ${mdEscape(statusText(grade))}** — ${grade.status.endsWith('-flood') ? 'every case ran; each scored on its own merits.' : 'cases that could not run score 0.'}`,
     grade.incidents.length ? `\n${grade.incidents.map((i) => `- ${mdEscape(i)}`).join('\n')}` : '',
   ].join('');
   return {

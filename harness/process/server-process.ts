@@ -3,6 +3,7 @@ import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
 import { canConnect } from './can-connect.ts';
 import { CappedOutput } from './capped-output.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
+import { throttleOutput } from './output-throttle.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
 import { KitBusyError } from '../errors.ts';
@@ -88,6 +89,8 @@ export class ServerProcess {
       this.stderr.push(c);
       this.lines.push('stderr', c);
     });
+    throttleOutput(this.group.child.stdout);
+    throttleOutput(this.group.child.stderr);
     void this.group.exited.then((info) => {
       if (info.spawnError) this.stderr.push(Buffer.from(`${info.spawnError.message}\n`));
     });

@@ -10,6 +10,12 @@ import type { SentKind, WireLog } from './wire-log.ts';
 // bytes that prove it.
 
 const ANSWER_GRACE_MS = 100;
+/**
+ * What a server may push unasked before its connection is paused: a reply being read always flows,
+ * but 8 MB of `{}` after each reply sat in every lane's decoder (issue 20: the grader at 574 MiB for
+ * one such hand-in). Far above an honest server's unread bytes (none, or a reply or two).
+ */
+export const UNREAD_MAX_BYTES = 1024 * 1024;
 const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 const showBytes = (b: Buffer) => (b.length ? clip(JSON.stringify(b.toString('utf8'))) : 'nothing');
 
@@ -40,7 +46,7 @@ export class ScenarioConnection {
     socket.on('end', () => closed('the server closed the connection (FIN)'));
     socket.on('close', () => closed('connection closed'));
     socket.on('error', (error: NodeJS.ErrnoException) => closed(`connection error: ${error.code ?? error.message}`));
-    this.#frames = new FrameSocket(socket);
+    this.#frames = new FrameSocket(socket, { highWaterBytes: UNREAD_MAX_BYTES });
   }
 
   /** progress: how to watch the server's own time (own-time.ts); without it a wait is wall-clock time. */

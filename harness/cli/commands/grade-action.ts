@@ -16,6 +16,7 @@ export function resultsPayload(run: GradeRunResult) {
     kind: 'instanet-gradebook',
     out: run.out,
     durationMs: run.durationMs,
+    peakMemoryMiB: run.peakMemoryMiB,
     submissions: run.grades.map((g) => ({
       name: g.name,
       total: g.total,
@@ -58,8 +59,10 @@ export async function runGradeCommand(submissions: string | undefined, flags: Gr
   process.stdout.write(
     `${run.grades.length} submission(s): ${run.graded} graded, ${run.reused} unchanged and kept, ${run.shared} identical to another`
       + `${failed ? `, ${failed} with a problem status` : ''}, in ${(run.durationMs / 1000).toFixed(1)} s\n`
-      + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`,
+      + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`
+      + `grader peak memory: ${run.peakMemoryMiB} MiB\n`,
   );
+  for (const line of run.kitErrors) process.stderr.write(`kit error: ${line}\n`);
   if (flags.postResults) {
     const { postResults } = await import('../../publish/post-results.ts');
     await postResults(flags.postResults, resultsPayload(run), {});
