@@ -50,6 +50,8 @@ describe('gradebook.csv', () => {
     expect(html).toContain("server.py differs from the starter (+3 −0 lines; the starter&#39;s server.py was run)");
     expect(html).toContain("the class&#39;s most common copies, standing in for the starter");
     expect(studentReportHtml(makeGrade('zoe', [10, 20]))).not.toContain('starter');
+    expect(gradescopeResults(flagged).output).toContain("**Only socket_utils.py is yours:** server.py differs from the starter (+3 −0 lines; the starter's server.py was run)");
+    expect(gradescopeResults(makeGrade('zoe', [10, 20])).output).not.toContain('starter');
   });
 });
 
