@@ -52,6 +52,10 @@ describe('gradebook.csv', () => {
     expect(studentReportHtml(makeGrade('zoe', [10, 20]))).not.toContain('starter');
     expect(gradescopeResults(flagged).output).toContain("**Only socket_utils.py is yours:** server.py differs from the starter (+3 −0 lines; the starter's server.py was run)");
     expect(gradescopeResults(makeGrade('zoe', [10, 20])).output).not.toContain('starter');
+    const dashboard = dashboardHtml('Test course', columns, [flagged, makeGrade('zoe', [10, 20])]);
+    expect(dashboard.match(/class="pill warn" title="([^"]*)">flagged</g)).toEqual([
+      '<span class="pill warn" title="server.py differs from the starter (+3 −0 lines; the starter&#39;s server.py was run)">flagged<',
+    ].map((x) => x.slice('<span '.length)));
   });
 });
 
