@@ -54,6 +54,17 @@ export const GradedTask = z
   .strict();
 export type GradedTask = z.infer<typeof GradedTask>;
 
+export const StarterResult = z
+  .object({
+    origin: z.enum(['given', 'class']).describe("given: --starter DIR; class: the class's most common course files"),
+    changed: z
+      .array(z.object({ file: z.string(), added: z.number().int(), removed: z.number().int() }).strict())
+      .describe("course files the hand-in changed (lines added and removed against the starter's); the starter's copy ran"),
+    signatures: z.array(z.string()).describe("socket_utils.py functions not declared as the starter declares them, one line each"),
+  })
+  .strict();
+export type StarterResult = z.infer<typeof StarterResult>;
+
 export const SubmissionGrade = z
   .object({
     format: z.literal(GRADE_FORMAT_VERSION),
@@ -65,6 +76,7 @@ export const SubmissionGrade = z
     located: z.string().optional().describe('where server.py was found, relative to the submission'),
     key: z.string().describe('sha256 of the submission files, the rubric and the kit version: the resume key'),
     status: GradeStatus,
+    starter: StarterResult.optional().describe("the hand-in against the course's starter (absent: run as handed in)"),
     detail: z.string().optional().describe('e.g. the last stderr line of a crash'),
     sandbox: z.enum(['bwrap', 'container', 'none']),
     gradedAt: z.string(),
@@ -89,4 +101,13 @@ export function kitFailed(grade: Pick<SubmissionGrade, 'status'>): boolean {
 
 export function statusText(grade: Pick<SubmissionGrade, 'status' | 'detail'>): string {
   return grade.detail && grade.status !== 'ok' ? `${grade.status}: ${grade.detail}` : grade.status;
+}
+
+/** What the starter check found, one line each: a changed course file, a function declared otherwise. */
+export function starterFlags(grade: Pick<SubmissionGrade, 'starter'>): string[] {
+  if (!grade.starter) return [];
+  return [
+    ...grade.starter.changed.map((c) => `${c.file} differs from the starter (+${c.added} −${c.removed} lines; the starter's ${c.file} was run)`),
+    ...grade.starter.signatures,
+  ];
 }

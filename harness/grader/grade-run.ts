@@ -32,6 +32,8 @@ import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
+import { classStarter } from './class-starter.ts';
+import { loadStarter, type Starter } from './starter.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 import { loadContainerTarget } from '../targets/load-container-target.ts';
@@ -66,6 +68,8 @@ export interface GradeRunOptions {
   dedupe?: boolean;
   /** Grade exactly these instead of listing `submissions` (the Gradescope wrapper's single hand-in). */
   sources?: SubmissionSource[];
+  /** The course's starter folder: its server.py, client.py, constants.py run with every hand-in (starter.ts). */
+  starter?: string;
 }
 
 export interface GradeRunResult {
@@ -131,7 +135,9 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const stream = options.stream ?? process.stderr;
   const loaded = await loadRubric(options.rubricFile);
   const out = path.resolve(options.out);
-  const { sources, names } = await selectSources(options, out);
+  const { all, sources, names } = await selectSources(options, out);
+  // A wrong --starter is the user's to fix before anything is written (exit 2).
+  const given = options.starter ? await loadStarter(options.starter, (await resolvePython()).executable, os.tmpdir()) : undefined;
   await mkdir(out, { recursive: true });
   const log = new GradeLog(path.join(out, 'grade.log'));
   const warnings: string[] = [];
@@ -146,6 +152,10 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   try {
     const ctx = await gradeContext(options, loaded, out, scratchRoot, warn, log);
     ctx.onCase = (name) => progress.caseDone(name);
+    ctx.starter = await chooseStarter(given, all, scratchRoot, warn, (note) => {
+      log.info(note);
+      if (!given) stream.write(`note: ${note}\n`);
+    });
     log.info(
       `grading ${sources.length} submission(s) from ${options.submissions} with ${loaded.file} (${ctx.serverCases.length} server cases), `
         + `sandbox ${ctx.plan.kind}, ${options.jobs} job(s)${options.shard ? `, shard ${options.shard.index}/${options.shard.count}` : ''}`,
@@ -170,7 +180,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
 }
 
 /** This run's submissions (the shard, --only) and each one's folder in the output. */
-async function selectSources(options: GradeRunOptions, out: string): Promise<{ sources: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
+async function selectSources(options: GradeRunOptions, out: string): Promise<{ all: SubmissionSource[]; sources: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
   // An output folder inside the submissions folder is not a student.
   const all = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
   if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
@@ -181,7 +191,31 @@ async function selectSources(options: GradeRunOptions, out: string): Promise<{ s
     throw new SubmissionsFolderError(`--only ${JSON.stringify(options.only)} matches none of the ${all.length} submissions in ${options.submissions} (it matches whole names, as a glob: e.g. "user*" or "{alice,bob}")`);
   }
   const sources = all.filter((s) => inShard(s.name, options.shard)).filter((s) => !only || only(s.name));
-  return { sources, names };
+  return { all, sources, names };
+}
+
+/**
+ * The course files every hand-in runs with: --starter's, else the class's most common (counted over
+ * the whole class, so the shards of a class agree), else none, with a warning.
+ */
+async function chooseStarter(
+  given: Starter | undefined,
+  all: readonly SubmissionSource[],
+  scratchRoot: string,
+  warn: (w: string) => void,
+  note: (line: string) => void,
+): Promise<Starter | undefined> {
+  if (given) {
+    note(given.note);
+    return given;
+  }
+  const fromClass = await classStarter(all, scratchRoot);
+  if (!fromClass.ok) {
+    warn(fromClass.warning);
+    return undefined;
+  }
+  note(fromClass.starter.note);
+  return fromClass.starter;
 }
 
 /**
@@ -346,7 +380,7 @@ class ClassRun {
       const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
       try {
         const resolved = await resolveSource(source, scratch);
-        const key = resolved.ok ? await submissionKey(resolved.dir, this.run.loaded.hash) : '';
+        const key = resolved.ok ? await submissionKey(resolved.dir, this.run.loaded.hash, this.run.ctx.starter?.hash) : '';
         const known = await this.keptOrShared(source, folder, resolved, key);
         if (known) {
           await rm(scratch, { recursive: true, force: true });
@@ -396,7 +430,8 @@ class ClassRun {
       located: resolved.located,
       gradedAt: new Date().toISOString(),
       durationMs: 0,
-      incidents: [`same files as ${original.grade.name}: graded once, grade shared`, ...original.grade.incidents],
+      // Never the other student's name: this grade is this student's to read (grade.log names both).
+      incidents: ['same files as another hand-in of this class: graded once, grade shared', ...original.grade.incidents],
     };
     await writeStudentFiles(out, grade);
     for (const extra of ['suite.html', 'suite-report.json']) {

@@ -25,6 +25,8 @@ import { BoxWatch, boxFindings, type BoxFindings } from './box-findings.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from '../process/server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
+import { checkAgainstStarter, type StarterCheck } from './starter-check.ts';
+import type { Starter } from './starter.ts';
 
 // One submission, start to finish: find the server, copy it into a private workspace, make sure it
 // starts and answers, run the rubric's scenarios against it, run the client half, score. Whatever
@@ -68,6 +70,8 @@ export interface GradeContext {
   readyMs: number;
   /** How many scenario groups run side by side against one submission (each on its own instance). */
   serverParts: number;
+  /** The course's files every hand-in runs with (--starter, or the class's most common); absent: as handed in. */
+  starter?: Starter | undefined;
   /** Builds the server target for --sandbox container (harness/targets/container-target.ts). */
   containerTarget?: (workspace: string, command: readonly string[]) => GraderTarget;
   log: (line: string) => void;
@@ -80,9 +84,10 @@ export interface GradeOutcome {
   report?: RunReport;
 }
 
-export async function submissionKey(serverDir: string, rubricHash: string): Promise<string> {
+export async function submissionKey(serverDir: string, rubricHash: string, starterHash?: string): Promise<string> {
   const files = await hashSubmission(serverDir);
-  return createHash('sha256').update(`${files}\n${rubricHash}\n${KIT_VERSION}`).digest('hex');
+  // Another starter runs other course files: another grade. No starter keeps the key it always had.
+  return createHash('sha256').update(`${files}\n${rubricHash}\n${KIT_VERSION}${starterHash ? `\n${starterHash}` : ''}`).digest('hex');
 }
 
 /** Resolves a hand-in to the folder holding server.py (extracting a zip into scratch first). */
@@ -247,13 +252,15 @@ export async function gradeSubmission(
 ): Promise<GradeOutcome> {
   const clock = new SubmissionClock(ctx, hooks.onTail);
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
-  const base = { source, folder, ctx, clock };
+  const base: { source: SubmissionSource; folder: string; ctx: GradeContext; clock: SubmissionClock; checked?: StarterCheck } = { source, folder, ctx, clock };
   let where: Located | undefined;
   let box: Box | undefined;
   let watch: BoxWatch | undefined;
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
+    const checked = ctx.starter ? await checkAgainstStarter(where.serverDir, ctx.starter, ctx.python.executable, scratch) : undefined;
+    if (checked) Object.assign(base, { checked });
     box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits)) : undefined;
     watch = box ? new BoxWatch(box) : undefined;
     // A container keeps its own limits (that is its box); the client half still runs here, boxed.
@@ -300,7 +307,7 @@ async function locate(source: SubmissionSource, scratch: string, ctx: GradeConte
   if (prepared) return { ok: true, serverDir: prepared.dir, located: prepared.located, key: prepared.key };
   const resolved = await resolveSource(source, scratch);
   if (!resolved.ok) return { ok: false, status: resolved.status, detail: resolved.detail };
-  return { ok: true, serverDir: resolved.dir, located: resolved.located, key: await submissionKey(resolved.dir, ctx.rubricHash) };
+  return { ok: true, serverDir: resolved.dir, located: resolved.located, key: await submissionKey(resolved.dir, ctx.rubricHash, ctx.starter?.hash) };
 }
 
 /** A private workspace and the target that starts `python3 server.py --port {port}` in it, sandboxed. */
@@ -312,7 +319,7 @@ async function prepareTarget(
   box: Box | undefined,
 ): Promise<SandboxedTarget | GraderTarget> {
   const base = path.join(scratch, 'base');
-  await prepareWorkspace(serverDir, base, ctx.rubric);
+  await prepareWorkspace(serverDir, base, ctx.rubric, ctx.starter?.files);
   const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
   if (ctx.plan.kind === 'container' && ctx.containerTarget) return ctx.containerTarget(base, command);
   return new SandboxedTarget({
@@ -336,6 +343,7 @@ async function prepareTarget(
 async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock, box: Box | undefined): Promise<ClientHalf> {
   const client = await runSandboxedClientHalf({
     serverDir,
+    courseFiles: ctx.starter?.files,
     rubric: ctx.rubric,
     plan: ctx.clientPlan,
     limits: ctx.limits,
@@ -538,11 +546,12 @@ function assembleGrade(run: {
   ctx: GradeContext;
   clock: SubmissionClock;
   where?: Located;
+  checked?: StarterCheck;
   server: ServerHalf;
   client?: ClientHalf;
   boxed?: BoxFindings;
 }): GradeOutcome {
-  const { source, folder, ctx, clock, where, server, client, boxed } = run;
+  const { source, folder, ctx, clock, where, server, client, boxed, checked } = run;
   const { status, detail } = statusOf(server, client, clock, boxed);
   const serverWhy = status === 'ok' ? 'the run did not report this case' : `${status}${detail ? ` (${detail})` : ''}`;
   const prerequisites = new Map<string, readonly string[]>([
@@ -568,6 +577,7 @@ function assembleGrade(run: {
     ...(where?.ok ? { located: where.located } : {}),
     key: where?.ok ? where.key : '',
     status,
+    ...(ctx.starter && checked ? { starter: { origin: ctx.starter.origin, ...checked } } : {}),
     ...(detail !== undefined ? { detail } : {}),
     sandbox: ctx.plan.kind,
     gradedAt: new Date().toISOString(),

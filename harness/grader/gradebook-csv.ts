@@ -1,9 +1,10 @@
 import type { Rubric } from './rubric-format.ts';
-import { statusText, type SubmissionGrade } from './grade-format.ts';
+import { starterFlags, statusText, type SubmissionGrade } from './grade-format.ts';
 
 // One row per submission, one column per task: what a spreadsheet or an LMS import expects.
 // RFC 4180 quoting, and a leading quote for cells a spreadsheet would run as a formula (a student
-// can name their folder "=HYPERLINK(...)").
+// can name their folder "=HYPERLINK(...)"). The last column flags a hand-in that changed the course's
+// files or renamed a socket_utils.py function (grade.json's `starter`); empty when there is nothing to say.
 
 export function csvCell(value: string | number): string {
   let text = String(value);
@@ -22,16 +23,17 @@ export function taskColumns(rubric: Rubric): TaskColumn[] {
 }
 
 export function gradebookHeader(columns: readonly TaskColumn[]): string[] {
-  return ['name', ...columns.map((c) => `${c.id} (${c.points})`), `total (${columns.reduce((s, c) => s + c.points, 0)})`, 'status'];
+  return ['name', ...columns.map((c) => `${c.id} (${c.points})`), `total (${columns.reduce((s, c) => s + c.points, 0)})`, 'status', 'starter check'];
 }
 
 export function gradebookCsv(columns: readonly TaskColumn[], grades: readonly SubmissionGrade[]): string {
   const rows = [gradebookHeader(columns)];
   for (const g of [...grades].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const byId = new Map(g.tasks.map((t) => [t.id, t.earned]));
-    rows.push([g.name, ...columns.map((c) => String(byId.get(c.id) ?? 0)), String(g.total), statusText(g)]);
+    rows.push([g.name, ...columns.map((c) => String(byId.get(c.id) ?? 0)), String(g.total), statusText(g), starterFlags(g).join('; ')]);
   }
-  return rows.map((r, n) => r.map((cell, i) => csvCell(n === 0 || i === 0 || i === r.length - 1 ? cell : Number(cell))).join(',')).join('\r\n') + '\r\n';
+  const numeric = (i: number) => i > 0 && i <= columns.length + 1;
+  return rows.map((r, n) => r.map((cell, i) => csvCell(n === 0 || !numeric(i) ? cell : Number(cell))).join(',')).join('\r\n') + '\r\n';
 }
 
 /** Parses a gradebook.csv written by gradebookCsv (for merging shards). */

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
+import { starterFlags, statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 import { lostPointsByFunction } from './lost-points.ts';
 
 // A grade as a student reads it in a terminal before handing in: the points of every task and item,
@@ -25,6 +25,8 @@ export function pointsText(grade: SubmissionGrade, options: { color?: boolean } 
   const lines: string[] = [];
   const total = `${fmt(grade.total)}/${fmt(grade.max)}`;
   lines.push(`${c.bold(`${grade.rubric} — ${grade.name}: ${grade.total >= grade.max ? c.green(total) : c.red(total)}`)}${grade.status === 'ok' ? '' : `  status ${c.red(statusText(grade))}`}`);
+  // The grade rests on the starter's course files: say so first when the hand-in's differ.
+  for (const flag of starterFlags(grade)) lines.push(`  ${c.yellow(`flagged: ${flag}`)}`);
   for (const task of grade.tasks) {
     lines.push('');
     const taskPoints = `${fmt(task.earned)}/${fmt(task.points)}`;

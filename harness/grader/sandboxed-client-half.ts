@@ -18,6 +18,8 @@ export interface SandboxedClientHalfOptions {
   python: PythonRuntime;
   /** Folders hidden inside the sandbox: the kit, the submissions folder, the output folder. */
   hide: readonly string[];
+  /** The starter's server.py, client.py, constants.py, put over the student's copies (starter.ts). */
+  courseFiles?: ReadonlyMap<string, Buffer> | undefined;
   /** A private folder of this run: the copy and the reference server's data go here. */
   scratch: string;
   timeoutMs: number;
@@ -68,7 +70,7 @@ function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientH
 async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions, only: { checks?: string[]; oneAtATime?: boolean } = {}): Promise<ClientHalfResult> {
   const { rubric } = options;
   const workspace = path.join(options.scratch, folder);
-  await prepareWorkspace(options.serverDir, workspace, rubric);
+  await prepareWorkspace(options.serverDir, workspace, rubric, options.courseFiles);
   const inside = options.plan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
   return runClientHalf({
     workspace,

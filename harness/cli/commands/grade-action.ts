@@ -30,6 +30,7 @@ export function resultsPayload(run: GradeRunResult) {
 export async function runGradeCommand(submissions: string | undefined, flags: GradeFlags): Promise<void> {
   const common = {
     ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
+    ...(flags.starter ? { starter: flags.starter } : {}),
     sandbox: flags.sandbox,
     image: flags.image,
     ...(flags.timeout ? { timeoutSeconds: flags.timeout } : {}),

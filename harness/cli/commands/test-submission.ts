@@ -27,6 +27,7 @@ export async function runSubmissionTest(flags: TestFlags, given: string): Promis
     submissions: folder.dir,
     sources: [{ kind: 'folder', name: folder.name, path: path.resolve(given) }],
     ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
+    ...(flags.starter ? { starter: flags.starter } : {}),
     out,
     jobs: 1,
     sandbox: 'auto',
