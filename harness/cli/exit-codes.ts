@@ -20,7 +20,7 @@ export const EXIT_TABLE: readonly (readonly [ExitCode, string])[] = [
   [EXIT.ok, 'ok'],
   [EXIT.failed, 'verdict failed (a MUST case in `test`, a divergence in `transcript replay/diff`, a submission the grader could not grade)'],
   [EXIT.usage, 'usage or input error (unknown command or option, bad option value, missing path, invalid scenario/rubric/transcript file)'],
-  [EXIT.environment, 'connection or environment problem (nothing listening at --target, python3 missing, port in use)'],
+  [EXIT.environment, 'connection or environment problem (nothing listening at --target, python3 missing, port in use; the grader: a hand-in the kit could not judge, status kit-error: re-grade it)'],
   [EXIT.interrupted, 'interrupted (Ctrl-C / SIGTERM); partial reports are marked "interrupted"'],
 ];
 
@@ -49,7 +49,7 @@ const ENVIRONMENT_CODES = [
   'INSTANET_ERR_IDLE_TIMEOUT', 'INSTANET_ERR_PEER_CLOSED', 'INSTANET_ERR_PROTOCOL', 'INSTANET_ERR_MALFORMED_JSON',
   'INSTANET_ERR_INVALID_UTF8', 'INSTANET_ERR_NOT_OBJECT', 'INSTANET_ERR_BOM', 'INSTANET_ERR_MESSAGE_TOO_LARGE',
   'INSTANET_ERR_IMAGE_TOO_LARGE', 'INSTANET_ERR_TRUNCATED', 'INSTANET_ERR_INTERNAL', 'INSTANET_ERR_RECORDER_STATE',
-  'INSTANET_ERR_REQUEST_DEADLINE', 'INSTANET_ERR_HTTP', 'INSTANET_ERR_PROXY_PORT',
+  'INSTANET_ERR_REQUEST_DEADLINE', 'INSTANET_ERR_HTTP', 'INSTANET_ERR_PROXY_PORT', 'INSTANET_ERR_KIT_BUSY', 'INSTANET_ERR_RESOURCE_BOX',
 ] as const;
 
 // A file the submission made that the kit refuses to read (a link, a FIFO, too large) is the

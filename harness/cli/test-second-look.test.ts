@@ -4,9 +4,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KIT, startCli } from '../testing/cli-process.ts';
 
-// `instanet test --server` on a CI machine busy with other jobs: a start that comes up too slow to
-// answer in time must not fail the run. The stand-in: the course sample server, except that its
-// first start (counted in a file outside the per-start copies) listens and never answers.
+// `instanet test --server` on a CI machine busy with other jobs must not fail a server that answers.
+// Waits are measured in the server's own time (harness/process/own-time.ts), so a start slowed by
+// the machine is waited for; what is left for a second look are wall-clock verdicts only. The
+// stand-in: the course sample server, except that its first start (counted in a file outside the
+// per-start copies) listens, accepts and never answers: provably stuck, so charged at once.
 
 const SAMPLE = path.join(KIT, 'fixtures/submissions/correct');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'instanet-cli-second-look-'));
@@ -39,21 +41,22 @@ function run(extra: string[], counter: string) {
   ]);
 }
 
-describe('instanet test: second look at timeouts', () => {
-  it('a case that timed out on a disturbed start passes when judged again alone; the run passes and the report keeps the first verdict', async () => {
+describe('instanet test: timeouts in own time, and the second look', () => {
+  it('a server provably stuck (blocked on input, nothing in flight) is charged at once, in own time, and not judged again', async () => {
     const counter = path.join(scratch, 'count-a');
     const cli = run([], counter);
     try {
-      expect(await cli.exit(90_000)).toBe(0);
-      expect(cli.stdout()).toMatch(/Second look[\s\S]*2\.1\.1 FAILED then PASSED/);
+      expect(await cli.exit(90_000)).toBe(1);
+      expect(cli.stdout()).not.toMatch(/Second look/);
       const report = JSON.parse(readFileSync(path.join(scratch, 'out-count-a', 'report.json'), 'utf8')) as {
         ok: boolean;
-        cases: { id: string; verdict: string; firstRun?: { verdict: string; reason?: string } }[];
+        cases: { id: string; verdict: string; firstRun?: unknown; failure?: { kind: string; ownTime?: boolean; actual: string } }[];
       };
-      expect(report.ok).toBe(true);
-      expect(report.cases[0]).toMatchObject({ id: '2.1.1', verdict: 'PASSED', firstRun: { verdict: 'FAILED' } });
-      expect(report.cases[0]?.firstRun?.reason).toMatch(/no reply within 1500 ms/);
-      expect(readFileSync(counter, 'utf8').split('\n').filter(Boolean)).toHaveLength(2);
+      expect(report.ok).toBe(false);
+      expect(report.cases[0]).toMatchObject({ id: '2.1.1', verdict: 'FAILED', failure: { kind: 'timeout', ownTime: true } });
+      expect(report.cases[0]?.firstRun).toBeUndefined();
+      expect(report.cases[0]?.failure?.actual).toMatch(/none can come: every thread of the server/);
+      expect(readFileSync(counter, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
     } finally {
       cli.kill();
     }

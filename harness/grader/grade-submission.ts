@@ -271,7 +271,7 @@ export async function gradeSubmission(
     const server = await runServerHalf(source, target, ctx, clock);
     clock.serverFinished();
     const client = await clientHalf;
-    const boxed = box ? await boxFindings(box, Date.now() - clock.started, watch?.stop()) : undefined;
+    const boxed = box ? await boxFindings(box, watch?.stop()) : undefined;
     return assembleGrade({ ...base, where, server, client, ...(boxed ? { boxed } : {}) });
   } catch (error) {
     const detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;

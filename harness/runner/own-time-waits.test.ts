@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJson } from '../../spec/codec/index.ts';
+import { spawnGroup, type GroupProcess } from '../process/process-groups.ts';
+import { treeProbe } from '../process/tree-probe.ts';
+import { ScenarioConnection } from './connection.ts';
+import { StepFailure } from './step-failure.ts';
+import { WireLog } from './wire-log.ts';
+
+// "Time in which the hand-in was runnable but not scheduled never counts against it", shown with a
+// real starved server: a Python server in a cgroup allowed 4% of one CPU (CFS quota), so a reply
+// that takes it ~80 ms of CPU takes ~2 s on the wall clock. A wall-clock judge with a 1 s budget
+// fails it; the own-time judge must not, whatever else the machine is doing. The same cgroup makes
+// the other two rules visible: a server blocked on input is stuck at once, and one that spins is
+// charged the CPU it gets.
+
+const CPU_ROOT = '/sys/fs/cgroup/cpu';
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+
+function canThrottle(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64' || !existsSync(path.join(CPU_ROOT, 'cpu.cfs_quota_us'))) return false;
+  try {
+    const probe = path.join(CPU_ROOT, `instanet-probe-${process.pid}`);
+    mkdirSync(probe);
+    rmdirSync(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Reads a request, burns CPU for BURN loop turns, answers; MODE "silent" never answers, "spin" spins.
+const SERVER = `
+import json, socket, sys
+mode, burn = sys.argv[1], int(sys.argv[2])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept()
+c.recv(4096)
+if mode == "silent":
+    c.recv(4096)
+while mode == "spin":
+    pass
+n = 0
+for i in range(burn):
+    n += i * i
+c.sendall(json.dumps({"status": "success", "n": n % 7}).encode())
+c.recv(4096)
+`;
+
+const throttled = canThrottle();
+let group: string;
+const started: GroupProcess[] = [];
+
+beforeAll(() => {
+  if (!throttled) return;
+  group = path.join(CPU_ROOT, `instanet-own-time-test-${process.pid}`);
+  mkdirSync(group);
+  writeFileSync(path.join(group, 'cpu.cfs_period_us'), '100000');
+  writeFileSync(path.join(group, 'cpu.cfs_quota_us'), '4000');
+});
+
+afterEach(() => {
+  for (const g of started.splice(0)) g.signal('SIGKILL');
+});
+
+afterAll(async () => {
+  if (!throttled) return;
+  // The group can be removed only once its processes are gone.
+  for (let i = 0; i < 50; i++) {
+    try {
+      rmdirSync(group);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
+/** Starts the server inside the throttled group (it joins before python runs) and returns its port. */
+async function startThrottled(mode: 'answer' | 'silent' | 'spin', burn: number): Promise<{ port: number; proc: GroupProcess }> {
+  const argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, PYTHON, '-c', SERVER, mode, String(burn)];
+  const proc = spawnGroup(argv, { cwd: os.tmpdir() });
+  started.push(proc);
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    proc.child.stdout?.on('data', (c: Buffer) => {
+      text += c.toString();
+      if (text.includes('\n')) resolve(Number(text.trim()));
+    });
+    void proc.exited.then((e) => reject(new Error(`server exited: ${JSON.stringify(e)}`)));
+  });
+  return { port, proc };
+}
+
+async function ask(port: number, proc: GroupProcess, budgetMs: number): Promise<{ wallMs: number; outcome: unknown }> {
+  const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
+  const wire = new WireLog('own-time test');
+  const conn = await ScenarioConnection.open('c', '127.0.0.1', port, 10_000, wire, probe);
+  const at = performance.now();
+  try {
+    await conn.write([encodeJson({ action: 'get_all_users' })], 0, 'json', 'the request');
+    const reply = await conn.readJson(budgetMs, 'a reply').then((r) => r.value, (error: unknown) => error);
+    return { wallMs: performance.now() - at, outcome: reply };
+  } finally {
+    conn.destroy();
+    wire.finish('end');
+  }
+}
+
+describe.runIf(throttled)('waits in the server’s own time (a real server held to 4% of a CPU)', () => {
+  it('a reply that needs more wall time than the budget, only because the server was not scheduled, still counts', async () => {
+    const { port, proc } = await startThrottled('answer', 3_000_000);
+    const { wallMs, outcome } = await ask(port, proc, 1000);
+    expect(outcome).toMatchObject({ status: 'success' });
+    // The precondition that makes the test mean something: by the wall clock the budget was blown.
+    expect(wallMs).toBeGreaterThan(1000);
+  });
+
+  it('a server blocked on input with everything delivered is stuck: it fails well before its budget, marked own-time', async () => {
+    const { port, proc } = await startThrottled('silent', 0);
+    const { outcome } = await ask(port, proc, 30_000);
+    expect(outcome).toBeInstanceOf(StepFailure);
+    const failure = outcome as StepFailure;
+    expect(failure.kind).toBe('timeout');
+    expect(failure.ownTime).toBe(true);
+    expect(failure.actual).toMatch(/none can come: every thread of the server \(1\) is blocked waiting for input/);
+  });
+
+  it('a spinning server uses up its budget with the CPU it gets: it fails, charged in own time, not as the kit’s', async () => {
+    const { port, proc } = await startThrottled('spin', 0);
+    const { outcome } = await ask(port, proc, 200);
+    expect(outcome).toBeInstanceOf(StepFailure);
+    expect((outcome as StepFailure).actual).toMatch(/^no reply within 200 ms \(\d+ ms of the server's own time/);
+  });
+});
