@@ -30,6 +30,7 @@ import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
+import { folderNames } from './folder-names.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 
@@ -76,20 +77,6 @@ export interface GradeRunResult {
   warnings: string[];
 }
 
-/** Output folder names: readable, unique, and safe as a path component and in a URL. */
-export function folderNames(sources: readonly SubmissionSource[]): Map<SubmissionSource, string> {
-  const used = new Set<string>();
-  const out = new Map<SubmissionSource, string>();
-  for (const s of sources) {
-    const base = s.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'submission';
-    let name = base;
-    for (let i = 2; used.has(name.toLowerCase()); i++) name = `${base}-${i}`;
-    used.add(name.toLowerCase());
-    out.set(s, name);
-  }
-  return out;
-}
-
 export async function writeStudentFiles(out: string, grade: SubmissionGrade, report?: RunReport): Promise<void> {
   const dir = path.join(out, grade.folder);
   await mkdir(dir, { recursive: true });
@@ -121,7 +108,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const stream = options.stream ?? process.stderr;
   const loaded = await loadRubric(options.rubricFile);
   const out = path.resolve(options.out);
-  const { sources, names } = await selectSources(options, out);
+  const { sources, scope, names } = await selectSources(options, out);
   await mkdir(out, { recursive: true });
   const log = new GradeLog(path.join(out, 'grade.log'));
   const warnings: string[] = [];
@@ -142,10 +129,8 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     );
     const run = new ClassRun({ options, loaded, ctx, out, names, log, progress, warn, warnings });
     await run.gradeAll(sources);
-    // The class files cover every graded submission in the output folder that belongs to this run's
-    // selection, including ones kept from earlier runs.
     const ordered = sources.map((s) => run.grades.get(s)).filter((g): g is SubmissionGrade => !!g);
-    await writeClassFiles(out, loaded, ordered);
+    await writeClassFiles(out, loaded, await classGrades(out, scope, names, run.grades));
     const durationMs = Date.now() - started;
     log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
     await log.close();
@@ -157,8 +142,29 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   }
 }
 
-/** This run's submissions (the shard, --only) and each one's folder in the output. */
-async function selectSources(options: GradeRunOptions, out: string): Promise<{ sources: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
+/**
+ * The class files cover the whole shard: this run's grades, and for a student --only left out, the
+ * grade already in the output folder (a regrade of four students must not drop the other rows).
+ */
+async function classGrades(
+  out: string,
+  scope: readonly SubmissionSource[],
+  names: Map<SubmissionSource, string>,
+  graded: Map<SubmissionSource, SubmissionGrade>,
+): Promise<SubmissionGrade[]> {
+  const grades: SubmissionGrade[] = [];
+  for (const s of scope) {
+    const grade = graded.get(s) ?? (await readPreviousGrade(path.join(out, names.get(s) as string, 'grade.json')));
+    if (grade && grade.name === s.name) grades.push(grade);
+  }
+  return grades;
+}
+
+/** This run's submissions (the shard, --only), the shard they belong to, and each one's folder in the output. */
+async function selectSources(
+  options: GradeRunOptions,
+  out: string,
+): Promise<{ sources: SubmissionSource[]; scope: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
   // An output folder inside the submissions folder is not a student.
   const all = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
   if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
@@ -168,8 +174,9 @@ async function selectSources(options: GradeRunOptions, out: string): Promise<{ s
   if (only && !all.some((s) => only(s.name))) {
     throw new SubmissionsFolderError(`--only ${JSON.stringify(options.only)} matches none of the ${all.length} submissions in ${options.submissions} (it matches whole names, as a glob: e.g. "user*" or "{alice,bob}")`);
   }
-  const sources = all.filter((s) => inShard(s.name, options.shard)).filter((s) => !only || only(s.name));
-  return { sources, names };
+  const scope = all.filter((s) => inShard(s.name, options.shard));
+  const sources = scope.filter((s) => !only || only(s.name));
+  return { sources, scope, names };
 }
 
 /**

@@ -80,6 +80,7 @@ export async function resolveSource(
   source: SubmissionSource,
   scratch: string,
 ): Promise<{ ok: true; dir: string; located: string } | { ok: false; status: GradeStatus; detail: string }> {
+  if (source.refused) return { ok: false, status: 'no-server', detail: source.refused };
   let root = source.path;
   if (source.kind === 'zip') {
     root = path.join(scratch, 'unzipped');
