@@ -15,6 +15,7 @@ import { listSubmissions, type SubmissionSource } from './submissions.ts';
 
 const LONG_A = `${'a'.repeat(254)}!`;
 const LONG_B = `${'a'.repeat(254)}?`; // cleans up to the same folder name as LONG_A
+const HOSTILE = 'evil\u001b[2J\u001b]0;t\u0007\nname'; // clears the screen, sets a title, splits a line
 
 let tmp: string;
 beforeAll(async () => {
@@ -59,7 +60,7 @@ describe('listing a class', () => {
 });
 
 async function makeClass(root: string): Promise<void> {
-  for (const d of ['alice', 'bob', 'carol', 'index.html', '.dotname', '...', LONG_A, LONG_B]) {
+  for (const d of ['alice', 'bob', 'carol', 'index.html', '.dotname', '...', LONG_A, LONG_B, HOSTILE]) {
     await mkdir(path.join(root, d), { recursive: true });
     await writeFile(path.join(root, d, 'notes.txt'), 'no server here');
   }
@@ -75,7 +76,7 @@ async function grade(submissions: string, out: string, extra: { only?: string; f
   return runGrade({ submissions, out, jobs: 2, sandbox: 'none', force: extra.force ?? false, progress: 'none', stream, ...(extra.only ? { only: extra.only } : {}) });
 }
 
-const EVERY_NAME = ['...', '.dotname', 'alice', 'bob', 'carol', 'gradebook.csv', 'index.html', LONG_A, LONG_B, 'linked'].sort();
+const EVERY_NAME = ['...', '.dotname', 'alice', 'bob', 'carol', 'gradebook.csv', 'index.html', LONG_A, LONG_B, 'linked', 'evil␛[2J␛]0;t␇␊name'].sort();
 
 describe('a class with every awkward name', () => {
   it('writes every row and every class file, and --only --force keeps the other rows', async () => {
@@ -83,16 +84,19 @@ describe('a class with every awkward name', () => {
     const out = path.join(tmp, 'class-out');
     await makeClass(root);
     const first = await grade(root, out);
-    expect(first.grades.map((g) => g.name).sort()).toEqual(EVERY_NAME);
+    expect(first.grades.map((g) => g.name.replace(HOSTILE, 'evil␛[2J␛]0;t␇␊name')).sort()).toEqual(EVERY_NAME);
     const rows = () => readFile(path.join(out, 'gradebook.csv'), 'utf8').then((t) => parseCsv(t).slice(1).map((r) => r[0]).sort());
     expect(await rows()).toEqual(EVERY_NAME);
     const dashboard = await readFile(path.join(out, 'index.html'), 'utf8');
-    expect(dashboard).toContain('10 submission');
+    expect(dashboard).toContain('11 submission');
+    expect(await readFile(path.join(out, 'gradebook.csv'), 'utf8')).not.toMatch(/[\u0000-\u0009\u000b\u000c\u000e-\u001f]/);
+    const log = await readFile(path.join(out, 'grade.log'), 'utf8');
+    expect(log).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     expect(first.grades.find((g) => g.name === 'linked')).toMatchObject({ status: 'no-server', detail: expect.stringMatching(/symbolic link/) });
 
     const again = await grade(root, out, { only: '{alice,bob}', force: true });
     expect(again.graded).toBe(2);
     expect(await rows()).toEqual(EVERY_NAME);
-    expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('10 submission');
+    expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('11 submission');
   }, 120_000);
 });

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { oneLine } from '../base/safe-text.ts';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
@@ -115,7 +116,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const warn = (w: string) => {
     warnings.push(w);
     log.warn(w);
-    stream.write(`warning: ${w}\n`);
+    stream.write(`warning: ${oneLine(w)}\n`);
   };
   const scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'instanet-grade-'));
   const interrupt = onInterrupt(scratchRoot, stream, out);

@@ -1,13 +1,13 @@
+import { spreadsheetText } from '../base/safe-text.ts';
 import type { Rubric } from './rubric-format.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
 
 // One row per submission, one column per task: what a spreadsheet or an LMS import expects.
 // RFC 4180 quoting, and a leading quote for cells a spreadsheet would run as a formula (a student
-// can name their folder "=HYPERLINK(...)").
+// can name their folder "=HYPERLINK(...)", or " =HYPERLINK(...)"); control characters shown, not kept.
 
 export function csvCell(value: string | number): string {
-  let text = String(value);
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  const text = typeof value === 'string' ? spreadsheetText(value) : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

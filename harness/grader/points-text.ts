@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { oneLine } from '../base/safe-text.ts';
 import { statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 import { lostPointsByFunction } from './lost-points.ts';
 
@@ -11,20 +12,22 @@ type Colors = ReturnType<typeof pc.createColors>;
 const fmt = (n: number) => String(Math.round(n * 100) / 100);
 
 function chargedLines(c: GradedCase, colors: Colors): string[] {
-  const head = `      ${colors.red('✘')} ${c.id} ${c.title}${c.blame ? ` — charged to ${colors.bold(c.blame)}` : ''}`;
+  const head = `      ${colors.red('✘')} ${c.id} ${oneLine(c.title)}${c.blame ? ` — charged to ${colors.bold(c.blame)}` : ''}`;
   const lines = [head];
   const why = c.actual ?? c.detail;
-  if (why) lines.push(`          ${colors.dim(why.replace(/\s+/g, ' ').slice(0, 300))}`);
-  if (c.hint) lines.push(`          ${colors.yellow(`hint: ${c.hint.replace(/\s+/g, ' ')}`)}`);
+  if (why) lines.push(`          ${colors.dim(oneLine(why.replace(/\s+/g, ' ').slice(0, 300)))}`);
+  if (c.hint) lines.push(`          ${colors.yellow(`hint: ${oneLine(c.hint.replace(/\s+/g, ' '))}`)}`);
   return lines;
 }
 
+// The name, a crash line, a server's reply and a hint quoting it are the student's: each goes through
+// oneLine before the kit adds its own colour codes, so only the kit drives the terminal.
 export function pointsText(grade: SubmissionGrade, options: { color?: boolean } = {}): string {
   const c = pc.createColors(options.color ?? false);
   const byId = new Map(grade.cases.map((g) => [g.id, g]));
   const lines: string[] = [];
   const total = `${fmt(grade.total)}/${fmt(grade.max)}`;
-  lines.push(`${c.bold(`${grade.rubric} — ${grade.name}: ${grade.total >= grade.max ? c.green(total) : c.red(total)}`)}${grade.status === 'ok' ? '' : `  status ${c.red(statusText(grade))}`}`);
+  lines.push(`${c.bold(`${grade.rubric} — ${oneLine(grade.name)}: ${grade.total >= grade.max ? c.green(total) : c.red(total)}`)}${grade.status === 'ok' ? '' : `  status ${c.red(oneLine(statusText(grade)))}`}`);
   for (const task of grade.tasks) {
     lines.push('');
     const taskPoints = `${fmt(task.earned)}/${fmt(task.points)}`;
@@ -49,6 +52,6 @@ export function pointsText(grade: SubmissionGrade, options: { color?: boolean } 
       lines.push(`    ${c.red(`−${fmt(l.points)}`.padEnd(6))} ${c.bold(l.blame)}  ${c.dim(`(${l.tasks.join(', ')})`)} ${l.cases.map((x) => x.id).join(', ')}`);
     }
   }
-  for (const incident of grade.incidents) lines.push(`  ${c.yellow(`note: ${incident}`)}`);
+  for (const incident of grade.incidents) lines.push(`  ${c.yellow(`note: ${oneLine(incident)}`)}`);
   return `${lines.join('\n')}\n`;
 }
