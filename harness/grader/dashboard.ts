@@ -2,6 +2,8 @@ import type { SubmissionGrade } from './grade-format.ts';
 import { statusText } from './grade-format.ts';
 import type { TaskColumn } from './gradebook-csv.ts';
 import { esc, page, statusClass } from './html-parts.ts';
+import { classFlags, type ClassFlags } from './class-flags.ts';
+import { SIMILAR_THRESHOLD } from './similarity.ts';
 
 // The class at a glance: a sortable table of every submission, how the totals spread, and which
 // cases fail most often with the hint that fixes them (what to go over in the next lecture).
@@ -59,7 +61,7 @@ document.querySelectorAll('table.sortable th').forEach(function(th, col){
   });
 });`;
 
-export function dashboardHtml(title: string, columns: readonly TaskColumn[], grades: readonly SubmissionGrade[]): string {
+export function dashboardHtml(title: string, columns: readonly TaskColumn[], grades: readonly SubmissionGrade[], flags: ClassFlags = classFlags(grades)): string {
   const max = columns.reduce((s, c) => s + c.points, 0);
   const sorted = [...grades].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const totals = sorted.map((g) => g.total);
@@ -76,7 +78,8 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
         .map((c) => `<td class="num" data-v="${byId.get(c.id) ?? 0}">${byId.get(c.id) ?? 0}</td>`)
         .join('')}<td class="num" data-v="${g.total}"><b>${g.total}</b></td>
         <td data-v="${esc(g.status)}"><span class="pill ${statusClass(g.status)}">${esc(statusText(g))}</span></td>
-        <td class="num" data-v="${g.durationMs}">${(g.durationMs / 1000).toFixed(1)} s</td></tr>`;
+        <td class="num" data-v="${g.durationMs}">${(g.durationMs / 1000).toFixed(1)} s</td>
+        <td>${flags.has(g.name) ? `<span class="pill warn">${esc(flags.get(g.name) ?? '')}</span>` : ''}</td></tr>`;
     })
     .join('');
 
@@ -105,15 +108,22 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
     .map(([s, n]) => `<span class="pill ${statusClass(s)}">${esc(s)}: ${n}</span>`)
     .join(' ');
 
+  const flagged = sorted.filter((g) => flags.has(g.name));
+  const similarSection = flagged.length
+    ? `<h2>Identical or near-identical hand-ins</h2>
+  <p class="muted">Same files (graded once), or socket_utils.py at least ${Math.round(SIMILAR_THRESHOLD * 100)}% alike (Jaccard of 5-token shingles, comments and the course starter taken out). For the TA only: no student's files name another student.</p>
+  <ul>${flagged.map((g) => `<li><b>${esc(g.name)}</b>: ${esc(flags.get(g.name) ?? '')}</li>`).join('')}</ul>`
+    : '';
   const body = `<header><h1>${esc(title)}</h1><div>${sorted.length} submission(s) · mean ${mean.toFixed(2)} · median ${median} of ${max} · ${statusList}</div></header>
   <main>
   <h2>Score distribution</h2>${histogramSvg}
   <h2>Most common failures</h2>
   ${failures.length ? `<table><thead><tr><th class="num">failed by</th><th>case</th><th>hint</th><th>who</th></tr></thead><tbody>${failureRows}</tbody></table>` : '<p class="muted">No case failed.</p>'}
+  ${similarSection}
   <h2>Submissions</h2>
   <table class="sortable" id="gradebook"><thead><tr><th>name</th>${columns
     .map((c) => `<th class="num" title="${esc(c.title)}">${esc(c.id)} (${c.points})</th>`)
-    .join('')}<th class="num">total (${max})</th><th>status</th><th class="num">time</th></tr></thead><tbody>${rows}</tbody></table>
+    .join('')}<th class="num">total (${max})</th><th>status</th><th class="num">time</th><th>similar</th></tr></thead><tbody>${rows}</tbody></table>
   </main>`;
   return page(title, body, SORT_SCRIPT);
 }

@@ -8,7 +8,7 @@ import type { SubmissionSource } from './submissions.ts';
 // stay readable, unique and safe as a path component and in a URL.
 
 /** What the grader writes at the top of an output folder (and what merge and summary read). */
-export const CLASS_FILES = ['gradebook.csv', 'index.html', 'grade.log', 'summary.md'] as const;
+export const CLASS_FILES = ['gradebook.csv', 'index.html', 'grade.log', 'summary.md', 'similarity.json'] as const;
 
 /** Room for a readable prefix, a hash and a "-N" suffix, far below the usual 255-byte limit. */
 const MAX_BASE = 80;

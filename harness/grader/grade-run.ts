@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { oneLine } from '../base/safe-text.ts';
@@ -32,6 +32,9 @@ import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
 import { folderNames } from './folder-names.ts';
+import { classFlags, type ClassFlags } from './class-flags.ts';
+import { fingerprintsOf, writeFingerprints } from './similar-hand-ins.ts';
+import { similarPairs } from './similarity.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
 
@@ -98,10 +101,10 @@ export async function writeStudentFiles(out: string, grade: SubmissionGrade, rep
   await writeJsonAtomic(path.join(dir, 'grade.json'), grade);
 }
 
-export async function writeClassFiles(out: string, loaded: LoadedRubric, grades: readonly SubmissionGrade[]): Promise<void> {
+export async function writeClassFiles(out: string, loaded: LoadedRubric, grades: readonly SubmissionGrade[], flags: ClassFlags = classFlags(grades)): Promise<void> {
   const columns = taskColumns(loaded.rubric);
-  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades));
-  await writeFile(path.join(out, 'index.html'), dashboardHtml(loaded.rubric.name, columns, grades));
+  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades, flags));
+  await writeFile(path.join(out, 'index.html'), dashboardHtml(loaded.rubric.name, columns, grades, flags));
 }
 
 export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult> {
@@ -131,7 +134,11 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     const run = new ClassRun({ options, loaded, ctx, out, names, log, progress, warn, warnings });
     await run.gradeAll(sources);
     const ordered = sources.map((s) => run.grades.get(s)).filter((g): g is SubmissionGrade => !!g);
-    await writeClassFiles(out, loaded, await classGrades(out, scope, names, run.grades));
+    const everyone = await classGrades(out, scope, names, run.grades);
+    const fingerprints = await fingerprintsOf(scope, scratchRoot);
+    await writeFingerprints(out, fingerprints);
+    const flags = classFlags(everyone, similarPairs(fingerprints));
+    await writeClassFiles(out, loaded, everyone, flags);
     const durationMs = Date.now() - started;
     log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
     await log.close();
@@ -282,6 +289,11 @@ async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRu
  */
 const MAX_TAILS = 2;
 
+/** The suite's target line starts with the hand-in's name ("alice (python3 server.py, …)"). */
+function renamedTarget(target: string, from: string, to: string): string {
+  return target.startsWith(`${from} (`) ? `${to}${target.slice(from.length)}` : target.split(from).join(to);
+}
+
 /** A class being graded: the jobs, what each submission came to, and the counts the summary gives. */
 class ClassRun {
   readonly grades = new Map<SubmissionSource, SubmissionGrade>();
@@ -365,6 +377,8 @@ class ClassRun {
     if (!resolved.ok || options.dedupe === false || !this.byKey.has(key)) return undefined;
     const original = await this.byKey.get(key);
     if (!original) throw new Error(`the grading of an identical submission failed`);
+    // A student's files never name another student: the copy's grade and suite report are the
+    // original's with this student's name; the TA is told in gradebook.csv and the dashboard.
     const grade: SubmissionGrade = {
       ...original.grade,
       name: source.name,
@@ -373,12 +387,14 @@ class ClassRun {
       located: resolved.located,
       gradedAt: new Date().toISOString(),
       durationMs: 0,
-      incidents: [`same files as ${original.grade.name}: graded once, grade shared`, ...original.grade.incidents],
     };
-    await writeStudentFiles(out, grade);
-    for (const extra of ['suite.html', 'suite-report.json']) {
-      await cp(path.join(out, original.folder, extra), path.join(out, folder, extra)).catch(() => undefined);
-    }
+    // Read back from the original's folder rather than held in memory: a report with its transcripts
+    // is megabytes, and a class may have many distinct hand-ins.
+    const report = await readFile(path.join(out, original.folder, 'suite-report.json'), 'utf8')
+      .then((text) => JSON.parse(text) as RunReport)
+      .catch(() => undefined);
+    if (report) report.target = renamedTarget(report.target, original.grade.name, source.name);
+    await writeStudentFiles(out, grade, report);
     this.shared++;
     log.info(`${source.name}: same files as ${original.grade.name}, ${grade.total}/${grade.max} shared`);
     progress.done(source.name, `${grade.total}/${grade.max} (same as ${original.grade.name})`);

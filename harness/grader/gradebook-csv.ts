@@ -1,5 +1,6 @@
 import { spreadsheetText } from '../base/safe-text.ts';
 import type { Rubric } from './rubric-format.ts';
+import { classFlags, type ClassFlags } from './class-flags.ts';
 import { statusText, type SubmissionGrade } from './grade-format.ts';
 
 // One row per submission, one column per task: what a spreadsheet or an LMS import expects.
@@ -22,16 +23,18 @@ export function taskColumns(rubric: Rubric): TaskColumn[] {
 }
 
 export function gradebookHeader(columns: readonly TaskColumn[]): string[] {
-  return ['name', ...columns.map((c) => `${c.id} (${c.points})`), `total (${columns.reduce((s, c) => s + c.points, 0)})`, 'status'];
+  return ['name', ...columns.map((c) => `${c.id} (${c.points})`), `total (${columns.reduce((s, c) => s + c.points, 0)})`, 'status', 'similar'];
 }
 
-export function gradebookCsv(columns: readonly TaskColumn[], grades: readonly SubmissionGrade[]): string {
+/** `flags`: per name, the TA's note on identical or near-identical hand-ins (class-flags.ts); default: identical ones. */
+export function gradebookCsv(columns: readonly TaskColumn[], grades: readonly SubmissionGrade[], flags: ClassFlags = classFlags(grades)): string {
   const rows = [gradebookHeader(columns)];
   for (const g of [...grades].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const byId = new Map(g.tasks.map((t) => [t.id, t.earned]));
-    rows.push([g.name, ...columns.map((c) => String(byId.get(c.id) ?? 0)), String(g.total), statusText(g)]);
+    rows.push([g.name, ...columns.map((c) => String(byId.get(c.id) ?? 0)), String(g.total), statusText(g), flags.get(g.name) ?? '']);
   }
-  return rows.map((r, n) => r.map((cell, i) => csvCell(n === 0 || i === 0 || i === r.length - 1 ? cell : Number(cell))).join(',')).join('\r\n') + '\r\n';
+  const text = (n: number, i: number, r: string[]) => n === 0 || i === 0 || i >= r.length - 2;
+  return rows.map((r, n) => r.map((cell, i) => csvCell(text(n, i, r) ? cell : Number(cell))).join(',')).join('\r\n') + '\r\n';
 }
 
 /** Parses a gradebook.csv written by gradebookCsv (for merging shards). */

@@ -8,6 +8,7 @@ import { SubmissionGrade } from './grade-format.ts';
 import { gradebookCsv, parseCsv, type TaskColumn } from './gradebook-csv.ts';
 import { crashResults, gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import { mergeGradebooks } from './merge.ts';
+import { writeFingerprints } from './similar-hand-ins.ts';
 import { inShard, parseShard, shardOf } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { makeGrade } from './test-grades.ts';
@@ -33,10 +34,10 @@ describe('gradebook.csv', () => {
       makeGrade('amy', [0, 7.5]),
     ]);
     expect(parseCsv(csv)).toEqual([
-      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status'],
-      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops'],
-      ['amy', '0', '7.5', '7.5', 'ok'],
-      ['zoe', '10', '20', '30', 'ok'],
+      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status', 'similar'],
+      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops', ''],
+      ['amy', '0', '7.5', '7.5', 'ok', ''],
+      ['zoe', '10', '20', '30', 'ok', ''],
     ]);
     expect(csv).toContain('"crashed: NameError: name ""x"", oops"');
   });
@@ -125,6 +126,25 @@ describe('gradebook merge', () => {
     expect(csv.map((r) => [r[0], r[3]])).toEqual([['name', 'total (30)'], ['amy', '30'], ['bob', '5'], ['cat', '10']]);
     expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('bob/report.html');
     expect(SubmissionGrade.parse(JSON.parse(await readFile(path.join(out, 'bob', 'grade.json'), 'utf8'))).total).toBe(5);
+  });
+
+  it('flags near-identical socket_utils.py across shards, as one run would', async () => {
+    const a = path.join(tmp, 'fp-1');
+    const b = path.join(tmp, 'fp-2');
+    for (const [dir, grade] of [
+      [a, makeGrade('amy', [10, 20])],
+      [b, makeGrade('bob', [0, 5])],
+    ] as const) {
+      await mkdir(path.join(dir, grade.folder), { recursive: true });
+      await writeJsonAtomic(path.join(dir, grade.folder, 'grade.json'), grade);
+    }
+    // Nine shared shingles out of ten: 0.9 >= the threshold (0.8).
+    await writeFingerprints(a, new Map([['amy', [1, 2, 3, 4, 5, 6, 7, 8, 9]]]));
+    await writeFingerprints(b, new Map([['bob', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]]));
+    const out = path.join(tmp, 'fp-merged');
+    await mergeGradebooks(out, [a, b]);
+    const csv = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
+    expect(csv.map((r) => [r[0], r.at(-1)])).toEqual([['name', 'similar'], ['amy', 'socket_utils.py 90% like bob'], ['bob', 'socket_utils.py 90% like amy']]);
   });
 
   it('refuses shards graded with different rubrics', async () => {
