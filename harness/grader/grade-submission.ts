@@ -10,7 +10,7 @@ import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf } from './blame.ts';
-import { chargeOnce } from './charge-once.ts';
+import { chargeAndScore } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { costsPoints, scoreSubmission, type CaseOutcome } from './rubric-score.ts';
@@ -471,8 +471,7 @@ function assembleGrade(run: {
     ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
     ...(client?.assumes ?? []),
   ]);
-  const charged = chargeOnce(allOutcomes(ctx, server, client, serverWhy), prerequisites);
-  const score = scoreSubmission(ctx.rubric, charged);
+  const { outcomes: charged, score } = chargeAndScore(ctx.rubric, allOutcomes(ctx, server, client, serverWhy), prerequisites);
   const warnings = score.tasks.flatMap((task) =>
     task.items.flatMap((item) =>
       item.unmatched
