@@ -17,11 +17,17 @@ export interface CommonFailure {
   requirements: string[];
 }
 
-/** Cases failed by the most submissions that ran; "not run" cases are counted as statuses instead. */
+/**
+ * Graded cases failed by the most submissions that ran; "not run" cases are counted as statuses
+ * instead, and ungraded checks (client.7.1, robustness) are left out: they cost no points, so they
+ * are not what to go over first.
+ */
 export function commonFailures(grades: readonly SubmissionGrade[], limit = 15): CommonFailure[] {
   const byId = new Map<string, CommonFailure>();
   for (const g of grades) {
+    const graded = new Set(g.tasks.flatMap((t) => t.items.flatMap((i) => i.cases.map((c) => c.id))));
     for (const c of g.cases) {
+      if (!graded.has(c.id)) continue;
       if (c.verdict === 'PASSED' || c.verdict === 'SKIPPED' || c.verdict === 'INFORMATIONAL') continue;
       const entry = byId.get(c.id) ?? { id: c.id, title: c.title, count: 0, names: [], requirements: c.requirements };
       entry.count++;
@@ -33,11 +39,16 @@ export function commonFailures(grades: readonly SubmissionGrade[], limit = 15): 
   return [...byId.values()].sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1)).slice(0, limit);
 }
 
+/**
+ * `bins` equal ranges [from, to) below max, and a last bin of its own for full marks (from = to =
+ * max): a class where many score 100 must not look like one where many score 93.
+ */
 export function histogram(totals: readonly number[], max: number, bins = 10): { from: number; to: number; count: number }[] {
   const width = max / bins || 1;
   const out = Array.from({ length: bins }, (_, i) => ({ from: i * width, to: (i + 1) * width, count: 0 }));
+  out.push({ from: max, to: max, count: 0 });
   for (const t of totals) {
-    const i = Math.min(bins - 1, Math.max(0, Math.floor(t / width)));
+    const i = t >= max ? bins : Math.min(bins - 1, Math.max(0, Math.floor(t / width)));
     (out[i] as { count: number }).count++;
   }
   return out;
@@ -88,7 +99,7 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
   const svgBars = bins
     .map((b, i) => {
       const h = Math.round((b.count / top) * 110);
-      return `<g><rect x="${i * 44 + 4}" y="${130 - h}" width="40" height="${h}" fill="#0969da"><title>${b.count} submission(s) with ${b.from.toFixed(0)}–${b.to.toFixed(0)}</title></rect>
+      return `<g><rect x="${i * 44 + 4}" y="${130 - h}" width="40" height="${h}" fill="#0969da"><title>${b.count} submission(s) with ${b.from === b.to ? `${b.from.toFixed(0)} (full marks)` : `${b.from.toFixed(0)}–${b.to.toFixed(0)}, below ${b.to.toFixed(0)}`}</title></rect>
         <text x="${i * 44 + 24}" y="${125 - h}" text-anchor="middle" font-size="11">${b.count || ''}</text>
         <text x="${i * 44 + 24}" y="146" text-anchor="middle" font-size="10">${b.from.toFixed(0)}</text></g>`;
     })

@@ -79,16 +79,27 @@ describe('HTML pages', () => {
     expect(report).toContain('Keep reading until the whole message arrived.');
   });
 
-  it('ranks the most common failures, with their hints', () => {
+  it('ranks the most common failures of graded cases, with their hints', () => {
     const grades = [makeGrade('a', [0, 20]), makeGrade('b', [0, 0]), makeGrade('c', [10, 20])];
     const top = commonFailures(grades);
+    // 7.1.1 (NON-STRICT in all three) is in no rubric item: ungraded, so not a "most common failure".
     expect(top.map((f) => [f.id, f.count])).toEqual([
-      ['7.1.1', 3],
       ['3.1.1', 2],
       ['client.5.1', 1],
     ]);
     expect(top.find((f) => f.id === '3.1.1')?.hint).toBe('Keep reading until the whole message arrived.');
-    expect(histogram([0, 5, 30, 30, 14.9], 30, 3).map((b) => b.count)).toEqual([2, 1, 2]);
+  });
+
+  it('gives full marks a bin of their own', () => {
+    expect(histogram([0, 5, 30, 30, 14.9], 30, 3).map((b) => [b.from, b.to, b.count])).toEqual([
+      [0, 10, 2],
+      [10, 20, 1],
+      [20, 30, 0],
+      [30, 30, 2],
+    ]);
+    const bins = histogram([100, 93, 98, 99.99], 100);
+    expect(bins.at(-1)).toEqual({ from: 100, to: 100, count: 1 });
+    expect(bins.at(-2)?.count).toBe(3);
   });
 });
 
