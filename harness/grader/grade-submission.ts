@@ -10,6 +10,7 @@ import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf } from './blame.ts';
+import { DOES_NOT_IMPORT, socketUtilsImportError } from './import-check.ts';
 import { chargeAndScore } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
@@ -122,6 +123,8 @@ interface ServerHalf {
   report?: RunReport | undefined;
   output: { stdout: string; stderr: string };
   incidents: string[];
+  /** Every case not run is charged to this (socket_utils.py does not import). */
+  blameAll?: string;
 }
 
 /** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
@@ -239,6 +242,10 @@ export async function gradeSubmission(
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
+    const importError = await socketUtilsImportError(where.serverDir, scratch, ctx.python.executable);
+    if (importError) {
+      return assembleGrade({ ...base, where, server: { ...notGraded('crashed', `socket_utils.py does not import: ${importError}`), blameAll: DOES_NOT_IMPORT } });
+    }
     const target = await prepareTarget(source, where.serverDir, scratch, ctx);
     clock.target = target;
     const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
@@ -441,6 +448,7 @@ function allOutcomes(ctx: GradeContext, server: ServerHalf, client: ClientHalf |
         requirements: known.requirements,
         detail: notRun(serverWhy),
         source: 'server',
+        ...(server.blameAll ? { blame: server.blameAll } : {}),
       },
   );
   for (const [id, o] of server.outcomes) if (!ctx.serverCases.some((k) => k.id === id)) outcomes.push(o);
@@ -449,7 +457,15 @@ function allOutcomes(ctx: GradeContext, server: ServerHalf, client: ClientHalf |
   outcomes.push(...clientOutcomes);
   for (const known of ctx.clientCases.values()) {
     if (clientIds.has(known.id)) continue;
-    outcomes.push({ id: known.id, title: known.title, verdict: 'SKIPPED', requirements: known.requirements, detail: notRun(client?.failure ?? serverWhy), source: 'client' });
+    outcomes.push({
+      id: known.id,
+      title: known.title,
+      verdict: 'SKIPPED',
+      requirements: known.requirements,
+      detail: notRun(client?.failure ?? serverWhy),
+      source: 'client',
+      ...(server.blameAll ? { blame: server.blameAll } : {}),
+    });
   }
   return outcomes;
 }

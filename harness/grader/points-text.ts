@@ -36,10 +36,17 @@ export function pointsText(grade: SubmissionGrade, options: { color?: boolean } 
       const full = item.earned >= item.points;
       lines.push(`    ${full ? c.green('✔') : c.red('✘')} ${fmt(item.earned)}/${fmt(item.points)}  ${item.name}`);
       if (full) continue;
+      // Cases that could not run share one reason, given once in the status line above.
+      const notRun: string[] = [];
       for (const ref of item.cases) {
         const graded = byId.get(ref.id);
         if (!graded || ref.excused || ref.credit >= 1) continue;
-        lines.push(...chargedLines(graded, c));
+        if (graded.verdict === 'SKIPPED' && graded.detail?.startsWith('not run:')) notRun.push(graded.id);
+        else lines.push(...chargedLines(graded, c));
+      }
+      if (notRun.length) {
+        const blame = byId.get(notRun[0] as string)?.blame;
+        lines.push(`      ${c.red('✘')} ${notRun.length} case(s) not run (see the status above)${blame ? ` — charged to ${c.bold(blame)}` : ''}`);
       }
       const excused = item.cases.filter((r) => r.excused).map((r) => r.id);
       if (excused.length) lines.push(`      ${c.dim(`not charged again (the same defect is charged above or elsewhere): ${excused.join(', ')}`)}`);
