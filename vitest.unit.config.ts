@@ -12,7 +12,7 @@ export const END_TO_END_TESTS = [
   'fixtures/transcripts/**',
   'harness/cli/**',
   'harness/grader/ci/**',
-  'harness/grader/{grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check}.test.ts',
+  'harness/grader/{grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check,startup-blame}.test.ts',
   'harness/sandbox/{sandbox,sandbox-hardening}.test.ts',
   'harness/process/port-owner.test.ts',
   'harness/reporters/html.test.ts',

@@ -9,7 +9,7 @@ import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
-import { blameOf } from './blame.ts';
+import { blameOf, startupCrashBlame } from './blame.ts';
 import { DOES_NOT_IMPORT, socketUtilsImportError } from './import-check.ts';
 import { chargeAndScore } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
@@ -366,6 +366,9 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
     throw error;
   });
   const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
+  // A start-up crash that names a socket_utils.py function is charged to it, not "not attributed".
+  const crashBlame = preflight.status === 'crashed' ? startupCrashBlame(preflight.output.stderr) : undefined;
+  if (crashBlame) half.blameAll = crashBlame;
   if (!suite) return half;
   if (preflight.status !== 'ok') {
     probed.abort();
