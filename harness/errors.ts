@@ -26,3 +26,14 @@ export class EnvironmentError extends InstaNetError<'INSTANET_ERR_ENVIRONMENT'> 
     super('INSTANET_ERR_ENVIRONMENT', message, options);
   }
 }
+
+/**
+ * The kit could not judge in time: the machine gave a hand-in (or the kit's own processes) so little
+ * CPU that a wait ran far past its budget in the hand-in's own time (harness/process/own-time.ts).
+ * Never a student's failure: a case ends ERROR, a grade `kit-error` ("re-grade it").
+ */
+export class KitBusyError extends InstaNetError<'INSTANET_ERR_KIT_BUSY'> {
+  constructor(message: string) {
+    super('INSTANET_ERR_KIT_BUSY', message);
+  }
+}

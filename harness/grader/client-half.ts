@@ -41,6 +41,8 @@ const DriverCheck = z
     timed_out: z.boolean().default(false),
     /** A second look stopped before this check: it keeps its first verdict. */
     not_rerun: z.boolean().default(false),
+    /** The judge's own side failed (its set-up, its own error): ERROR, never the student's points. */
+    kit_error: z.boolean().default(false),
   })
   .passthrough();
 
@@ -91,6 +93,8 @@ export interface ClientHalfResult {
   failure?: string;
   /** The runner went past its disk or file quota (also the failure). */
   quotaHit?: string;
+  /** The kit failed, not the hand-in (the judge starved past its wall-clock cap, its own errors): re-grade it. */
+  kitError?: string;
   importError?: string;
   /** Failed checks of the judge's run that ran out of time rather than got a wrong answer (after a second look: of the first run). */
   timedOut?: ReadonlySet<string>;
@@ -160,6 +164,8 @@ function judgeArgv(options: ClientHalfOptions, serverPort: number, seconds: numb
     '--deadline', String(Math.max(1, seconds - 3)),
     '--runner-argv', JSON.stringify(relays.runner),
     '--proxy-ports', relays.ports.join(','),
+    // runBounded({ ownTime: true }) feeds it the machine's share of the time on stdin.
+    '--own-time',
     ...(options.checks ? ['--checks', options.checks.join(',')] : []),
     ...(options.oneAtATime ? ['--one-at-a-time'] : []),
     ...imageArgs,
@@ -219,8 +225,12 @@ export interface PortTaken {
 
 /** Runs the judge (trusted, on this machine) and reads its verdicts. */
 async function judge(argv: string[], options: ClientHalfOptions, seconds: number, quota: Quota): Promise<ClientHalfResult | PortTaken> {
-    const run = await runBounded(argv, { cwd: options.workspace, timeoutMs: options.timeoutMs, outputLimitBytes: options.outputLimitBytes, quota, ...(options.isAborted ? { isAborted: options.isAborted } : {}) });
+    const run = await runBounded(argv, { cwd: options.workspace, timeoutMs: options.timeoutMs, outputLimitBytes: options.outputLimitBytes, quota, ownTime: true, ...(options.isAborted ? { isAborted: options.isAborted } : {}) });
     if (run.quotaHit) return { outcomes: [], failure: run.quotaHit, quotaHit: run.quotaHit, stderr: run.stderr };
+    if (run.kitBusy) {
+      const why = `the kit could not judge the client half: ${run.kitBusy}`;
+      return { outcomes: [], failure: why, kitError: why, stderr: run.stderr };
+    }
     if (run.timedOut) return { outcomes: [], failure: `the client driver ran out of time (${seconds} s)`, stderr: run.stderr };
     let parsed: z.infer<typeof DriverOutput>;
     try {
@@ -235,20 +245,24 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       (c): CaseOutcome => ({
         id: c.id,
         title: c.title,
-        verdict: c.passed ? 'PASSED' : 'FAILED',
+        verdict: c.passed ? 'PASSED' : c.kit_error ? 'ERROR' : 'FAILED',
         requirements: c.requirements,
-        hint: c.passed ? undefined : (c.hint ?? undefined),
+        hint: c.passed || c.kit_error ? undefined : (c.hint ?? undefined),
         detail: c.detail ?? undefined,
-        blame: c.passed ? undefined : (c.blame ?? undefined),
+        blame: c.passed || c.kit_error ? undefined : (c.blame ?? undefined),
         source: 'client',
       }),
     );
     const assumes = new Map(ran.map((c) => [c.id, c.assumes] as const));
+    const kitErrors = ran.filter((c) => c.kit_error);
     return {
       outcomes,
+      ...(kitErrors.length ? { kitError: `the kit's judge failed in ${kitErrors.map((c) => `${c.id} (${c.detail ?? ''})`).join('; ')}` } : {}),
       assumes,
       stderr: run.stderr,
-      timedOut: new Set(ran.filter((c) => !c.passed && c.timed_out).map((c) => c.id)),
+      // Every deadline of the judge is in the hand-in's own time (runBounded ownTime, --own-time), so a
+      // check that ran out of it is the hand-in's: nothing for a second look to doubt.
+      timedOut: new Set(),
       notRerun: parsed.checks.filter((c) => c.not_rerun).map((c) => c.id),
       ...(parsed.import_error ? { importError: parsed.import_error } : {}),
     };

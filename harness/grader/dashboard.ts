@@ -1,5 +1,5 @@
 import type { SubmissionGrade } from './grade-format.ts';
-import { statusText } from './grade-format.ts';
+import { starterFlags, statusText } from './grade-format.ts';
 import type { TaskColumn } from './gradebook-csv.ts';
 import { esc, page, statusClass } from './html-parts.ts';
 import { classFlags, type ClassFlags } from './class-flags.ts';
@@ -88,7 +88,7 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
       return `<tr><td data-v="${esc(g.name)}"><a href="${esc(href)}">${esc(g.name)}</a></td>${columns
         .map((c) => `<td class="num" data-v="${byId.get(c.id) ?? 0}">${byId.get(c.id) ?? 0}</td>`)
         .join('')}<td class="num" data-v="${g.total}"><b>${g.total}</b></td>
-        <td data-v="${esc(g.status)}"><span class="pill ${statusClass(g.status)}">${esc(statusText(g))}</span></td>
+        <td data-v="${esc(g.status)}"><span class="pill ${statusClass(g.status)}">${esc(statusText(g))}</span>${flaggedPill(g)}</td>
         <td class="num" data-v="${g.durationMs}">${(g.durationMs / 1000).toFixed(1)} s</td>
         <td>${flags.has(g.name) ? `<span class="pill warn">${esc(flags.get(g.name) ?? '')}</span>` : ''}</td></tr>`;
     })
@@ -137,4 +137,10 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
     .join('')}<th class="num">total (${max})</th><th>status</th><th class="num">time</th><th>similar</th></tr></thead><tbody>${rows}</tbody></table>
   </main>`;
   return page(title, body, SORT_SCRIPT);
+}
+
+/** A hand-in that changed the course's files or renamed a function: the lines on hover, the whole in its report. */
+function flaggedPill(g: SubmissionGrade): string {
+  const flags = starterFlags(g);
+  return flags.length ? ` <span class="pill warn" title="${esc(flags.join('; '))}">flagged</span>` : '';
 }

@@ -9,11 +9,15 @@ export const GRADE_FORMAT_VERSION = 1;
 const Verdict = z.enum(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL', 'SKIPPED', 'ERROR']);
 
 export const GradeStatus = z
-  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'error'])
+  .enum(['ok', 'no-server', 'bad-archive', 'no-listen', 'crashed', 'timeout', 'disk-quota', 'memory', 'output-flood', 'wire-flood', 'error', 'kit-error'])
   .describe(
     'ok: graded; no-server: no server.py with socket_utils.py beside it; bad-archive: unreadable or unsafe zip; '
       + 'no-listen: never listened; crashed: exited at start-up; timeout: listened but never answered, or ran out of '
-      + 'its time budget; disk-quota: wrote past its disk quota; error: the grader itself failed',
+      + 'its time budget; disk-quota: wrote past its disk quota; memory: its processes together hit the memory limit '
+      + 'of its resource box (shared memory and memfd counted); output-flood: graded, but printed without end (no '
+      + 'points lost for it); wire-flood: graded, but its server sent megabytes beyond its replies (the cases it broke '
+      + 'failed); error: the grader itself failed; kit-error: the kit could not judge it or part of it (a harness '
+      + "failure, the judge starved by a busy machine): re-grade it, never the student's points",
   );
 export type GradeStatus = z.infer<typeof GradeStatus>;
 
@@ -50,6 +54,17 @@ export const GradedTask = z
   .strict();
 export type GradedTask = z.infer<typeof GradedTask>;
 
+export const StarterResult = z
+  .object({
+    origin: z.enum(['given', 'class']).describe("given: --starter DIR; class: the class's most common course files"),
+    changed: z
+      .array(z.object({ file: z.string(), added: z.number().int(), removed: z.number().int() }).strict())
+      .describe("course files the hand-in changed (lines added and removed against the starter's); the starter's copy ran"),
+    signatures: z.array(z.string()).describe("socket_utils.py functions not declared as the starter declares them, one line each"),
+  })
+  .strict();
+export type StarterResult = z.infer<typeof StarterResult>;
+
 export const SubmissionGrade = z
   .object({
     format: z.literal(GRADE_FORMAT_VERSION),
@@ -61,6 +76,7 @@ export const SubmissionGrade = z
     located: z.string().optional().describe('where server.py was found, relative to the submission'),
     key: z.string().describe('sha256 of the submission files, the rubric and the kit version: the resume key'),
     status: GradeStatus,
+    starter: StarterResult.optional().describe("the hand-in against the course's starter (absent: run as handed in)"),
     detail: z.string().optional().describe('e.g. the last stderr line of a crash'),
     sandbox: z.enum(['bwrap', 'container', 'none']),
     gradedAt: z.string(),
@@ -78,6 +94,20 @@ export const SubmissionGrade = z
   .strict();
 export type SubmissionGrade = z.infer<typeof SubmissionGrade>;
 
+/** The kit, not the hand-in, failed (the grader's own error, or a part it could not judge): re-grade it. */
+export function kitFailed(grade: Pick<SubmissionGrade, 'status'>): boolean {
+  return grade.status === 'error' || grade.status === 'kit-error';
+}
+
 export function statusText(grade: Pick<SubmissionGrade, 'status' | 'detail'>): string {
   return grade.detail && grade.status !== 'ok' ? `${grade.status}: ${grade.detail}` : grade.status;
+}
+
+/** What the starter check found, one line each: a changed course file, a function declared otherwise. */
+export function starterFlags(grade: Pick<SubmissionGrade, 'starter'>): string[] {
+  if (!grade.starter) return [];
+  return [
+    ...grade.starter.changed.map((c) => `${c.file} differs from the starter (+${c.added} −${c.removed} lines; the starter's ${c.file} was run)`),
+    ...grade.starter.signatures,
+  ];
 }

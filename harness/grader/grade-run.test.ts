@@ -21,7 +21,12 @@ const BROKEN = fileURLToPath(new URL('../../fixtures/broken-submissions/', impor
 // the hand-ins below are the ones that never get that far.
 const TABLE = loadExpectedTable();
 const EXPECTED: Record<string, { tasks: number[]; status: string; detail?: RegExp }> = {
-  ...Object.fromEntries(Object.entries(TABLE.samples).map(([name, e]) => [name, { tasks: Object.values(e.tasks), status: 'ok' }])),
+  ...Object.fromEntries(
+    Object.entries(TABLE.samples).map(([name, e]) => [
+      name,
+      { tasks: Object.values(e.tasks), status: e.status, ...(e.detail ? { detail: new RegExp(`^${e.detail.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) } : {}) },
+    ]),
+  ),
   // nested.zip: the correct code found in "Phase 2 - Question/InstaNet" beside __MACOSX and __pycache__.
   nested: { tasks: [15, 10, 20, 15, 20, 20], status: 'ok' },
   // The unmodified hand-out: server.py cannot unpack create_server_socket's None; every client
@@ -116,21 +121,52 @@ describe('instanet grade on the kit samples', () => {
 
   it('charges each defect once, to the function at fault, as the fairness table says', () => {
     const graded = new Set(gradedCaseIds(first.grades[0]));
-    for (const [name, expected] of Object.entries(TABLE.samples)) {
+    const chargesOf = (name: string) => {
       const grade = first.grades.find((g) => g.name === name);
       const inRubric = (grade?.cases ?? []).filter((c) => graded.has(c.id));
       const charged = Object.fromEntries(inRubric.filter((c) => c.verdict === 'FAILED' || c.verdict === 'ERROR').map((c) => [c.id, c.blame]));
       const excused = inRubric.filter((c) => c.excusedBy).map((c) => c.id).sort();
-      expect({ name, charged, excused }).toEqual({ name, charged: expected.charged, excused: [...expected.excused].sort() });
+      return { charged, excused };
+    };
+    for (const [name, expected] of Object.entries(TABLE.samples)) {
+      // A hand-in that is a broken sample once the starter's files run is charged as that sample is.
+      const want = expected.sameAs ? chargesOf(expected.sameAs) : { charged: expected.charged, excused: [...expected.excused].sort() };
+      if (expected.sameAs) expect(Object.keys(want.charged).length, `${expected.sameAs} is charged something`).toBeGreaterThan(0);
+      expect({ name, ...chargesOf(name) }).toEqual({ name, ...want });
     }
+  });
+
+  it("runs the class's most common server.py and constants.py as the starter, and flags the hand-in that changed server.py", async () => {
+    const log = await readFile(path.join(out, 'grade.log'), 'utf8');
+    // Every sample and broken hand-in but one carries the course's server.py and constants.py; none has client.py.
+    const handIns = first.grades.filter((g) => g.status !== 'no-server' && g.status !== 'bad-archive').length;
+    expect(log).toContain(
+      `no --starter: the class's most common server.py, constants.py served as the starter (hand-ins that agreed: server.py: ${handIns - 1} of ${handIns}, constants.py: ${handIns} of ${handIns})`,
+    );
+    const csv = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
+    for (const g of first.grades) {
+      const differs = TABLE.samples[g.name]?.differs ?? [];
+      const flags = csv.find((r) => r[0] === g.name)?.[9] ?? '';
+      expect({ name: g.name, files: g.starter?.changed.map((c) => c.file) ?? [] }).toEqual({ name: g.name, files: g.status === 'no-server' || g.status === 'bad-archive' ? [] : differs });
+      if (differs.length === 0) expect(flags, g.name).toBe('');
+    }
+    const flagged = first.grades.find((g) => g.name === 'layer-in-server');
+    expect(flagged?.starter?.origin).toBe('class');
+    // The pasted layer: the lines added to server.py; nothing of the starter's was removed.
+    const change = flagged?.starter?.changed[0];
+    expect(change?.removed).toBe(0);
+    expect(change?.added).toBeGreaterThan(100);
+    expect(csv.find((r) => r[0] === 'layer-in-server')?.[9]).toBe(`server.py differs from the starter (+${change?.added} −0 lines; the starter's server.py was run)`);
+    expect(await readFile(path.join(out, 'layer-in-server', 'report.html'), 'utf8')).toContain('server.py differs from the starter');
   });
 
   it('writes gradebook.csv, per-student results.json and report.html, index.html and grade.log', async () => {
     const csv = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
-    expect(csv[0]).toEqual(['name', 'task1 (15)', 'task2 (10)', 'task3 (20)', 'task4 (15)', 'task5 (20)', 'task6 (20)', 'total (100)', 'status', 'similar']);
+    expect(csv[0]).toEqual(['name', 'task1 (15)', 'task2 (10)', 'task3 (20)', 'task4 (15)', 'task5 (20)', 'task6 (20)', 'total (100)', 'status', 'similar', 'starter check']);
     expect(csv.slice(1).map((r) => r[0]).sort()).toEqual(Object.keys(EXPECTED).sort());
     const row = (name: string) => csv.find((r) => r[0] === name);
     expect(row('correct')?.slice(1, 9)).toEqual(['15', '10', '20', '15', '20', '20', '100', 'ok']);
+    expect(row('correct')?.at(-1)).toBe('');
     expect(row('skeleton')?.[7]).toBe('0');
     expect(row('crash-at-startup')?.[8]).toMatch(/^crashed: NameError: name 'BUFER_SIZE' is not defined/);
     expect(row('hang')?.[8]).toMatch(/^timeout: /);

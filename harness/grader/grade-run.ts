@@ -8,13 +8,14 @@ import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { dashboardHtml } from './dashboard.ts';
 import { SubmissionsFolderError } from './errors.ts';
-import { statusText, type SubmissionGrade } from './grade-format.ts';
+import { kitFailed, statusText, type SubmissionGrade } from './grade-format.ts';
 import { GradeLog } from './grade-log.ts';
 import { KIT_ROOT } from './kit-root.ts';
 import { gradebookCsv, taskColumns } from './gradebook-csv.ts';
 import { gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import {
   gradeSubmission,
+  kitErrorGrade,
   readPreviousGrade,
   resolveSource,
   serverPatterns,
@@ -26,6 +27,7 @@ import { killTrackedGroups } from '../process/process-groups.ts';
 import { createProgress } from './progress.ts';
 import { loadRubric, type LoadedRubric } from './rubric-loader.ts';
 import { caseMatcher, unmatchedPatterns } from './rubric-score.ts';
+import { leaveKitBox, planBoxes } from '../sandbox/resource-box.ts';
 import { planSandbox, resolvePython, type SandboxMode } from '../sandbox/sandbox.ts';
 import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
@@ -35,8 +37,11 @@ import { folderNames } from './folder-names.ts';
 import { classFlags, type ClassFlags } from './class-flags.ts';
 import { fingerprintsOf, writeFingerprints } from './similar-hand-ins.ts';
 import { similarPairs } from './similarity.ts';
+import { classStarter } from './class-starter.ts';
+import { loadStarter, type Starter } from './starter.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../targets/container-image.ts';
+import { loadContainerTarget } from '../targets/load-container-target.ts';
 
 // The whole class: discover, shard, resume, grade N at a time, write every output. Each student's
 // files are written as soon as that student is graded, so an interrupted run loses nothing and a
@@ -68,6 +73,8 @@ export interface GradeRunOptions {
   dedupe?: boolean;
   /** Grade exactly these instead of listing `submissions` (the Gradescope wrapper's single hand-in). */
   sources?: SubmissionSource[];
+  /** The course's starter folder: its server.py, client.py, constants.py run with every hand-in (starter.ts). */
+  starter?: string;
 }
 
 export interface GradeRunResult {
@@ -79,7 +86,14 @@ export interface GradeRunResult {
   shared: number;
   durationMs: number;
   warnings: string[];
+  /** Hand-ins whose grading the kit itself failed (each has a row with status `error`): exit 3. */
+  kitErrors: string[];
+  /** The grader process's peak resident memory so far (maxRSS), in MiB: bounded whatever a hand-in does. */
+  peakMemoryMiB: number;
 }
+
+/** maxRSS of this process (kibibytes on Linux), in MiB. */
+export const peakMemoryMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 
 export async function writeStudentFiles(out: string, grade: SubmissionGrade, report?: RunReport): Promise<void> {
   const dir = path.join(out, grade.folder);
@@ -112,7 +126,9 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const stream = options.stream ?? process.stderr;
   const loaded = await loadRubric(options.rubricFile);
   const out = path.resolve(options.out);
-  const { sources, scope, names } = await selectSources(options, out);
+  const { all, sources, scope, names } = await selectSources(options, out);
+  // A wrong --starter is the user's to fix before anything is written (exit 2).
+  const given = options.starter ? await loadStarter(options.starter, (await resolvePython()).executable, os.tmpdir()) : undefined;
   await mkdir(out, { recursive: true });
   const log = new GradeLog(path.join(out, 'grade.log'));
   const warnings: string[] = [];
@@ -127,6 +143,10 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   try {
     const ctx = await gradeContext(options, loaded, out, scratchRoot, warn, log);
     ctx.onCase = (name) => progress.caseDone(name);
+    ctx.starter = await chooseStarter(given, all, scratchRoot, warn, (note) => {
+      log.info(note);
+      if (!given) stream.write(`note: ${note}\n`);
+    });
     log.info(
       `grading ${sources.length} submission(s) from ${options.submissions} with ${loaded.file} (${ctx.serverCases.length} server cases), `
         + `sandbox ${ctx.plan.kind}, ${options.jobs} job(s)${options.shard ? `, shard ${options.shard.index}/${options.shard.count}` : ''}`,
@@ -140,12 +160,14 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     const flags = classFlags(everyone, similarPairs(fingerprints));
     await writeClassFiles(out, loaded, everyone, flags);
     const durationMs = Date.now() - started;
-    log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s`);
+    const peak = peakMemoryMiB();
+    log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s; grader peak memory: ${peak} MiB`);
     await log.close();
-    return { out, grades: ordered, graded: run.graded, reused: run.reused, shared: run.shared, durationMs, warnings };
+    return { out, grades: ordered, graded: run.graded, reused: run.reused, shared: run.shared, durationMs, warnings, kitErrors: run.kitErrors, peakMemoryMiB: peak };
   } finally {
     interrupt.remove();
     progress.stop();
+    await leaveKitBox();
     await rm(scratchRoot, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }
@@ -168,11 +190,11 @@ async function classGrades(
   return grades;
 }
 
-/** This run's submissions (the shard, --only), the shard they belong to, and each one's folder in the output. */
+/** The class, this run's submissions (the shard, --only), the shard they belong to, and each one's folder in the output. */
 async function selectSources(
   options: GradeRunOptions,
   out: string,
-): Promise<{ sources: SubmissionSource[]; scope: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
+): Promise<{ all: SubmissionSource[]; sources: SubmissionSource[]; scope: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
   // An output folder inside the submissions folder is not a student.
   const all = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
   if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
@@ -184,7 +206,31 @@ async function selectSources(
   }
   const scope = all.filter((s) => inShard(s.name, options.shard));
   const sources = scope.filter((s) => !only || only(s.name));
-  return { sources, scope, names };
+  return { all, sources, scope, names };
+}
+
+/**
+ * The course files every hand-in runs with: --starter's, else the class's most common (counted over
+ * the whole class, so the shards of a class agree), else none, with a warning.
+ */
+async function chooseStarter(
+  given: Starter | undefined,
+  all: readonly SubmissionSource[],
+  scratchRoot: string,
+  warn: (w: string) => void,
+  note: (line: string) => void,
+): Promise<Starter | undefined> {
+  if (given) {
+    note(given.note);
+    return given;
+  }
+  const fromClass = await classStarter(all, scratchRoot);
+  if (!fromClass.ok) {
+    warn(fromClass.warning);
+    return undefined;
+  }
+  note(fromClass.starter.note);
+  return fromClass.starter;
 }
 
 /**
@@ -222,6 +268,9 @@ async function gradeContext(
   if (plan.warning) warn(plan.warning);
   const clientPlan = plan.kind === 'container' ? await planSandbox('auto') : plan;
   if (plan.kind === 'container' && clientPlan.warning) warn(`client half: ${clientPlan.warning}`);
+  // One box per hand-in where the machine has cgroups; where not, one line says what that means.
+  const boxes = await planBoxes();
+  if (boxes.warning) warn(boxes.warning);
   const python = await resolvePython();
   // Read once per run: every submission's suite runs from these (parsing the YAML is ~40 ms a time).
   const scenarios = await loadScenarios(options.scenarioDir ?? DEFAULT_SCENARIO_DIR);
@@ -234,6 +283,7 @@ async function gradeContext(
     scenarios,
     clientCases: new Map(),
     plan,
+    boxes,
     clientPlan,
     limits: limitsOf(rubric),
     python,
@@ -261,7 +311,7 @@ function serverCasesOf(loaded: LoadedRubric, all: readonly LoadedScenario[], war
 
 /** --sandbox container: a target per workspace, its start errors turned into the grader's statuses. */
 async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRubric['rubric']): Promise<(ws: string, command: readonly string[]) => GraderTarget> {
-  const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await import('../targets/container-target.ts');
+  const { containerTarget: make, assertContainerRuntime, ContainerStartError } = await loadContainerTarget();
   await assertContainerRuntime();
   return (ws, command) => {
     const target = make({
@@ -300,7 +350,11 @@ class ClassRun {
   graded = 0;
   reused = 0;
   shared = 0;
-  private readonly failures: unknown[] = [];
+  /**
+   * What the kit failed at, one line per hand-in. Grading goes on: whatever one hand-in does, the
+   * class files are written with a row for every hand-in (a flood once ended a run with none).
+   */
+  readonly kitErrors: string[] = [];
   // Same files, same rubric, same kit: the same grade. Grading them once is faster and fairer (no
   // scheduling noise between two copies of the starter), and each copy says whose grade it shares.
   private readonly byKey = new Map<string, Promise<{ grade: SubmissionGrade; folder: string } | undefined>>();
@@ -323,17 +377,30 @@ class ClassRun {
     const queue = [...sources];
     const jobs = Math.max(1, Math.min(this.run.options.jobs, sources.length));
     await Promise.all(Array.from({ length: jobs }, () => this.worker(queue)));
-    if (this.failures.length) throw this.failures[0];
+  }
+
+  /** A hand-in the kit failed to grade: logged whole, and a row with status `kit-error` that says so. */
+  private async kitError(source: SubmissionSource, folder: string, scratch: string, error: unknown): Promise<void> {
+    const { ctx, out, log, progress } = this.run;
+    log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
+    progress.done(source.name, 'grader error');
+    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    const detail = `the kit failed while grading this hand-in (${(error as Error).message ?? String(error)}); re-grade it`;
+    this.kitErrors.push(`${source.name}: ${detail}`);
+    const grade = kitErrorGrade(source, folder, ctx, detail);
+    this.grades.set(source, grade);
+    // Best effort: the failure may be the writing itself; the class files carry the row anyway.
+    await writeStudentFiles(out, grade).catch(() => undefined);
   }
 
   private async worker(queue: SubmissionSource[]): Promise<void> {
     const tails = new Set<Promise<void>>();
-    for (let source = queue.shift(); source && this.failures.length === 0; source = queue.shift()) {
+    for (let source = queue.shift(); source; source = queue.shift()) {
       const folder = this.run.names.get(source) as string;
       const scratch = await mkdtemp(path.join(this.run.ctx.scratchRoot, 'sub-'));
       try {
         const resolved = await resolveSource(source, scratch);
-        const key = resolved.ok ? await submissionKey(resolved.dir, this.run.loaded.hash) : '';
+        const key = resolved.ok ? await submissionKey(resolved.dir, this.run.loaded.hash, this.run.ctx.starter?.hash) : '';
         const known = await this.keptOrShared(source, folder, resolved, key);
         if (known) {
           await rm(scratch, { recursive: true, force: true });
@@ -350,10 +417,7 @@ class ClassRun {
         tails.add(whole);
         void whole.finally(() => tails.delete(whole));
       } catch (error) {
-        this.run.log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
-        this.run.progress.done(source.name, 'grader error');
-        await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-        throw error;
+        await this.kitError(source, folder, scratch, error);
       }
     }
     await Promise.all(tails);
@@ -368,7 +432,8 @@ class ClassRun {
   ): Promise<SubmissionGrade | undefined> {
     const { options, out, log, progress } = this.run;
     const previous = options.force || !resolved.ok ? undefined : await readPreviousGrade(path.join(out, folder, 'grade.json'));
-    if (previous && previous.key === key && previous.name === source.name) {
+    // A grade the kit could not finish is never kept: a re-run is how it gets graded.
+    if (previous && previous.key === key && previous.name === source.name && !kitFailed(previous)) {
       this.reused++;
       log.info(`${source.name}: unchanged since ${previous.gradedAt}, kept ${previous.total}/${previous.max} (use --force to regrade)`);
       progress.done(source.name, `${previous.total}/${previous.max} (kept)`);
@@ -429,8 +494,8 @@ class ClassRun {
         grade = result.grade;
         await writeStudentFiles(out, grade, result.report);
         // A grader failure is not shared: the copy gets its own attempt.
-        settle(grade.status === 'error' ? undefined : { grade, folder });
-        if (grade.status === 'error') this.byKey.delete(key);
+        settle(kitFailed(grade) ? undefined : { grade, folder });
+        if (kitFailed(grade)) this.byKey.delete(key);
       } catch (error) {
         settle(undefined);
         this.byKey.delete(key);
@@ -443,11 +508,8 @@ class ClassRun {
       progress.done(source.name, `${grade.total}/${grade.max} ${grade.status}`);
       this.grades.set(source, grade);
     } catch (error) {
-      log.error(`${source.name}: ${(error as Error).stack ?? String(error)}`);
-      progress.done(source.name, 'grader error');
-      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-      // Kept, not thrown: the worker may be grading the next submission by now; the run fails at the end.
-      this.failures.push(error);
+      // Kept, not thrown: the worker may be grading the next submission by now; the run ends with exit 3.
+      await this.kitError(source, folder, scratch, error);
     }
   }
 }

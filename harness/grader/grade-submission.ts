@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KIT_VERSION } from '../base/kit-version.ts';
+import { KitBusyError } from '../errors.ts';
 import { runSuiteParallel } from '../runner/run-parallel.ts';
 import { secondLook, type SecondLook, type SecondLookSummary } from '../runner/second-look.ts';
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
@@ -11,16 +12,22 @@ import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf, startupCrashBlame } from './blame.ts';
 import { DOES_NOT_IMPORT, socketUtilsImportError } from './import-check.ts';
+import { outputFlood, wireFlood, type Flood } from './floods.ts';
 import { chargeAndScore } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { costsPoints, scoreSubmission, type CaseOutcome } from './rubric-score.ts';
+import { createBox, type Box, type BoxPlan } from '../sandbox/resource-box.ts';
 import { sandboxCommand, type PythonRuntime, type RelayEndpoint, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { SandboxedTarget, ServerStartError, type GraderTarget } from './sandboxed-target.ts';
 import { limitStarts } from './start-limit.ts';
+import { boxLimitsOf } from './rubric-limits.ts';
+import { BoxWatch, boxFindings, type BoxFindings } from './box-findings.ts';
 import { extractZip, locateServer, type SubmissionSource } from './submissions.ts';
 import { delay } from '../process/server-process.ts';
 import { hashSubmission, prepareWorkspace, rubricUsers } from './workspace.ts';
+import { checkAgainstStarter, type StarterCheck } from './starter-check.ts';
+import type { Starter } from './starter.ts';
 
 // One submission, start to finish: find the server, copy it into a private workspace, make sure it
 // starts and answers, run the rubric's scenarios against it, run the client half, score. Whatever
@@ -46,6 +53,11 @@ export interface GradeContext {
   /** Client checks seen so far in this run (the driver lists them): same purpose. */
   clientCases: Map<string, KnownCase>;
   plan: SandboxPlan;
+  /**
+   * Resource boxes (harness/sandbox/resource-box.ts): when the machine has them, each hand-in gets
+   * one for both its halves. Absent or 'none': per-process limits only (the run has said so once).
+   */
+  boxes?: BoxPlan;
   /** The client driver runs on this machine even with --sandbox container: bwrap when it works. */
   clientPlan: SandboxPlan;
   limits: SandboxLimits;
@@ -59,6 +71,8 @@ export interface GradeContext {
   readyMs: number;
   /** How many scenario groups run side by side against one submission (each on its own instance). */
   serverParts: number;
+  /** The course's files every hand-in runs with (--starter, or the class's most common); absent: as handed in. */
+  starter?: Starter | undefined;
   /** Builds the server target for --sandbox container (harness/targets/container-target.ts). */
   containerTarget?: (workspace: string, command: readonly string[]) => GraderTarget;
   log: (line: string) => void;
@@ -71,9 +85,10 @@ export interface GradeOutcome {
   report?: RunReport;
 }
 
-export async function submissionKey(serverDir: string, rubricHash: string): Promise<string> {
+export async function submissionKey(serverDir: string, rubricHash: string, starterHash?: string): Promise<string> {
   const files = await hashSubmission(serverDir);
-  return createHash('sha256').update(`${files}\n${rubricHash}\n${KIT_VERSION}`).digest('hex');
+  // Another starter runs other course files: another grade. No starter keeps the key it always had.
+  return createHash('sha256').update(`${files}\n${rubricHash}\n${KIT_VERSION}${starterHash ? `\n${starterHash}` : ''}`).digest('hex');
 }
 
 /** Resolves a hand-in to the folder holding server.py (extracting a zip into scratch first). */
@@ -125,6 +140,8 @@ interface ServerHalf {
   incidents: string[];
   /** Every case not run is charged to this (socket_utils.py does not import). */
   blameAll?: string;
+  /** A flood of output or of bytes on the wire (floods.ts): named by the status, never charged. */
+  flood?: Flood | undefined;
 }
 
 /** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
@@ -134,6 +151,8 @@ interface ClientHalf {
   output: string;
   failure?: string | undefined;
   quotaHit?: string | undefined;
+  /** The kit's own failure while judging the client half (client-half.ts). */
+  kitError?: string | undefined;
   incidents: string[];
 }
 
@@ -237,8 +256,10 @@ export async function gradeSubmission(
 ): Promise<GradeOutcome> {
   const clock = new SubmissionClock(ctx, hooks.onTail);
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
-  const base = { source, folder, ctx, clock };
+  const base: { source: SubmissionSource; folder: string; ctx: GradeContext; clock: SubmissionClock; checked?: StarterCheck } = { source, folder, ctx, clock };
   let where: Located | undefined;
+  let box: Box | undefined;
+  let watch: BoxWatch | undefined;
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
@@ -246,23 +267,42 @@ export async function gradeSubmission(
     if (importError) {
       return assembleGrade({ ...base, where, server: { ...notGraded('crashed', `socket_utils.py does not import: ${importError}`), blameAll: DOES_NOT_IMPORT } });
     }
-    const target = await prepareTarget(source, where.serverDir, scratch, ctx);
+    const checked = ctx.starter ? await checkAgainstStarter(where.serverDir, ctx.starter, ctx.python.executable, scratch) : undefined;
+    if (checked) Object.assign(base, { checked });
+    box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits)) : undefined;
+    watch = box ? new BoxWatch(box) : undefined;
+    // A container keeps its own limits (that is its box); the client half still runs here, boxed.
+    const target = await prepareTarget(source, where.serverDir, scratch, ctx, ctx.plan.kind === 'container' ? undefined : box);
     clock.target = target;
-    const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
+    const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock, box);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
     const server = await runServerHalf(source, target, ctx, clock);
     clock.serverFinished();
     const client = await clientHalf;
-    return assembleGrade({ ...base, where, server, client });
+    const boxed = box ? await boxFindings(box, Date.now() - clock.started, watch?.stop()) : undefined;
+    return assembleGrade({ ...base, where, server, client, ...(boxed ? { boxed } : {}) });
   } catch (error) {
     const detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;
     ctx.log(`ERROR ${source.name}: ${(error as Error).stack ?? detail}`);
     return assembleGrade({ ...base, ...(where ? { where } : {}), server: notGraded('error', detail) });
   } finally {
     clock.stop();
+    watch?.stop();
     if (clock.target instanceof SandboxedTarget) await clock.target.abort();
+    // Whatever the hand-in left (a daemon, a process stuck past its group's kill) goes with its box.
+    await box?.destroy().catch((error: unknown) => ctx.log(`resource box of ${source.name}: ${(error as Error).message}`));
     await rm(scratch, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
+}
+
+/**
+ * The row of a hand-in whose grading threw past gradeSubmission (writing its files, say): status
+ * `error` with what went wrong, no points, no key (so the next run grades it again).
+ */
+export function kitErrorGrade(source: SubmissionSource, folder: string, ctx: GradeContext, detail: string): SubmissionGrade {
+  const clock = new SubmissionClock(ctx, undefined);
+  clock.stop();
+  return assembleGrade({ source, folder, ctx, clock, server: notGraded('kit-error', detail) }).grade;
 }
 
 function notGraded(status: GradeStatus, detail: string | undefined): ServerHalf {
@@ -275,13 +315,19 @@ async function locate(source: SubmissionSource, scratch: string, ctx: GradeConte
   if (prepared) return { ok: true, serverDir: prepared.dir, located: prepared.located, key: prepared.key };
   const resolved = await resolveSource(source, scratch);
   if (!resolved.ok) return { ok: false, status: resolved.status, detail: resolved.detail };
-  return { ok: true, serverDir: resolved.dir, located: resolved.located, key: await submissionKey(resolved.dir, ctx.rubricHash) };
+  return { ok: true, serverDir: resolved.dir, located: resolved.located, key: await submissionKey(resolved.dir, ctx.rubricHash, ctx.starter?.hash) };
 }
 
 /** A private workspace and the target that starts `python3 server.py --port {port}` in it, sandboxed. */
-async function prepareTarget(source: SubmissionSource, serverDir: string, scratch: string, ctx: GradeContext): Promise<SandboxedTarget | GraderTarget> {
+async function prepareTarget(
+  source: SubmissionSource,
+  serverDir: string,
+  scratch: string,
+  ctx: GradeContext,
+  box: Box | undefined,
+): Promise<SandboxedTarget | GraderTarget> {
   const base = path.join(scratch, 'base');
-  await prepareWorkspace(serverDir, base, ctx.rubric);
+  await prepareWorkspace(serverDir, base, ctx.rubric, ctx.starter?.files);
   const command = [ctx.python.executable, 'server.py', '--port', '{port}'];
   if (ctx.plan.kind === 'container' && ctx.containerTarget) return ctx.containerTarget(base, command);
   return new SandboxedTarget({
@@ -290,7 +336,7 @@ async function prepareTarget(source: SubmissionSource, serverDir: string, scratc
     command,
     // Sandbox hook (sandbox.ts): `expose` puts the server in its own network namespace behind the kit's relay.
     wrap: (argv: string[], workspace: string, expose: RelayEndpoint) =>
-      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose] }),
+      sandboxCommand(argv, workspace, { plan: ctx.plan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, expose: [expose], box }),
     readyMs: ctx.readyMs,
     outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
     diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
@@ -302,9 +348,10 @@ async function prepareTarget(source: SubmissionSource, serverDir: string, scratc
  * The client half, independent of the server half (it runs against a reference server of its own),
  * so it runs alongside it, and a server that crashes still earns its client points.
  */
-async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock): Promise<ClientHalf> {
+async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeContext, clock: SubmissionClock, box: Box | undefined): Promise<ClientHalf> {
   const client = await runSandboxedClientHalf({
     serverDir,
+    courseFiles: ctx.starter?.files,
     rubric: ctx.rubric,
     plan: ctx.clientPlan,
     limits: ctx.limits,
@@ -315,6 +362,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     caseMs: ctx.caseMs,
     isAborted: () => clock.aborted,
     mayCost: costsPoints(ctx.rubric),
+    box,
   });
   for (const c of client.outcomes) if (!ctx.clientCases.has(c.id)) ctx.clientCases.set(c.id, { id: c.id, title: c.title, requirements: c.requirements, hint: c.hint });
   const incidents = [
@@ -322,7 +370,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     ...(client.importError ? [`client half: socket_utils could not be imported: ${client.importError}`] : []),
     ...(client.secondLook ? secondLookIncidents(client.secondLook).map((line) => `client half: ${line}`) : []),
   ];
-  return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, incidents };
+  return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, kitError: client.kitError, incidents };
 }
 
 /**
@@ -369,11 +417,11 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   // A start-up crash that names a socket_utils.py function is charged to it, not "not attributed".
   const crashBlame = preflight.status === 'crashed' ? startupCrashBlame(preflight.output.stderr) : undefined;
   if (crashBlame) half.blameAll = crashBlame;
-  if (!suite) return half;
+  if (!suite) return withFlood(half, target);
   if (preflight.status !== 'ok') {
     probed.abort();
     await suite.catch(() => undefined);
-    return half;
+    return withFlood(half, target);
   }
   passed = true;
   for (const event of held.splice(0)) event();
@@ -393,6 +441,17 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   }
   if (target instanceof SandboxedTarget) half.incidents.push(...target.incidents);
   if (clock.aborted) Object.assign(half, { status: 'timeout', detail: clock.timeoutDetail });
+  return withFlood(half, target);
+}
+
+/**
+ * A flood seen in this half: the wire flood first (it cost the cases it hit), then the output flood.
+ * Both are incidents; the status names one only when nothing worse (a crash, no-listen) does.
+ */
+function withFlood(half: ServerHalf, target: SandboxedTarget | GraderTarget): ServerHalf {
+  const floods = [wireFlood(half.report), target instanceof SandboxedTarget ? outputFlood(target.outputFloods) : undefined].filter((f): f is Flood => !!f);
+  half.flood = floods[0];
+  half.incidents.push(...floods.map((f) => `${f.status}: ${f.detail}`));
   return half;
 }
 
@@ -429,14 +488,41 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
 }
 
 /**
- * The grade's status: the server half's own failure says most; then a run out of its budget; then
- * a client half past its disk quota.
+ * The grade's status: its resource box's memory limit hit says most (what crashed did so because
+ * of it); then the kit's own failure (a grade it could not judge is no grade: re-grade it); then an
+ * output flood that made it fail; then the server half's own failure; then a run out of its budget;
+ * then a client half past its disk quota; then a flood (floods.ts), which costs no points by itself.
  */
-function statusOf(server: ServerHalf, client: ClientHalf | undefined, clock: SubmissionClock): { status: GradeStatus; detail?: string | undefined } {
+function statusOf(
+  server: ServerHalf,
+  client: ClientHalf | undefined,
+  clock: SubmissionClock,
+  boxed: BoxFindings | undefined,
+): { status: GradeStatus; detail?: string | undefined } {
+  // Its memory limit hit, a process of it was killed: whatever crashed or stalled after, that is why.
+  if (boxed?.memory) return { status: 'memory', detail: boxed.memory };
+  const kitError = kitErrorOf(server, client);
+  if (kitError) return { status: 'kit-error', detail: `${kitError}; re-grade it (the kit failed, not the hand-in)` };
+  // A server that never answered while it flooded its output failed because of the flood: the
+  // status names the flood, then what it cost (a crash or a quota says more, and stays).
+  if (server.flood?.status === 'output-flood' && (server.status === 'timeout' || server.status === 'no-listen')) {
+    return { status: 'output-flood', detail: `${server.flood.detail}; meanwhile it failed: ${server.status}: ${server.detail ?? ''}` };
+  }
   if (server.status !== 'ok') return { status: server.status, detail: server.detail };
   if (clock.aborted) return { status: 'timeout', detail: clock.timeoutDetail };
   if (client?.quotaHit) return { status: 'disk-quota', detail: `client half: ${client.quotaHit}` };
+  if (server.flood) return server.flood;
   return { status: 'ok' };
+}
+
+/** The kit's failures in either half: a case the harness could not run (ERROR), the judge's own failure. */
+function kitErrorOf(server: ServerHalf, client: ClientHalf | undefined): string | undefined {
+  const errored = [...server.outcomes.values()].filter((o) => o.verdict === 'ERROR');
+  const parts = [
+    ...(errored.length ? [`the harness failed in ${errored.map((o) => `${o.id} (${o.detail ?? 'no detail'})`).join('; ')}`] : []),
+    ...(client?.kitError ? [client.kitError] : []),
+  ];
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 /** Every case the grade rests on: the rubric's server cases and the client checks, run or not. */
@@ -480,11 +566,13 @@ function assembleGrade(run: {
   ctx: GradeContext;
   clock: SubmissionClock;
   where?: Located;
+  checked?: StarterCheck;
   server: ServerHalf;
   client?: ClientHalf;
+  boxed?: BoxFindings;
 }): GradeOutcome {
-  const { source, folder, ctx, clock, where, server, client } = run;
-  const { status, detail } = statusOf(server, client, clock);
+  const { source, folder, ctx, clock, where, server, client, boxed, checked } = run;
+  const { status, detail } = statusOf(server, client, clock, boxed);
   const serverWhy = status === 'ok' ? 'the run did not report this case' : `${status}${detail ? ` (${detail})` : ''}`;
   const prerequisites = new Map<string, readonly string[]>([
     ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
@@ -508,6 +596,7 @@ function assembleGrade(run: {
     ...(where?.ok ? { located: where.located } : {}),
     key: where?.ok ? where.key : '',
     status,
+    ...(ctx.starter && checked ? { starter: { origin: ctx.starter.origin, ...checked } } : {}),
     ...(detail !== undefined ? { detail } : {}),
     sandbox: ctx.plan.kind,
     gradedAt: new Date().toISOString(),
@@ -529,7 +618,7 @@ function assembleGrade(run: {
     })),
     ungraded: score.ungraded.map((g) => ({ id: g.id, title: g.title, cases: g.cases.map((c) => c.id), passed: g.passed })),
     cases: charged.map(toGradedCase),
-    incidents: [...(client?.incidents ?? []), ...server.incidents],
+    incidents: [...(boxed?.incidents ?? []), ...(client?.incidents ?? []), ...server.incidents],
     warnings,
     output: server.output,
     clientOutput: client?.output ?? '',
@@ -550,12 +639,17 @@ async function preflightServer(
       const status: GradeStatus = kind === 'aborted' ? 'timeout' : kind;
       return { status, detail: error.failure.detail, output: { stdout: error.stdout, stderr: error.stderr } };
     }
+    if (error instanceof KitBusyError) return { status: 'kit-error', detail: error.message, output: { stdout: '', stderr: '' } };
     throw error;
   }
   try {
     const users = Object.entries(rubricUsers(ctx.rubric));
     const [username, record] = users[0] ?? ['user1', { password: '123' }];
-    const probe = await probeLogin(instance.port, username, record.password, Math.max(2000, ctx.caseMs));
+    const probe = await probeLogin(instance.port, username, record.password, Math.max(2000, ctx.caseMs), instance.progress).catch((error: unknown) => {
+      if (error instanceof KitBusyError) return { ok: false as const, kitBusy: error.message, detail: error.message };
+      throw error;
+    });
+    if ('kitBusy' in probe) return { status: 'kit-error', detail: probe.kitBusy, output: instance.output() };
     if (!probe.ok) return { status: 'timeout', detail: probe.detail, output: instance.output() };
     return { status: 'ok', output: instance.output() };
   } finally {

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
+import { EnvironmentError } from '../errors.ts';
 import { KIT_ROOT } from './kit-root.ts';
 import { loadRubric } from './rubric-loader.ts';
 
@@ -38,7 +40,14 @@ async function addTree(zip: AdmZip, source: string, entry: string): Promise<numb
   return 1;
 }
 
+/** The installed package and the single executable carry dist/ only: the zip needs the sources. */
+function assertSources(): void {
+  if (existsSync(path.join(GRADESCOPE_DIR, 'setup.sh'))) return;
+  throw new EnvironmentError('gradescope build packs the kit\'s sources, which an installed kit does not have: run it in a clone of the kit (npm ci, then npx instanet gradescope build)');
+}
+
 export async function buildAutograderZip(options: { out: string; rubricFile?: string }): Promise<AutograderZip> {
+  assertSources();
   const zip = new AdmZip();
   let entries = 0;
   for (const script of ['setup.sh', 'run_autograder']) {

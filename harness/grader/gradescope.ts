@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { replaceFile } from '../../reference/server/store/atomic-write.ts';
 import { fencedBlock, oneLine } from '../base/safe-text.ts';
-import { statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
+import { starterFlags, statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 
 // Gradescope's results.json: one test per rubric item (its points), the cases behind it in the
 // test's markdown output with the hint a student can act on. Scores are the grader's own figures,
@@ -89,8 +89,12 @@ export function gradescopeResults(grade: SubmissionGrade): GradescopeResults {
   });
   const summary = [
     `**${grade.rubric}** — ${grade.total} / ${grade.max} points.`,
-    grade.status === 'ok' ? '' : `\n**Status: ${mdEscape(statusText(grade))}** — cases that could not run score 0.`,
+    grade.status === 'ok'
+      ? ''
+      : `\n**Status: ${mdEscape(statusText(grade))}** — ${grade.status.endsWith('-flood') ? 'every case ran; each scored on its own merits.' : 'cases that could not run score 0.'}`,
     grade.incidents.length ? `\n${grade.incidents.map((i) => `- ${mdEscape(i)}`).join('\n')}` : '',
+    // Graded with the course's own files: a change to them is the first thing a student should read.
+    starterFlags(grade).length ? `\n\n**Only socket_utils.py is yours:** ${starterFlags(grade).map(mdEscape).join('; ')}` : '',
   ].join('');
   return {
     score: grade.total,

@@ -27,7 +27,8 @@ export function verdictClass(verdict: string): string {
 }
 
 export function statusClass(status: string): string {
-  return status === 'ok' ? 'ok' : status === 'error' ? 'warn' : 'bad';
+  // A flood costs no points by itself: a warning, as the kit's own error is.
+  return status === 'ok' ? 'ok' : status === 'error' || status === 'kit-error' || status.endsWith('-flood') ? 'warn' : 'bad';
 }
 
 export function page(title: string, body: string, script = ''): string {

@@ -31,15 +31,32 @@ describe('gradebook.csv', () => {
     const csv = gradebookCsv(columns, [
       makeGrade('zoe', [10, 20]),
       makeGrade('=cmd|calc', [0, 0], { status: 'crashed', detail: 'NameError: name "x", oops' }),
-      makeGrade('amy', [0, 7.5]),
+      makeGrade('amy', [0, 7.5], {
+        starter: { origin: 'given', changed: [{ file: 'server.py', added: 40, removed: 2 }], signatures: ['receive_image is missing (the starter declares receive_image(sock) -> bytes)'] },
+      }),
     ]);
     expect(parseCsv(csv)).toEqual([
-      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status', 'similar'],
-      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops', ''],
-      ['amy', '0', '7.5', '7.5', 'ok', ''],
+      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status', 'similar', 'starter check'],
+      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops', '', ''],
+      ['amy', '0', '7.5', '7.5', 'ok', '', "server.py differs from the starter (+40 −2 lines; the starter's server.py was run); receive_image is missing (the starter declares receive_image(sock) -> bytes)"],
       ['zoe', '10', '20', '30', 'ok', ''],
     ]);
     expect(csv).toContain('"crashed: NameError: name ""x"", oops"');
+  });
+
+  it("report.html puts a hand-in's changed course files first, and says the starter's ran", () => {
+    const flagged = makeGrade('amy', [0, 7.5], { starter: { origin: 'class', changed: [{ file: 'server.py', added: 3, removed: 0 }], signatures: [] } });
+    const html = studentReportHtml(flagged);
+    expect(html).toContain("<h2>Your files and the starter's</h2>");
+    expect(html).toContain("server.py differs from the starter (+3 −0 lines; the starter&#39;s server.py was run)");
+    expect(html).toContain("the class&#39;s most common copies, standing in for the starter");
+    expect(studentReportHtml(makeGrade('zoe', [10, 20]))).not.toContain('starter');
+    expect(gradescopeResults(flagged).output).toContain("**Only socket_utils.py is yours:** server.py differs from the starter (+3 −0 lines; the starter's server.py was run)");
+    expect(gradescopeResults(makeGrade('zoe', [10, 20])).output).not.toContain('starter');
+    const dashboard = dashboardHtml('Test course', columns, [flagged, makeGrade('zoe', [10, 20])]);
+    expect(dashboard.match(/class="pill warn" title="([^"]*)">flagged</g)).toEqual([
+      '<span class="pill warn" title="server.py differs from the starter (+3 −0 lines; the starter&#39;s server.py was run)">flagged<',
+    ].map((x) => x.slice('<span '.length)));
   });
 });
 

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import { oneLine } from '../base/safe-text.ts';
-import { statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
+import { starterFlags, statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 import { lostPointsByFunction } from './lost-points.ts';
 
 // A grade as a student reads it in a terminal before handing in: the points of every task and item,
@@ -28,6 +28,8 @@ export function pointsText(grade: SubmissionGrade, options: { color?: boolean } 
   const lines: string[] = [];
   const total = `${fmt(grade.total)}/${fmt(grade.max)}`;
   lines.push(`${c.bold(`${grade.rubric} — ${oneLine(grade.name)}: ${grade.total >= grade.max ? c.green(total) : c.red(total)}`)}${grade.status === 'ok' ? '' : `  status ${c.red(oneLine(statusText(grade)))}`}`);
+  // The grade rests on the starter's course files: say so first when the hand-in's differ.
+  for (const flag of starterFlags(grade)) lines.push(`  ${c.yellow(`flagged: ${oneLine(flag)}`)}`);
   for (const task of grade.tasks) {
     lines.push('');
     const taskPoints = `${fmt(task.earned)}/${fmt(task.points)}`;

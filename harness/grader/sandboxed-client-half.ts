@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
 import type { CaseVerdict, Rubric } from './rubric-format.ts';
+import type { Box } from '../sandbox/resource-box.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
@@ -17,11 +18,15 @@ export interface SandboxedClientHalfOptions {
   python: PythonRuntime;
   /** Folders hidden inside the sandbox: the kit, the submissions folder, the output folder. */
   hide: readonly string[];
+  /** The starter's server.py, client.py, constants.py, put over the student's copies (starter.ts). */
+  courseFiles?: ReadonlyMap<string, Buffer> | undefined;
   /** A private folder of this run: the copy and the reference server's data go here. */
   scratch: string;
   timeoutMs: number;
   caseMs: number;
   isAborted?: () => boolean;
+  /** The hand-in's resource box: the runner joins it (the judge stays in the kit's). */
+  box?: Box | undefined;
   /**
    * Whether a check's failure costs anything (the grader: a rubric item counts it). Default: every
    * failure. Only those that ran out of time are judged again.
@@ -55,6 +60,7 @@ function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientH
   const judged = first.outcomes.filter((o) => again.has(o.id)).map((o) => ({ id: o.id, first: o.verdict, second: again.get(o.id)?.verdict ?? o.verdict }));
   return {
     ...first,
+    ...(second.kitError ? { kitError: second.kitError } : {}),
     outcomes: first.outcomes.map((o) => again.get(o.id) ?? o),
     stderr: `${first.stderr}${second.stderr ? `\n--- second look ---\n${second.stderr}` : ''}`,
     secondLook: { judged, notRerun: [...(second.notRerun ?? [])] },
@@ -64,7 +70,7 @@ function judgedAgain(first: ClientHalfResult, second: ClientHalfResult): ClientH
 async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions, only: { checks?: string[]; oneAtATime?: boolean } = {}): Promise<ClientHalfResult> {
   const { rubric } = options;
   const workspace = path.join(options.scratch, folder);
-  await prepareWorkspace(options.serverDir, workspace, rubric);
+  await prepareWorkspace(options.serverDir, workspace, rubric, options.courseFiles);
   const inside = options.plan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
   return runClientHalf({
     workspace,
@@ -85,6 +91,7 @@ async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions,
         hide: options.hide,
         readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
         connect,
+        box: options.box,
       }),
     ...(options.isAborted ? { isAborted: options.isAborted } : {}),
     ...only,

@@ -5,6 +5,8 @@ import { TargetStartError, type Target, type TargetInstance } from '../targets/t
 import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from '../sandbox/sandbox.ts';
 import { freePort } from '../process/free-port.ts';
 import { ServerProcess, type StartFailure } from '../process/server-process.ts';
+import type { OutputVolume } from '../process/timed-lines.ts';
+import { isOutputFlood } from './floods.ts';
 
 // The grader's own Target (the harness contract in harness/targets/target.ts): each start() is a
 // fresh copy of the submission's prepared workspace, run under the sandbox on a free port. Owning
@@ -65,6 +67,8 @@ export class SandboxedTarget implements GraderTarget {
   private aborted = false;
   /** Quota breaches and crashes seen while cases ran: they explain failures in the report. */
   readonly incidents: string[] = [];
+  /** What each instance that flooded its output printed (floods.ts names the worst). */
+  readonly outputFloods: OutputVolume[] = [];
 
   constructor(private readonly options: SandboxedTargetOptions) {
     this.description = options.description;
@@ -115,6 +119,7 @@ export class SandboxedTarget implements GraderTarget {
       host: '127.0.0.1',
       port,
       dataDir: path.join(workspace, 'data'),
+      progress: proc.progress,
       output: () => ({ stdout: proc.stdout.text(), stderr: proc.stderr.text() }),
       outputBetween: (from, to) => proc.lines.between(from, to),
       lastOutputAt: () => proc.lines.lastAt,
@@ -133,6 +138,7 @@ export class SandboxedTarget implements GraderTarget {
 
   private async stopProcess(proc: ServerProcess): Promise<void> {
     await proc.stop();
+    if (this.live.has(proc) && isOutputFlood(proc.lines.volume)) this.outputFloods.push(proc.lines.volume);
     this.live.delete(proc);
     const dir = this.relayDirs.get(proc);
     this.relayDirs.delete(proc);

@@ -1,5 +1,5 @@
 import type { GradedCase, SubmissionGrade } from './grade-format.ts';
-import { statusText } from './grade-format.ts';
+import { starterFlags, statusText } from './grade-format.ts';
 import { esc, page, statusClass, verdictClass } from './html-parts.ts';
 import { lostPointsByFunction } from './lost-points.ts';
 
@@ -18,6 +18,16 @@ function caseRow(c: GradedCase): string {
   const head = `<span class="pill ${verdictClass(c.verdict)}">${esc(c.verdict)}</span> <code>${esc(c.id)}</code> ${esc(c.title)}
     <span class="muted">${esc(c.requirements.join(', '))}${c.source === 'client' ? ' · your client code' : ''}${c.blame ? ` · charged to <code>${esc(c.blame)}</code>` : ''}</span>`;
   return failed && body ? `<details class="case"><summary>${head}</summary>${body}</details>` : `<div class="case">${head}</div>`;
+}
+
+/** Changed course files and functions declared otherwise: first, since the grade rests on the starter's files. */
+function starterSection(grade: SubmissionGrade): string {
+  const flags = starterFlags(grade);
+  if (!grade.starter || flags.length === 0) return '';
+  const whose = grade.starter.origin === 'given' ? "the course's starter folder" : "the class's most common copies, standing in for the starter";
+  return `<h2>Your files and the starter's</h2><p>Only <code>socket_utils.py</code> is yours to change: this grade was computed with the
+    starter's <code>server.py</code>, <code>client.py</code> and <code>constants.py</code> (${esc(whose)}).</p>
+    <ul>${flags.map((f) => `<li class="warn">${esc(f)}</li>`).join('')}</ul>`;
 }
 
 export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: string; label: string }[] = []): string {
@@ -60,6 +70,6 @@ export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: st
     <div>${esc(grade.rubric)} · status <span class="pill ${statusClass(grade.status)}">${esc(statusText(grade))}</span>
     · graded ${esc(grade.gradedAt)} in ${(grade.durationMs / 1000).toFixed(1)} s · sandbox ${esc(grade.sandbox)}
     ${grade.located && grade.located !== '.' ? `· server found in <code>${esc(grade.located)}</code>` : ''}${links}</div></header>
-    <main>${incidents}${byFunction}${tasks}${ungraded}${output}</main>`;
+    <main>${starterSection(grade)}${incidents}${byFunction}${tasks}${ungraded}${output}</main>`;
   return page(`${grade.name}: ${grade.total} / ${grade.max}`, body);
 }

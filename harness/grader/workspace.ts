@@ -17,8 +17,12 @@ export function rubricUsers(rubric: Rubric): Record<string, { password: string; 
   return users;
 }
 
-/** Copies the server folder (no symlinks, no caches, no data/) and writes a fresh data/ folder. */
-export async function prepareWorkspace(serverDir: string, workspace: string, rubric: Rubric): Promise<void> {
+/**
+ * Copies the server folder (no symlinks, no caches, no data/), puts the course's own files over the
+ * student's copies (`courseFiles`: the starter's server.py, client.py, constants.py; see starter.ts),
+ * and writes a fresh data/ folder.
+ */
+export async function prepareWorkspace(serverDir: string, workspace: string, rubric: Rubric, courseFiles?: ReadonlyMap<string, Buffer>): Promise<void> {
   await mkdir(workspace, { recursive: true });
   await cp(serverDir, workspace, {
     recursive: true,
@@ -34,6 +38,11 @@ export async function prepareWorkspace(serverDir: string, workspace: string, rub
     },
   });
   await removeSymlinks(workspace);
+  for (const [name, content] of courseFiles ?? []) {
+    // Whatever the hand-in had under that name (a folder called client.py included) gives way.
+    await rm(path.join(workspace, name), { recursive: true, force: true });
+    await writeFile(path.join(workspace, name), content);
+  }
   await resetData(workspace, rubric);
 }
 

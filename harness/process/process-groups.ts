@@ -123,6 +123,8 @@ export interface SpawnGroupOptions {
   cwd: string;
   /** Added to the kit's environment. */
   env?: Record<string, string | undefined>;
+  /** 'pipe' to write to the command's stdin (closed when it exits); default: closed from the start. */
+  stdin?: 'ignore' | 'pipe';
 }
 
 /**
@@ -133,7 +135,9 @@ export interface SpawnGroupOptions {
 export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions): GroupProcess {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty command');
-  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  // A command that exits before reading what was written must not crash the kit with EPIPE.
+  child.stdin?.on('error', () => undefined);
   trackGroup(child.pid);
   let info: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {

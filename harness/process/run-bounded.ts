@@ -1,7 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import { CappedOutput } from './capped-output.ts';
 import { mib, watchQuota, type QuotaLimits } from './disk-quota.ts';
-import { spawnGroup, sweepProcesses } from './process-groups.ts';
+import { OwnClock } from './own-time.ts';
+import { spawnGroup, sweepProcesses, type GroupProcess } from './process-groups.ts';
 import { delay } from './server-process.ts';
+import { treeProbe } from './tree-probe.ts';
 
 // A command that must end: the client half's judge, a test's helper script. It runs in its own
 // process group, its output drained (stdout whole up to a ceiling, stderr capped), and past its
@@ -16,6 +19,11 @@ export interface BoundedRun {
   /** The exit code when it exited by itself; null when killed or never started. */
   code: number | null;
   timedOut: boolean;
+  /**
+   * ownTime only: the wall clock ran far past timeoutMs while the command's own time had not (the
+   * machine gave it too little CPU to finish): the kit's failure, in words.
+   */
+  kitBusy?: string;
   /** Set when the watched folders went past their quota and the whole tree was killed for it. */
   quotaHit?: string;
 }
@@ -35,6 +43,46 @@ export interface BoundedOptions {
   isAborted?: () => boolean;
   quota?: Quota;
   env?: Record<string, string>;
+  /**
+   * Measure timeoutMs in the command's own time (own-time.ts) over its whole process tree, and tell
+   * it on stdin, as `grace SECONDS` lines, how much of the time so far was the machine's, so its own
+   * deadlines can be kept in own time too (the client half's judge).
+   */
+  ownTime?: boolean;
+}
+
+/** How late (ms) a 200 ms tick of this process may come before the kit itself counts as starved. */
+const LATE_TICK_MS = 50;
+const TICK_MS = 200;
+
+/** Decides, tick by tick, whether a bounded run is over its time: by the wall clock or in own time. */
+interface Timekeeper {
+  /** Called every tick with how late the tick came; returns why the run must end, if it must. */
+  tick(lateMs: number): Promise<'timeout' | 'kit-busy' | undefined>;
+  describe(): string;
+}
+
+function wallTimekeeper(timeoutMs: number): Timekeeper {
+  const deadline = Date.now() + timeoutMs;
+  return { tick: async () => (Date.now() > deadline ? 'timeout' : undefined), describe: () => `${timeoutMs} ms` };
+}
+
+function ownTimekeeper(group: GroupProcess, timeoutMs: number): Timekeeper {
+  const probe = treeProbe({ pid: () => group.pid, running: () => group.exit() === undefined });
+  // The judge waits on timers of its own, so it never looks stuck; only its budget can run out.
+  const clock = new OwnClock(probe, timeoutMs, { detectStuck: false, wallFactor: 5, minWallCapMs: 0 });
+  return {
+    tick: async (lateMs) => {
+      // A late tick means this process (the kit: the reference server, the relays) was starved.
+      const verdict = await clock.check(lateMs > LATE_TICK_MS ? 1 : 0);
+      const graceSeconds = Math.max(0, clock.wallMs - clock.ownMs) / 1000;
+      if (group.child.stdin?.writable) group.child.stdin.write(`grace ${graceSeconds.toFixed(3)}\n`);
+      if (verdict.kind === 'expired') return 'timeout';
+      if (verdict.kind === 'kit-busy') return 'kit-busy';
+      return undefined;
+    },
+    describe: () => `${Math.round(clock.ownMs)} ms of its own time in ${Math.round(clock.wallMs)} ms on the clock`,
+  };
 }
 
 /**
@@ -47,7 +95,7 @@ export async function runBounded(argv: readonly string[], options: BoundedOption
   const stdoutChunks: Buffer[] = [];
   let stdoutBytes = 0;
   const stderr = new CappedOutput(outputLimitBytes);
-  const group = spawnGroup(argv, { cwd, env: { PYTHONDONTWRITEBYTECODE: '1', ...options.env } });
+  const group = spawnGroup(argv, { cwd, env: { PYTHONDONTWRITEBYTECODE: '1', ...options.env }, stdin: options.ownTime ? 'pipe' : 'ignore' });
   // stdout is the driver's JSON and must stay whole; it is bounded by a generous ceiling instead.
   const stdoutCeiling = Math.max(outputLimitBytes, 8 * 1024 * 1024);
   group.child.stdout?.on('data', (c: Buffer) => {
@@ -71,16 +119,22 @@ export async function runBounded(argv: readonly string[], options: BoundedOption
     code = info.spawnError || info.signal ? null : info.code;
     return info.spawnError ? `could not start: ${info.spawnError.message}` : info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`;
   });
-  const deadline = Date.now() + timeoutMs;
+  const timekeeper = options.ownTime ? ownTimekeeper(group, timeoutMs) : wallTimekeeper(timeoutMs);
+  let kitBusy: string | undefined;
   let exit: string | undefined;
   while (exit === undefined) {
-    exit = await Promise.race([exited, delay(200).then(() => undefined)]);
-    if (exit === undefined && (Date.now() > deadline || isAborted())) {
+    const tickAt = performance.now();
+    exit = await Promise.race([exited, delay(TICK_MS).then(() => undefined)]);
+    if (exit !== undefined) break;
+    const over = await timekeeper.tick(performance.now() - tickAt - TICK_MS);
+    if (over || isAborted()) {
       timedOut = true;
+      if (over === 'kit-busy') kitBusy = `the machine gave it too little CPU to finish (${timekeeper.describe()})`;
       group.signal('SIGKILL');
       exit = await Promise.race([exited, delay(3000).then(() => 'killed')]);
     }
   }
+  group.child.stdin?.end();
   watch?.stop();
   group.signal('SIGKILL');
   await sweepProcesses(cwd);
@@ -91,6 +145,7 @@ export async function runBounded(argv: readonly string[], options: BoundedOption
     exit,
     code,
     timedOut,
+    ...(kitBusy ? { kitBusy } : {}),
     ...(quotaHit ? { quotaHit } : {}),
   };
 }

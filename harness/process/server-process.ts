@@ -3,9 +3,13 @@ import { listenInbound, type InboundRelay } from '../sandbox/sandbox-relay.ts';
 import { canConnect } from './can-connect.ts';
 import { CappedOutput } from './capped-output.ts';
 import { DEFAULT_FILE_LIMIT, mib, quotaBreach } from './disk-quota.ts';
+import { throttleOutput } from './output-throttle.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
+import { KitBusyError } from '../errors.ts';
+import { OwnClock, type ProgressProbe } from './own-time.ts';
 import { TimedLines } from './timed-lines.ts';
+import { treeProbe } from './tree-probe.ts';
 
 // One server process, whoever starts it (the spawned target of `instanet test --server`, the
 // grader's sandboxed target): started in its workspace on a given port, watched until it listens,
@@ -85,6 +89,8 @@ export class ServerProcess {
       this.stderr.push(c);
       this.lines.push('stderr', c);
     });
+    throttleOutput(this.group.child.stdout);
+    throttleOutput(this.group.child.stderr);
     void this.group.exited.then((info) => {
       if (info.spawnError) this.stderr.push(Buffer.from(`${info.spawnError.message}\n`));
     });
@@ -102,6 +108,9 @@ export class ServerProcess {
   get pid(): number | undefined {
     return this.group.pid;
   }
+
+  /** The server's threads (its whole process tree), for waits measured in its own time. */
+  readonly progress: ProgressProbe = treeProbe({ pid: () => this.group.pid, running: () => this.running });
 
   /** How the server ended; undefined while it runs. */
   get exitInfo(): ExitInfo | undefined {
@@ -127,18 +136,27 @@ export class ServerProcess {
     await this.stop();
   }
 
-  /** Resolves when the port accepts a connection from this server; otherwise a classified failure. */
+  /**
+   * Resolves when the port accepts a connection from this server; otherwise a classified failure.
+   * readyMs is the server's own time (own-time.ts): a start-up slowed by a busy machine is waited
+   * for; a server whose every thread is blocked on input without listening fails at once. Throws
+   * KitBusyError when the machine gave the server too little CPU to tell.
+   */
   async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
-    const deadline = Date.now() + this.options.readyMs;
-    while (Date.now() < deadline) {
+    const clock = new OwnClock(this.progress, this.options.readyMs);
+    for (;;) {
       const early = await this.earlyFailure(isAborted);
       if (early) return early;
       const probe = await this.probe();
       if (probe === 'ready') return undefined;
       if (probe !== 'not-yet') return probe;
       await Promise.race([this.group.exited, delay(50)]);
+      const verdict = await clock.check();
+      if (verdict.kind === 'kit-busy') {
+        throw new KitBusyError(`the server on port ${this.options.port} could not be started: the machine gave it too little CPU (${Math.round(verdict.ownMs)} ms of its own time in ${Math.round(verdict.wallMs)} ms)`);
+      }
+      if (verdict.kind !== 'waiting') return this.lateFailure();
     }
-    return this.lateFailure();
   }
 
   /** What ends the wait before the next probe: an abort, a quota, an exit, a wrong port announced. */

@@ -1,5 +1,7 @@
 import type net from 'node:net';
 import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, dialTcp, type JsonObject } from '../../spec/codec/index.ts';
+import { OwnClock, waitInOwnTime, type ProgressProbe } from '../process/own-time.ts';
+import { KitBusyError } from '../errors.ts';
 import { StepFailure } from './step-failure.ts';
 import type { SentKind, WireLog } from './wire-log.ts';
 
@@ -8,6 +10,12 @@ import type { SentKind, WireLog } from './wire-log.ts';
 // bytes that prove it.
 
 const ANSWER_GRACE_MS = 100;
+/**
+ * What a server may push unasked before its connection is paused: a reply being read always flows,
+ * but 8 MB of `{}` after each reply sat in every lane's decoder (issue 20: the grader at 574 MiB for
+ * one such hand-in). Far above an honest server's unread bytes (none, or a reply or two).
+ */
+export const UNREAD_MAX_BYTES = 1024 * 1024;
 const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 const showBytes = (b: Buffer) => (b.length ? clip(JSON.stringify(b.toString('utf8'))) : 'nothing');
 
@@ -21,6 +29,7 @@ export class ScenarioConnection {
     readonly name: string,
     readonly socket: net.Socket,
     private readonly log: WireLog,
+    private readonly progress: ProgressProbe | undefined,
   ) {
     socket.setNoDelay(true);
     if (socket.localPort !== undefined) log.clientPorts.add(socket.localPort);
@@ -37,10 +46,11 @@ export class ScenarioConnection {
     socket.on('end', () => closed('the server closed the connection (FIN)'));
     socket.on('close', () => closed('connection closed'));
     socket.on('error', (error: NodeJS.ErrnoException) => closed(`connection error: ${error.code ?? error.message}`));
-    this.#frames = new FrameSocket(socket);
+    this.#frames = new FrameSocket(socket, { highWaterBytes: UNREAD_MAX_BYTES });
   }
 
-  static async open(name: string, host: string, port: number, timeoutMs: number, log: WireLog): Promise<ScenarioConnection> {
+  /** progress: how to watch the server's own time (own-time.ts); without it a wait is wall-clock time. */
+  static async open(name: string, host: string, port: number, timeoutMs: number, log: WireLog, progress?: ProgressProbe): Promise<ScenarioConnection> {
     const socket = await dialTcp(
       { host, port, timeoutMs },
       {
@@ -49,7 +59,7 @@ export class ScenarioConnection {
       },
     );
     log.connect(name, `connected to ${host}:${port}`);
-    return new ScenarioConnection(name, socket, log);
+    return new ScenarioConnection(name, socket, log, progress);
   }
 
   get closedByPeer(): boolean {
@@ -81,6 +91,26 @@ export class ScenarioConnection {
   }
 
   async readJson(timeoutMs: number, expected: string): Promise<{ value: JsonObject; raw: Buffer }> {
+    if (!this.progress) return this.#readJsonByWallClock(timeoutMs, expected);
+    let lastTimeout: ReadTimeoutError | undefined;
+    const clock = new OwnClock(this.progress, timeoutMs);
+    const outcome = await waitInOwnTime(clock, (sliceMs) =>
+      this.#frames.readJson(sliceMs).catch((error: unknown) => {
+        if (!(error instanceof ReadTimeoutError)) throw this.#failure(error, expected, timeoutMs);
+        lastTimeout = error;
+        return undefined;
+      }),
+    );
+    if (outcome.kind === 'value') return outcome.value;
+    const partial = lastTimeout ? partialOf(lastTimeout) : '';
+    const spent = `${Math.round(outcome.ownMs)} ms of the server's own time, ${Math.round(outcome.wallMs)} ms on the clock`;
+    if (outcome.kind === 'kit-busy') throw new KitBusyError(`waiting for ${expected}: the machine gave the server too little CPU to judge it (${spent})`);
+    this.log.timeout(this.name, outcome.kind === 'stuck' ? `stuck: ${outcome.why}` : `no reply within ${timeoutMs} ms of the server's own time`);
+    if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `no reply, and none can come: ${outcome.why} (${spent})${partial}`, [], true);
+    throw new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms (${spent})${partial}`, [], true);
+  }
+
+  async #readJsonByWallClock(timeoutMs: number, expected: string): Promise<{ value: JsonObject; raw: Buffer }> {
     try {
       const { value, raw } = await this.#frames.readJson(timeoutMs);
       return { value, raw };
@@ -134,8 +164,7 @@ export class ScenarioConnection {
   #failure(error: unknown, expected: string, timeoutMs: number): Error {
     if (error instanceof ReadTimeoutError) {
       this.log.timeout(this.name, error.message);
-      const partial = error.bytes.length ? `; ${error.bytes.length} byte(s) of an unfinished message: ${showBytes(error.bytes)}` : '';
-      return new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms${partial}`);
+      return new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms${partialOf(error)}`);
     }
     if (error instanceof PeerClosedError) {
       const partial = error.bytes.length ? ` after ${error.bytes.length} byte(s) of an unfinished message: ${showBytes(error.bytes)}` : '';
@@ -148,5 +177,8 @@ export class ScenarioConnection {
     return error as Error;
   }
 }
+
+const partialOf = (error: ReadTimeoutError) =>
+  error.bytes.length ? `; ${error.bytes.length} byte(s) of an unfinished message: ${showBytes(error.bytes)}` : '';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

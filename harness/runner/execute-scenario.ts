@@ -42,6 +42,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
     port: instance.port,
     dataDir: instance.dataDir,
     timeoutMs: options.timeoutMs,
+    ...(instance.progress ? { progress: instance.progress } : {}),
     password: options.password ?? '123',
     clock: options.clock,
     wire,
@@ -69,7 +70,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
       return finish({
         verdict: failureVerdict(base.effectiveLevel),
         reason: `step ${step}: expected ${error.expected}; got ${error.actual}`,
-        failure: { step, kind: error.kind, expected: error.expected, actual: error.actual, mismatches: error.mismatches },
+        failure: { step, kind: error.kind, expected: error.expected, actual: error.actual, mismatches: error.mismatches, ...(error.ownTime ? { ownTime: true } : {}) },
         ...(hint ? { hint } : {}),
       });
     }

@@ -38,6 +38,10 @@ export const Failure = z
     expected: z.string(),
     actual: z.string(),
     mismatches: z.array(MismatchEntry).describe('field by field, when a reply was compared'),
+    ownTime: z
+      .boolean()
+      .optional()
+      .describe("true: a timeout measured in the server's own time (time it was runnable but not scheduled never counted), so no busy machine explains it"),
   })
   .strict();
 export type Failure = z.infer<typeof Failure>;

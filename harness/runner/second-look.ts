@@ -105,7 +105,8 @@ export function doubtfulCases(report: RunReport, mayCost: (c: CaseResult) => boo
     for (const id of instance.cases) {
       const c = byId.get(id);
       if (!c || c.verdict === 'PASSED' || c.verdict === 'SKIPPED') continue;
-      disturbed ||= c.failure !== undefined && LOAD_KINDS.has(c.failure.kind);
+      // A timeout measured in the server's own time is the server's, however busy the machine was.
+      disturbed ||= c.failure !== undefined && LOAD_KINDS.has(c.failure.kind) && !c.failure.ownTime;
       if (disturbed && mayCost(c)) doubtful.add(id);
     }
   }

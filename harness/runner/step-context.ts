@@ -1,3 +1,4 @@
+import type { ProgressProbe } from '../process/own-time.ts';
 import type { Hint } from '../scenarios/format.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import type { ScenarioConnection } from './connection.ts';
@@ -13,6 +14,8 @@ export interface StepContext {
   port: number;
   dataDir: string | undefined;
   timeoutMs: number;
+  /** Watches the server's own time (harness/process/own-time.ts); absent: waits are wall-clock time. */
+  progress?: ProgressProbe;
   password: string;
   clock: Clock;
   wire: WireLog;

@@ -9,6 +9,8 @@ export class StepFailure extends InstaNetError<'INSTANET_ERR_CHECK_FAILED'> {
     readonly expected: string,
     readonly actual: string,
     readonly mismatches: Mismatch[] = [],
+    /** A timeout measured in the server's own time (harness/process/own-time.ts), not by the wall clock. */
+    readonly ownTime = false,
   ) {
     super('INSTANET_ERR_CHECK_FAILED', `${kind}: expected ${expected}; got ${actual}`);
   }

@@ -54,6 +54,9 @@ const EXPECTED: Record<string, Record<string, Verdict>> = {
   'reads-final-reply': STARTER, // a client-side defect: the server side is correct
   'returns-ack': STARTER, // a client-side variation: the server side is correct's
   'header-in-pieces': STARTER, // a client-side variation: the server side is correct's
+  // Its server.py carries correct's layer pasted in: run as handed in (as `instanet test --server` runs
+  // a folder) it serves like correct. Only the grader puts the starter's server.py back (EXPECTED.yaml).
+  'layer-in-server': STARTER,
   'indented-json': { ...STARTER, '2.3.1': 'INFORMATIONAL' }, // other spacing and key order: fine for json.loads
   // json.loads on the whole buffer: two requests in one segment never parse (FRAME-6), as the starter.
   'starter-style-receive': { ...STARTER, '7.5.1': 'INFORMATIONAL' },
@@ -107,9 +110,10 @@ async function runAll(names: string[], parallel: number): Promise<void> {
 }
 
 describe('exact verdicts against the sample submissions', () => {
+  // A bound, not a measure: about 24 s a suite on a loaded CI machine, two at a time, grows with the samples (25 now).
   beforeAll(async () => {
     await runAll(Object.keys(EXPECTED), 2);
-  }, 300_000);
+  }, 480_000);
 
   test('the table covers every sample in fixtures/submissions', async () => {
     const entries = await readdir(SUBMISSIONS, { withFileTypes: true });

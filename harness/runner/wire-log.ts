@@ -15,6 +15,20 @@ export type SentKind = 'json' | 'raw' | 'image-length' | 'image-bytes';
  */
 export const CASE_RAW_MAX_BYTES = 64 * 1024;
 
+/**
+ * What one case's transcript may hold, in bytes of its JSON lines: per connection and direction, and
+ * for the whole case. A server sending 8 MB of `{}` after each reply made millions of events per
+ * case (3.3 GB in the grader, then `Invalid string length` writing the report); past a cap the bytes
+ * are counted, decoded only to count frames, and a note says "N bytes in M frames not recorded".
+ * Far above an honest case: its replies are a few KiB, an 8 MiB request keeps 64 KiB (above). Every
+ * case's transcript stays in memory until the hand-in's report is written: 72 cases of a flooding
+ * server at 512 KiB each is what the grader holds for it (2 MiB a case took it to 700 MiB).
+ */
+export const CASE_CONNECTION_MAX_BYTES = 128 * 1024;
+export const CASE_MAX_BYTES = 512 * 1024;
+/** Recording problems kept per case: a broken recorder must not grow a list per chunk of a flood. */
+const MAX_PROBLEMS = 20;
+
 export class WireLog {
   readonly #recorder: TranscriptRecorder;
   readonly problems: string[] = [];
@@ -22,7 +36,10 @@ export class WireLog {
   readonly clientPorts = new Set<number>();
 
   constructor(source = 'scenario', target?: string) {
-    this.#recorder = new TranscriptRecorder({ source, ...(target ? { target } : {}) }, { rawMaxBytes: CASE_RAW_MAX_BYTES });
+    this.#recorder = new TranscriptRecorder(
+      { source, ...(target ? { target } : {}) },
+      { rawMaxBytes: CASE_RAW_MAX_BYTES, maxRecordedBytes: CASE_CONNECTION_MAX_BYTES, maxTotalRecordedBytes: CASE_MAX_BYTES },
+    );
   }
 
   get events(): TranscriptEvent[] {
@@ -35,6 +52,7 @@ export class WireLog {
     try {
       action(this.#recorder.connection(conn));
     } catch (error) {
+      if (this.problems.length >= MAX_PROBLEMS) return;
       const message = `transcript: could not record ${what}: ${(error as Error).message}`;
       this.problems.push(message);
       try {

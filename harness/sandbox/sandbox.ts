@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SandboxUnavailableError } from './errors.ts';
+import type { Box } from './resource-box.ts';
 import { allocateSandboxUid, chownTree } from './sandbox-uid.ts';
 
 // Student code is untrusted. bubblewrap gives each server a read-only view of the system, its own
@@ -221,6 +222,11 @@ export interface WrapOptions {
   connect?: readonly RelayEndpoint[];
   /** Variables on top of the sandbox's own (the grader's environment never reaches student code). */
   env?: Readonly<Record<string, string>>;
+  /**
+   * The hand-in's resource box (resource-box.ts): the command joins it before bwrap starts, so
+   * everything inside, whatever it forks or setsid()s, is in it. None: per-process limits only.
+   */
+  box?: Pick<Box, 'enter'> | undefined;
 }
 
 export interface SandboxCommand {
@@ -247,8 +253,9 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
   const relayCount = (options.expose?.length ?? 0) + (options.connect?.length ?? 0);
   const isolated =
     options.plan.kind === 'bwrap' && !!options.plan.isolatedNetwork && (options.network ?? (relayCount > 0 ? 'isolated' : 'shared')) === 'isolated';
+  const boxed = (full: string[]) => options.box?.enter(full) ?? full;
   if (options.plan.kind !== 'bwrap') {
-    return { argv: [...prlimitArgs(options.limits), ...argv], network: 'shared', exposeSockets: [], connectSockets: [] };
+    return { argv: boxed([...prlimitArgs(options.limits), ...argv]), network: 'shared', exposeSockets: [], connectSockets: [] };
   }
   const identity = identityOf(options.plan);
   const uid = identity === 'sandbox-uid' ? allocateSandboxUid() : undefined;
@@ -278,7 +285,7 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
   // The relay is one more process of the sandbox's uid: the student keeps the rubric's full count.
   const limited = [...prlimitArgs(options.limits, relays.flags.length > 0 ? 1 : 0), ...argv];
   return {
-    argv: [...bwrap, '--', ...identityPrefix(identity, uid), ...launcher, ...limited],
+    argv: boxed([...bwrap, '--', ...identityPrefix(identity, uid), ...launcher, ...limited]),
     network: isolated ? 'isolated' : 'shared',
     exposeSockets: relays.exposeSockets,
     connectSockets: relays.connectSockets,

@@ -169,6 +169,7 @@ async function launch(options: SpawnedTargetOptions, copy: WorkspaceCopy, mayRet
     host: '127.0.0.1',
     port,
     dataDir: path.join(copy.workspace, 'data'),
+    progress: proc.progress,
     output: () => output(proc),
     outputBetween: (from, to) => proc.lines.between(from, to),
     lastOutputAt: () => proc.lines.lastAt,

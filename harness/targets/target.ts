@@ -1,4 +1,5 @@
 import { InstaNetError } from '../errors.ts';
+import type { ProgressProbe } from '../process/own-time.ts';
 
 // A target is the server under test. start() gives a server with fresh state; the runner starts one
 // instance per scenario group (and per isolated case) and stops it when the group is done.
@@ -16,6 +17,11 @@ export interface TargetInstance {
   outputBetween?(from: number, to: number): string[];
   /** performance.now() when the server last printed anything; lets the runner wait for a traceback to finish. */
   lastOutputAt?(): number;
+  /**
+   * How to watch the server's threads, so a wait is measured in the server's own time, not the
+   * machine's (only servers the kit started; a --target server's processes are not ours to watch).
+   */
+  progress?: ProgressProbe;
   stop(): Promise<{ status: 'ok' | 'crashed' | 'killed'; detail?: string }>;
 }
 

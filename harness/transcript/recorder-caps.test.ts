@@ -53,7 +53,7 @@ describe('recording caps', () => {
     const notes = rec.events.filter((e) => e.kind === 'note' && e.dir === 's2c');
     expect(notes.map((n) => n.note)).toEqual([
       expect.stringMatching(/^recording cap reached \(2000 bytes for s2c on this connection\)/),
-      expect.stringMatching(/^\d+ bytes not recorded: cap reached \(\d+ in all for s2c\)$/),
+      expect.stringMatching(/^\d+ bytes in \d+ frames not recorded: cap reached \(\d+ in all for s2c\)$/),
     ]);
     // The client direction is not capped; its close is recorded after the server's flood.
     expect(accounted(rec.events, 'c2s').dropped).toBe(0);
@@ -62,6 +62,31 @@ describe('recording caps', () => {
     expect(found.length).toBeGreaterThan(0);
     const capAt = rec.events.indexOf(notes[0]!);
     expect(found.filter((v) => v.event! > capAt)).toEqual([]);
+  });
+
+  it('counts the frames of a flood past its cap without keeping them (issue 20: a server sending `{}` after each reply)', () => {
+    const rec = new TranscriptRecorder({ source: 'caps' }, { maxRecordedBytes: 4000 });
+    const c = rec.connection('c1');
+    c.connected();
+    c.received(REPLY);
+    // 200,000 `{}` frames in chunks that cut frames in half, as TCP may.
+    const flood = Buffer.from('{}'.repeat(200_000));
+    for (let at = 0; at < flood.length; at += 4095) c.received(flood.subarray(at, at + 4095));
+    c.closed('s2c', 'server sent FIN');
+    const recordedFrames = rec.events.filter((e) => e.kind === 'json' && e.dir === 's2c').length;
+    const { bytes, frames, allFrames } = c.droppedOf('s2c');
+    // Every frame is either an event or counted; every byte too.
+    expect(allFrames).toBe(true);
+    expect(recordedFrames + frames).toBe(200_001);
+    expect(accounted(rec.events, 's2c')).toEqual({ recorded: REPLY.length + (recordedFrames - 1) * 2, dropped: bytes });
+    expect(bytes).toBe(flood.length - (recordedFrames - 1) * 2);
+    // The events stay few: the cap is in bytes of recorded lines, and a `{}` event is tens of bytes.
+    expect(rec.events.length).toBeLessThan(4000 / 20);
+    // The notes state the same frames: those whole at the cap, then those after.
+    const notes = rec.events.filter((e) => e.kind === 'note' && e.dir === 's2c').map((e) => e.note ?? '');
+    const stated = notes.reduce((n, note) => n + Number(/(\d+) frames/.exec(note)?.[1] ?? 0), 0);
+    expect(stated).toBe(frames);
+    expect(notes.at(-1)).toMatch(/^\d+ bytes in \d+ frames not recorded/);
   });
 
   it('caps the whole recording across connections', () => {

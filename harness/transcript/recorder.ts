@@ -7,6 +7,7 @@ import { carriesImage } from '../../spec/messages/index.ts';
 import { replaceFile } from '../../reference/server/store/atomic-write.ts';
 import { KIT_VERSION } from '../base/kit-version.ts';
 import { ByteTape } from './byte-tape.ts';
+import { FrameCounter } from './frame-counter.ts';
 import { bytesFields } from './event-bytes.ts';
 import { RecorderStateError } from './errors.ts';
 import {
@@ -220,6 +221,21 @@ class DirectionState {
   /** Bytes not recorded because of the cap, and how many of them a note has already stated. */
   dropped = 0;
   droppedStated = 0;
+  /**
+   * Past the cap the decoder goes on, storing nothing, to count the frames not recorded ("N bytes
+   * in M frames"): a frame's objects are dropped as soon as they are counted, so a flood of `{}`
+   * costs time linear in its bytes and no memory. Stops at the first bytes that are not a frame.
+   */
+  counter: FrameCounter | undefined;
+  droppedFramesStated = 0;
+
+  get counting(): boolean {
+    return this.counter?.counting ?? true;
+  }
+
+  get droppedFrames(): number {
+    return this.counter?.frames ?? 0;
+  }
 
   constructor(limits: Partial<CodecLimits>) {
     this.decoder = new FrameDecoder(limits);
@@ -350,11 +366,12 @@ export class ConnectionRecorder {
       throw new RecorderStateError(`connection ${this.id}: bytes recorded in direction ${dir} after it closed`);
     }
     if (bytes.length === 0) return;
+    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (state.capped) {
       state.dropped += bytes.length;
+      this.#countDropped(state, chunk);
       return;
     }
-    const chunk = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     state.tape.push(chunk);
     if (state.brokenBy) {
       this.#emitRawTail(dir, state, undefined);
@@ -369,31 +386,53 @@ export class ConnectionRecorder {
    * Past its cap a direction stops decoding and storing: what is held (a half-read frame) and every
    * later byte only count, and notes say so, so the recording stays valid and honest about its gap.
    */
-  #capIfFull(dir: Direction, state: DirectionState): void {
+  #capIfFull(dir: Direction, state: DirectionState): boolean {
     const { maxRecordedBytes } = this.#recorder.options;
     const full = state.recorded >= maxRecordedBytes || this.#recorder.overTotalCap;
-    if (state.capped || !full) return;
+    if (state.capped || !full) return state.capped;
     state.capped = true;
     state.dropped = state.tape.end - state.accounted;
+    // What is held is a frame's start (whole frames were recorded): count from the decoder's bytes
+    // on. A broken stream or an image in flight cannot be counted in frames.
+    const held = state.tape.slice(state.accounted, state.tape.end);
+    state.counter = new FrameCounter();
+    if (state.brokenBy || state.decoder.pendingImage !== undefined) state.counter.counting = false;
+    state.counter.push(held);
+    state.decoder = new FrameDecoder(this.#recorder.options.limits);
     state.tape.discardBefore(state.tape.end);
     state.accounted = state.tape.end;
-    state.decoder = new FrameDecoder(this.#recorder.options.limits);
     state.droppedStated = state.dropped;
+    state.droppedFramesStated = state.droppedFrames;
+    const heldFrames = state.counting ? ` (${state.droppedFrames} frames)` : '';
     const which = state.recorded >= maxRecordedBytes ? `${maxRecordedBytes} bytes for ${dir} on this connection` : 'the whole recording';
     this.#emit({
       kind: 'note',
       dir,
       dropped: state.dropped,
-      note: `recording cap reached (${which}): ${state.dropped} held bytes and every later ${dir} byte are not recorded`,
+      note: `recording cap reached (${which}): ${state.dropped} held bytes${heldFrames} and every later ${dir} byte are not recorded`,
     });
+    return true;
+  }
+
+  #countDropped(state: DirectionState, chunk: Buffer): void {
+    state.counter?.push(chunk);
+  }
+
+  /** Bytes and whole frames of `dir` seen past the cap (frames: undefined once the stream stopped being frames). */
+  droppedOf(dir: Direction): { bytes: number; frames: number; allFrames: boolean } {
+    const state = this.#state(dir);
+    return { bytes: state.dropped, frames: state.droppedFrames, allFrames: state.counting };
   }
 
   /** The bytes dropped since the last note about them, stated before the direction's close. */
   #stateDropped(dir: Direction, state: DirectionState): void {
     const more = state.dropped - state.droppedStated;
     if (more <= 0) return;
+    const frames = state.droppedFrames - state.droppedFramesStated;
     state.droppedStated = state.dropped;
-    this.#emit({ kind: 'note', dir, dropped: more, note: `${more} bytes not recorded: cap reached (${state.dropped} in all for ${dir})` });
+    state.droppedFramesStated = state.droppedFrames;
+    const inFrames = state.counting ? ` in ${frames} frames` : frames > 0 ? ` (${frames} frames, then bytes that are not frames)` : '';
+    this.#emit({ kind: 'note', dir, dropped: more, note: `${more} bytes${inFrames} not recorded: cap reached (${state.dropped} in all for ${dir})` });
   }
 
   #drain(dir: Direction, state: DirectionState): void {
@@ -411,6 +450,8 @@ export class ConnectionRecorder {
       if (!frame) break;
       if (frame.kind === 'json') this.#onJson(dir, state, frame);
       else this.#onImage(dir, state, frame);
+      // One chunk may hold thousands of frames: the cap is checked per frame, not per chunk.
+      if (this.#capIfFull(dir, state)) return;
     }
     this.#announcePendingImage(dir, state);
   }

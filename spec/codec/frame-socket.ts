@@ -14,6 +14,12 @@ interface PendingRead {
 
 export interface FrameSocketOptions {
   limits?: Partial<CodecLimits>;
+  /**
+   * Bytes held, while no read waits, past which the socket is paused (the peer waits on TCP). Default:
+   * one whole message plus a read's worth. While a read waits the socket always flows, so a lower
+   * value never stops a large message that is being read; it only bounds what a peer can push unasked.
+   */
+  highWaterBytes?: number;
 }
 
 /**
@@ -35,7 +41,7 @@ export class FrameSocket {
     this.socket = socket;
     this.decoder = new FrameDecoder(options.limits);
     // Room for one whole message plus a read's worth; beyond that the peer waits (TCP backpressure).
-    this.#highWater = this.decoder.limits.maxJsonBytes + 64 * 1024;
+    this.#highWater = options.highWaterBytes ?? this.decoder.limits.maxJsonBytes + 64 * 1024;
     socket.on('data', (chunk: Buffer) => {
       this.decoder.push(chunk);
       this.#pump();

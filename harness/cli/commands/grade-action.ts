@@ -16,6 +16,7 @@ export function resultsPayload(run: GradeRunResult) {
     kind: 'instanet-gradebook',
     out: run.out,
     durationMs: run.durationMs,
+    peakMemoryMiB: run.peakMemoryMiB,
     submissions: run.grades.map((g) => ({
       name: g.name,
       total: g.total,
@@ -29,6 +30,7 @@ export function resultsPayload(run: GradeRunResult) {
 export async function runGradeCommand(submissions: string | undefined, flags: GradeFlags): Promise<void> {
   const common = {
     ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
+    ...(flags.starter ? { starter: flags.starter } : {}),
     sandbox: flags.sandbox,
     image: flags.image,
     ...(flags.timeout ? { timeoutSeconds: flags.timeout } : {}),
@@ -58,13 +60,20 @@ export async function runGradeCommand(submissions: string | undefined, flags: Gr
   process.stdout.write(
     `${run.grades.length} submission(s): ${run.graded} graded, ${run.reused} unchanged and kept, ${run.shared} identical to another`
       + `${failed ? `, ${failed} with a problem status` : ''}, in ${(run.durationMs / 1000).toFixed(1)} s\n`
-      + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`,
+      + `gradebook: ${path.join(run.out, 'gradebook.csv')}\ndashboard: ${path.join(run.out, 'index.html')}\n`
+      + `grader peak memory: ${run.peakMemoryMiB} MiB\n`,
   );
+  for (const line of run.kitErrors) process.stderr.write(`kit error: ${line}\n`);
   if (flags.postResults) {
     const { postResults } = await import('../../publish/post-results.ts');
     await postResults(flags.postResults, resultsPayload(run), {});
     process.stdout.write(`results posted to ${flags.postResults}\n`);
   }
   // Errors (a rubric that does not load, bwrap missing) propagate to main, which maps their code.
-  if (run.grades.some((g) => g.status === 'error')) process.exitCode = EXIT.failed;
+  // A hand-in the kit could not judge is the machine's problem, not a verdict: exit 3, re-grade it.
+  const kitErrors = run.grades.filter((g) => g.status === 'kit-error');
+  if (kitErrors.length) {
+    process.stderr.write(`instanet grade: the kit could not judge ${kitErrors.length} submission(s) (status kit-error: ${kitErrors.map((g) => g.name).join(', ')}); run the same command again to re-grade them\n`);
+    process.exitCode = EXIT.environment;
+  } else if (run.grades.some((g) => g.status === 'error')) process.exitCode = EXIT.failed;
 }

@@ -6,6 +6,7 @@ import { parseShard, type Shard } from '../../grader/shard.ts';
 
 export interface GradeFlags {
   rubric?: string;
+  starter?: string;
   out?: string;
   jobs: number;
   sandbox: SandboxMode;
@@ -45,6 +46,7 @@ export function gradeCommand(): Command {
   return new Command('grade')
     .argument('[submissions]', 'folder holding one subfolder or .zip per student (not needed with --gradescope)')
     .option('--rubric <file>', "grading rubric (YAML; default: the course's, fixtures/rubrics/cpe356.yaml in the kit)")
+    .option('--starter <dir>', "the course's starter folder as handed out: its server.py, client.py and constants.py run with every hand-in, only socket_utils.py is the student's (default: the class's most common copies)")
     .option('--out <dir>', 'output folder (default reports/grade-<timestamp>)')
     .option('--jobs <n>', 'submissions graded in parallel', positive('integer'), 2)
     .addOption(

@@ -27,6 +27,7 @@ export async function runSubmissionTest(flags: TestFlags, given: string): Promis
     submissions: folder.dir,
     sources: [folder.zip ? { kind: 'zip', name: folder.name, path: folder.zip } : { kind: 'folder', name: folder.name, path: path.resolve(given) }],
     ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
+    ...(flags.starter ? { starter: flags.starter } : {}),
     out,
     jobs: 1,
     sandbox: 'auto',

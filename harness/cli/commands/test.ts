@@ -27,6 +27,7 @@ export interface TestFlags {
   submission?: string;
   watch: boolean;
   rubric?: string;
+  starter?: string;
   parallel: number;
   secondLook: boolean;
 }
@@ -71,7 +72,9 @@ export function testCommand(): Command {
     .option('--submission <dir>', 'grade the hand-in in DIR exactly as `instanet grade` would (both halves) and print the points per task')
     .option('--watch', 're-run when socket_utils.py or server.py changes (with --client, --submission, or --server and --cwd)', false)
     .option('--rubric <file>', 'rubric for --submission and --client (default fixtures/rubrics/cpe356.yaml)')
-    .action(async (flags: TestFlags) => {
+    .option('--starter <dir>', "with --submission: the course's starter folder; its server.py, client.py and constants.py run with your socket_utils.py, as `instanet grade --starter` runs them")
+    .action(async (flags: TestFlags, command: Command) => {
+      if (flags.starter && !flags.submission) command.error('error: --starter goes with --submission DIR (the grade runs your socket_utils.py with the starter\'s other files)', { exitCode: 2 });
       if (flags.client || flags.submission || flags.watch) return (await import('./test-student.ts')).runStudentTest(flags);
       const { runTestCommand } = await import('./test-action.ts');
       await runTestCommand(flags);

@@ -24,6 +24,12 @@ document was written (failing checks included); 2 only for bad arguments.
 
 Python 3.9+ standard library only; never hangs: the flows run side by side (each its own thread,
 connection and users), each with its own deadline, and the whole run has a hard one.
+
+Every deadline is in the hand-in's own time, not the wall clock's: the grader watches the student's
+processes and this one (harness/process/own-time.ts, the kit's one rule for it) and writes
+`grace SECONDS` lines on stdin, the time so far that the machine, not the hand-in, spent (runnable
+but not scheduled). own_now() is the monotonic clock less that grace; without a grader feeding it
+(run by hand) it is the monotonic clock.
 """
 import argparse
 import base64
@@ -44,6 +50,12 @@ HOLD_READY_SECONDS = 0.15  # how long the proxy holds "ready" back to see whethe
 # final reply itself gets it after this long (and client.py's own read then finds nothing).
 FINAL_HOLD_SECONDS = 1.0
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'student_runner.py')
+# How long the runner's socket calls may block by the wall clock: only a net under the judge's own
+# deadlines (which interrupt a stalled call in own time), so far beyond them that load never reaches it.
+RUNNER_SOCKET_SAFETY_FACTOR = 20
+# Interrupting a stalled call at this share of its own-time budget leaves time for the student's
+# traceback (where it stalled) to come back before the budget is spent.
+INTERRUPT_AT = 0.9
 
 # The ten functions of the starter's socket_utils.py; blame always names one of them.
 CONTRACT = ('find_available_port', 'is_port_available', 'create_server_socket', 'create_client_socket',
@@ -103,8 +115,60 @@ CHECK_IDS = [c[0] for c in CHECKS]
 ASSUMES = {'client.4.1': ['4.3.1']}
 
 
+# The last word from the grader: (own time then, monotonic time it arrived); None when not fed.
+_own = [None]
+# Between two words from the grader, own time runs on with the monotonic clock, but never further
+# than this: a grader too starved to speak (the kit's reference server and relays live in it) stops
+# the judge's clock rather than letting the machine's time count against the hand-in.
+OWN_TIME_RUNS_AHEAD = 0.3
+
+
+def own_now():
+    """The hand-in's own time (see the module's doc); the monotonic clock when no grader feeds it."""
+    now = time.monotonic()
+    last = _own[0]
+    if last is None:
+        return now - _grace_after_close[0]
+    own_then, arrived = last
+    return own_then + min(now - arrived, OWN_TIME_RUNS_AHEAD)
+
+
+def follow_grace(stream):
+    """Reads `grace SECONDS` lines from the grader; once it closes the pipe, the monotonic clock
+    less the last grace runs on (the grader's own wall-clock cap still bounds the run)."""
+    _own[0] = (time.monotonic(), time.monotonic())
+
+    def read():
+        grace = 0.0
+        for line in stream:
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == b'grace':
+                try:
+                    grace = max(grace, float(parts[1]))
+                except ValueError:
+                    continue
+                now = time.monotonic()
+                _own[0] = (now - grace, now)
+        _own[0] = None
+        _grace_after_close[0] = grace
+    threading.Thread(target=read, daemon=True).start()
+
+
+_grace_after_close = [0.0]
+
+
+def wait_own(wait, own_deadline, step=0.1):
+    """Calls wait(seconds) in short steps until it returns True or own_deadline (own time) passes."""
+    while True:
+        remaining = own_deadline - own_now()
+        if remaining <= 0:
+            return False
+        if wait(min(remaining, step)):
+            return True
+
+
 class CheckFailed(Exception):
-    def __init__(self, detail, hint=None, blame=None, timed_out=False):
+    def __init__(self, detail, hint=None, blame=None, timed_out=False, kit_error=False):
         super().__init__(detail)
         self.detail = detail
         self.hint = hint
@@ -112,6 +176,8 @@ class CheckFailed(Exception):
         # Ran out of time rather than got a wrong answer: a loaded machine can do that to honest code,
         # so the grader judges such a check again before it costs a point.
         self.timed_out = timed_out
+        # The judge's own side failed (its set-up against the kit's server): never the student's points.
+        self.kit_error = kit_error
 
 
 class StudentError(Exception):
@@ -186,7 +252,10 @@ class StudentProcess:
                     self.answers[answer['id']] = answer
                     pending[0].set()
 
-    def request(self, op, wait, **fields):
+    def request(self, op, wait, interrupt=None, **fields):
+        """Sends a request and waits `wait` seconds of own time for its answer. With `interrupt` (the
+        socket handles the call uses), a call still running near the end is interrupted in the runner,
+        so its traceback says where it stalled."""
         with self.lock:
             request_id = self.next_id
             self.next_id += 1
@@ -201,10 +270,20 @@ class StudentProcess:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             raise Hung(f'the student process has exited ({self.proc.poll()})')
-        if not event.wait(max(0.0, wait)):
+        asked = own_now()
+        if interrupt is not None and not wait_own(event.wait, asked + wait * INTERRUPT_AT):
+            self._send({'id': 0, 'op': 'interrupt', 'call': request_id, 'sockets': interrupt})
+        if not wait_own(event.wait, asked + wait):
             raise Hung(f'no answer within {wait:.1f} s')
         with self.lock:
             return self.answers.pop(request_id)
+
+    def _send(self, message):
+        try:
+            self.proc.stdin.write((json.dumps(message) + '\n').encode('utf-8'))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
 
     def stop(self):
         try:
@@ -490,24 +569,29 @@ def raw_receive(sock, deadline):
                 return value
             except (UnicodeDecodeError, json.JSONDecodeError):
                 pass
-        remaining = deadline - time.monotonic()
+        remaining = deadline - own_now()
         if remaining <= 0:
-            raise CheckFailed('the server did not reply in time (driver set-up)', timed_out=True)
-        sock.settimeout(remaining)
-        chunk = sock.recv(65536)
+            raise CheckFailed('the kit\'s server did not reply in time (driver set-up)', timed_out=True, kit_error=True)
+        sock.settimeout(min(remaining, 0.2))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            continue
         if not chunk:
-            raise CheckFailed('the server closed the connection during the driver\'s set-up')
+            raise CheckFailed('the kit\'s server closed the connection during the driver\'s set-up', kit_error=True)
         buffer += chunk
 
 
 def raw_request(host, port, deadline, login, *requests):
     """Opens a connection, logs in as `login` (strict servers require it) and returns the replies."""
-    sock = socket.create_connection((host, port), timeout=max(0.1, deadline - time.monotonic()))
+    # The kit's own reference server on loopback: a connect that waits is the machine's, so it is
+    # given the wall clock's safety net, not the flow's own-time budget.
+    sock = socket.create_connection((host, port), timeout=max(5.0, deadline - own_now()))
     try:
         raw_send(sock, {'action': 'login', 'username': login, 'password': '123'})
         reply = raw_receive(sock, deadline)
         if reply.get('message') != 'Login successful':
-            raise CheckFailed(f'the driver could not log in as {login}: {short(reply)}')
+            raise CheckFailed(f'the driver could not log in as {login}: {short(reply)}', kit_error=True)
         replies = []
         for request in requests:
             raw_send(sock, request)
@@ -523,18 +607,20 @@ class Flow:
     def __init__(self, driver, check_id, timeout):
         self.d = driver
         self.id = check_id
-        self.ends = time.monotonic() + timeout
+        self.ends = own_now() + timeout
         self.proxy = None
         self.sockets = []
         self.exchange = None
         self.notes = []
 
     def remaining(self):
-        return max(0.0, self.ends - time.monotonic())
+        return max(0.0, self.ends - own_now())
 
     def call(self, name, *args):
         """Calls the student's function `name` in the runner; returns its (encoded) result."""
-        answer = self.d.student.request('call', self.remaining(), fn=name, args=[encode_arg(a) for a in args])
+        handles = sorted({s.handle for s in self.sockets} | {a.handle for a in args if isinstance(a, StudentSocket)})
+        answer = self.d.student.request('call', self.remaining(), interrupt=handles, fn=name,
+                                        args=[encode_arg(a) for a in args])
         if not answer.get('ok'):
             raise StudentError(name, answer.get('error') or {})
         return answer.get('value')
@@ -571,7 +657,8 @@ class Flow:
 
     def course_login(self, sock, user):
         """client.py's login: a raw send and one recv(4096) on the student's socket (no socket_utils)."""
-        answer = self.d.student.request('course_login', self.remaining(), socket=sock.handle, username=user,
+        answer = self.d.student.request('course_login', self.remaining(), interrupt=[sock.handle],
+                                        socket=sock.handle, username=user,
                                         password='123')
         if not answer.get('ok'):
             error = answer.get('error') or {}
@@ -736,7 +823,7 @@ class Driver:
         # Two DMs of about 4.5 KB each as the server escapes them: the reply passes 4096 bytes while
         # staying small, since the conversation grows with every run against the same server.
         texts = [f'long reply {self.nonce} #{i}: ' + ('سلام عليكم 😀 ' * 60) for i in range(2)]
-        raw_request(self.host, self.port, time.monotonic() + flow.remaining(), sender, *[
+        raw_request(self.host, self.port, own_now() + flow.remaining(), sender, *[
             {'action': 'send_message', 'sender': sender, 'receiver': receiver, 'message': text,
              'timestamp': self.stamp(i).isoformat(), 'is_image': False} for i, text in enumerate(texts)])
         sock = flow.client_socket()
@@ -824,7 +911,7 @@ class Driver:
         request = {'action': 'send_message', 'sender': sender, 'receiver': receiver, 'message': 'Image',
                    'timestamp': timestamp, 'is_image': True}
         self.image_flow(flow, image, request, sender, 'Message sent')
-        messages = raw_request(self.host, self.port, time.monotonic() + max(1.0, flow.remaining()), sender,
+        messages = raw_request(self.host, self.port, own_now() + max(1.0, flow.remaining()), sender,
                                {'action': 'get_messages', 'user1': sender, 'user2': receiver})[0]
         stored = [m for m in messages.get('messages', []) if isinstance(m, dict)
                   and m.get('timestamp') == timestamp and m.get('is_image') is True]
@@ -877,7 +964,7 @@ def run_checks(args, student, import_error, deadline, results, lock):
                          not_rerun=True)
             runs.append((entry, None))
             continue
-        flow_timeout = min(args.timeout, deadline - time.monotonic())
+        flow_timeout = min(args.timeout, deadline - own_now())
         if flow_timeout < 0.5:
             entry.update(detail='not run: the driver\'s overall deadline passed', timed_out=True)
             runs.append((entry, None))
@@ -908,13 +995,13 @@ def selected_checks(args):
 
 def start_flow(driver, check_id, flow_timeout, posts_file):
     state = {'outcome': {}, 'timeout': flow_timeout, 'started': threading.Event(),
-             'ends': time.monotonic() + flow_timeout + 2.0}
+             'ends': own_now() + flow_timeout + 2.0}
 
     def work():
         turn = posts_file if check_id in POST_FLOWS else None
         if turn is not None:
             turn.acquire()
-        state['ends'] = time.monotonic() + state['timeout'] + 2.0
+        state['ends'] = own_now() + state['timeout'] + 2.0
         flow = Flow(driver, check_id, state['timeout'])
         state['flow'] = flow
         state['started'].set()
@@ -922,11 +1009,12 @@ def start_flow(driver, check_id, flow_timeout, posts_file):
             state['outcome'] = {'passed': True, 'detail': driver.flows()[check_id](flow)}
         except CheckFailed as failure:
             state['outcome'] = {'detail': failure.detail, 'hint': failure.hint, 'blame': failure.blame,
-                                'timed_out': failure.timed_out}
+                                'timed_out': failure.timed_out, 'kit_error': failure.kit_error}
         except Hung as hung:
             state['outcome'] = stalled(flow, f'timed out after {state["timeout"]:.1f} s ({hung})')
         except BaseException as error:  # the driver's own failure
-            state['outcome'] = {'detail': f'driver error in {check_id}: {type(error).__name__}: {error}'}
+            state['outcome'] = {'detail': f'driver error in {check_id}: {type(error).__name__}: {error}',
+                                'kit_error': True}
         finally:
             if turn is not None:
                 turn.release()
@@ -947,8 +1035,12 @@ def stalled(flow, why):
 
 def finish_flow(entry, state, deadline):
     # A flow waiting for its turn has not started its clock yet; the run's deadline bounds the wait.
-    state['started'].wait(max(0.0, deadline - time.monotonic()))
-    state['worker'].join(max(0.0, min(state['ends'], deadline) - time.monotonic()))
+    wait_own(state['started'].wait, deadline)
+
+    def joined(seconds):
+        state['worker'].join(seconds)
+        return not state['worker'].is_alive()
+    wait_own(joined, min(state['ends'], deadline))
     flow = state.get('flow')
     if state['worker'].is_alive():
         outcome = stalled(flow, f'timed out after {state["timeout"]:.1f} s') if flow else \
@@ -960,6 +1052,7 @@ def finish_flow(entry, state, deadline):
         flow.close()
     entry['passed'] = bool(outcome.get('passed'))
     entry['timed_out'] = not entry['passed'] and bool(outcome.get('timed_out'))
+    entry['kit_error'] = not entry['passed'] and bool(outcome.get('kit_error'))
     notes = flow.notes if flow is not None else []
     entry['detail'] = (outcome.get('detail') or '') + (f' ({"; ".join(notes)})' if notes else '')
     if outcome.get('hint'):
@@ -985,12 +1078,16 @@ def main():
                         help='comma-separated check ids to run (default: all)')
     parser.add_argument('--one-at-a-time', action='store_true',
                         help='run the checks one after another, each alone (the grader\'s second look)')
+    parser.add_argument('--own-time', action='store_true',
+                        help='keep deadlines in the hand-in\'s own time, fed as "grace SECONDS" lines on stdin')
     parser.add_argument('--proxy-ports', default='',
                         type=lambda text: [int(p) for p in text.split(',') if p],
                         help='comma-separated ports for the recording proxies (relayed into an isolated sandbox)')
     args = parser.parse_args()
 
-    started = time.monotonic()
+    if args.own_time:
+        follow_grace(sys.stdin.buffer)
+    started = own_now()
     hard_deadline = started + (args.deadline if args.deadline is not None else 3 * args.timeout + 15)
     results = []
     lock = threading.Lock()
@@ -1022,9 +1119,10 @@ def main():
             state['student'].stop()
         os._exit(0)
 
-    watchdog = threading.Timer(max(0.0, hard_deadline - time.monotonic()), give_up)
-    watchdog.daemon = True
-    watchdog.start()
+    def watch():
+        wait_own(lambda seconds: time.sleep(seconds) and False, hard_deadline, step=0.2)
+        give_up()
+    threading.Thread(target=watch, daemon=True).start()
 
     if args.image:
         try:
@@ -1046,12 +1144,13 @@ def main():
         os._exit(0)
 
     runner_argv = json.loads(args.runner_argv) if args.runner_argv else [sys.executable, RUNNER]
-    # A little under the flow timeout, so a stalled recv in the student's code says where it stalled.
-    runner_argv = runner_argv + [str(args.timeout * 0.9)]
+    # Stalled calls are interrupted in own time (StudentProcess.request); the runner's socket timeout
+    # is only a wall-clock net far beyond that.
+    runner_argv = runner_argv + [str(args.timeout * RUNNER_SOCKET_SAFETY_FACTOR)]
     student = StudentProcess(runner_argv)
     state['student'] = student
     try:
-        answer = student.request('import', min(args.timeout, max(0.0, hard_deadline - time.monotonic())),
+        answer = student.request('import', min(args.timeout, max(0.0, hard_deadline - own_now())),
                                  dir=args.submission)
         if not answer.get('ok'):
             error = answer.get('error') or {}

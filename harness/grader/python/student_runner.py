@@ -17,12 +17,16 @@ Requests: {"id": N, "nonce": T, "op": "import" | "call" | "connect" | "course_lo
   occupy:        {}                                             -> {"socket": H, "port": P}  (bound, listening)
   free_port:     {}                                             -> {"port": P}
   close:         {"socket": H}
+  interrupt:     {"call": N, "sockets": [H...]}  (no answer) the judge's own-time budget for call N is
+                 nearly spent: raise TimeoutError in the thread running it and shut its sockets down,
+                 so the call ends with a traceback that says where the student's code stalled
 Answers: {"id": N, "nonce": T, "ok": true, ...} or {"id": N, "nonce": T, "ok": false, "error": {...}}.
 The nonce is random per request: an answer written into the pipe by anything else is ignored.
 Each request runs in its own thread, so a call that hangs in student code blocks only itself.
 Python 3.9+ standard library only.
 """
 import base64
+import ctypes
 import importlib
 import json
 import os
@@ -43,6 +47,7 @@ class Runner:
         self.handles_lock = threading.Lock()
         self.module = None
         self.submission_dir = None
+        self.calls = {}  # request id -> the thread running it, for interrupt
 
     # -- plumbing ----------------------------------------------------------------------------
     def answer(self, request_id, **fields):
@@ -161,9 +166,24 @@ class Runner:
                 pass
         return {}
 
+    def interrupt(self, request):
+        # The exception is raised once the thread runs Python code again; shutting the sockets down
+        # is what wakes a recv or sendall blocked in the kernel.
+        ident = self.calls.get(request.get('call'))
+        if ident is not None:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(socket.timeout))
+        for handle in request.get('sockets') or []:
+            sock = self.sockets.get(handle)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
     def handle(self, request):
         request_id = request.get('id')
         nonce = request.get('nonce')
+        self.calls[request_id] = threading.get_ident()
         try:
             operation = getattr(self, 'op_' + str(request.get('op')), None)
             if operation is None:
@@ -171,6 +191,9 @@ class Runner:
             self.answer(request_id, ok=True, nonce=nonce, **operation(request))
         except BaseException as error:  # a student's SystemExit or KeyboardInterrupt is an answer too
             self.answer(request_id, ok=False, nonce=nonce, error=self.describe(error))
+        finally:
+            # A thread id is reused once its thread ends: a late interrupt must not reach another call.
+            self.calls.pop(request_id, None)
 
 
 def connected(sock):
@@ -208,6 +231,9 @@ def main():
             continue
         if request.get('op') == 'exit':
             break
+        if request.get('op') == 'interrupt':
+            runner.interrupt(request)
+            continue
         threading.Thread(target=runner.handle, args=(request,), daemon=True).start()
     out.flush()
     # Threads still blocked in student code must not keep the process alive.

@@ -26,7 +26,7 @@ async function runConcurrent({ step, ctx, index, timeoutMs }: StepRun): Promise<
     const ready: ScenarioConnection[] = [];
     for (let i = 0; i < names.length; i += 1) {
       try {
-        const conn = await ScenarioConnection.open(names[i] as string, ctx.host, ctx.port, timeoutMs, ctx.wire);
+        const conn = await ScenarioConnection.open(names[i] as string, ctx.host, ctx.port, timeoutMs, ctx.wire, ctx.progress);
         conns.push(conn);
         const user = spec.login?.[i % spec.login.length];
         if (user) await login(ctx, conn, user, ctx.password, timeoutMs);

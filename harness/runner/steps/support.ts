@@ -18,7 +18,7 @@ export const summary = (value: unknown) => {
 export async function connection(ctx: StepContext, name: string, timeoutMs: number): Promise<ScenarioConnection> {
   const existing = ctx.conns.get(name);
   if (existing) return existing;
-  const conn = await ScenarioConnection.open(name, ctx.host, ctx.port, timeoutMs, ctx.wire);
+  const conn = await ScenarioConnection.open(name, ctx.host, ctx.port, timeoutMs, ctx.wire, ctx.progress);
   ctx.conns.set(name, conn);
   const user = ctx.scenario.clients[name]?.login;
   if (user) await login(ctx, conn, user, ctx.scenario.clients[name]?.password ?? ctx.password, timeoutMs);

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { OwnClock, type ProgressProbe, type WaitVerdict } from './own-time.ts';
+import { classifyWait, type ThreadSample } from './thread-sample.ts';
+
+// The rule that replaces wall-clock timeouts, replayed on scripted /proc samples and a clock of the
+// test's own, so every expectation follows from the rule, not from how busy this machine is.
+
+describe('classifyWait (x86_64 /proc/<tid>/syscall)', () => {
+  const cases: [string, string, ReturnType<typeof classifyWait>][] = [
+    ['recvfrom: waits for bytes only a peer can send', '45 0x4 0x7f00 0x1000 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['read', '0 0x3 0x7f00 0x1000 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['accept4', '288 0x3 0x0 0x0 0x80000 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['nanosleep: time.sleep is the hand-in’s own choice of time', '35 0x7ffd 0x0 0x0 0x0 0x0 0x0 0x7ffd 0x7f01', 'timer'],
+    ['clock_nanosleep', '230 0x1 0x0 0x7ffd 0x0 0x0 0x0 0x7ffd 0x7f01', 'timer'],
+    ['poll with timeout -1 (32-bit)', '7 0x7ffd 0x1 0xffffffff 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['poll with timeout -1 (sign-extended)', '7 0x7ffd 0x1 0xffffffffffffffff 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['poll with a 5 s timeout (socket.settimeout)', '7 0x7ffd 0x1 0x1388 0x0 0x0 0x0 0x7ffd 0x7f01', 'timer'],
+    ['select without a timeval', '23 0x5 0x7ffd 0x0 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['select with a timeval', '23 0x5 0x7ffd 0x0 0x0 0x7ffe 0x0 0x7ffd 0x7f01', 'timer'],
+    ['futex WAIT_PRIVATE without timeout (a lock, an Event.wait())', '202 0x7f00 0x80 0x0 0x0 0x0 0x0 0x7ffd 0x7f01', 'input'],
+    ['futex WAIT_BITSET_PRIVATE with a timeout (the GIL’s timed wait)', '202 0x7f00 0x89 0x0 0x7ffd 0x0 0xffffffff 0x7ffd 0x7f01', 'timer'],
+    ['a thread on a CPU', 'running', 'unknown'],
+    ['blocked outside a system call', '-1 0x7ffd 0x7f01', 'unknown'],
+  ];
+  it.runIf(process.platform === 'linux' && process.arch === 'x64').each(cases)('%s', (_, text, kind) => {
+    expect(classifyWait(text)).toBe(kind);
+  });
+});
+
+/** One thread of a scripted hand-in: its state and cumulative counters (ms) at each sample. */
+interface Script {
+  state: string;
+  wait?: ThreadSample['wait'];
+  cpuMs: number;
+  delayMs: number;
+  inFlight?: number;
+}
+
+/** Replays `step(i)` as the i-th sample, 100 ms apart, until the clock gives a verdict. */
+async function replay(budgetMs: number, step: (i: number) => Script, maxSamples = 2000): Promise<{ verdict: WaitVerdict; atMs: number }> {
+  let t = 0;
+  let i = 0;
+  let current = step(0);
+  const probe: ProgressProbe = {
+    threads: async () => [
+      {
+        tid: 1,
+        state: current.state,
+        wait: current.wait ?? 'unknown',
+        cpuNs: BigInt(Math.round(current.cpuMs * 1e6)),
+        runDelayNs: BigInt(Math.round(current.delayMs * 1e6)),
+      },
+    ],
+    kitInFlight: () => current.inFlight ?? 0,
+  };
+  const clock = new OwnClock(probe, budgetMs, { now: () => t, minWallCapMs: 5000, wallFactor: 5 });
+  for (; i < maxSamples; i++) {
+    t = i * 100;
+    current = step(i);
+    const verdict = await clock.check();
+    if (verdict.kind !== 'waiting') return { verdict, atMs: t };
+  }
+  throw new Error('no verdict');
+}
+
+describe('OwnClock: a wait measured in the hand-in’s own time', () => {
+  it('a server sleeping by its own choice (timer) uses up its budget at the wall clock’s pace', async () => {
+    const { verdict, atMs } = await replay(1000, () => ({ state: 'S', wait: 'timer', cpuMs: 0, delayMs: 0 }));
+    expect(verdict.kind).toBe('expired');
+    // sample 0 (t = 0) is the baseline; ten whole intervals of 100 ms make the 1000 ms budget
+    expect(atMs).toBe(1000);
+  });
+
+  it('a server that is runnable but never gets a CPU is never charged: the kit says it could not judge', async () => {
+    const { verdict } = await replay(1000, (i) => ({ state: 'R', cpuMs: 0, delayMs: i * 100 }));
+    expect(verdict.kind).toBe('kit-busy');
+    expect((verdict as { ownMs: number }).ownMs).toBe(0);
+  });
+
+  it('a spinning server is charged the CPU it got: the full budget on an idle core', async () => {
+    const { verdict, atMs } = await replay(1000, (i) => ({ state: 'R', cpuMs: i * 100, delayMs: 0 }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(1000);
+  });
+
+  it('a spinning server that gets half a CPU takes twice the wall time to use up the same budget', async () => {
+    const { verdict, atMs } = await replay(1000, (i) => ({ state: 'R', cpuMs: i * 50, delayMs: i * 50 }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(2000);
+  });
+
+  it('an interval in which the server waited for a CPU counts only the part it did not wait', async () => {
+    // asleep at each sample, but 30 ms of each 100 ms spent waiting to be scheduled: 70 ms count
+    const { verdict, atMs } = await replay(700, (i) => ({ state: 'S', wait: 'timer', cpuMs: i * 5, delayMs: i * 30 }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(1000);
+  });
+
+  it('every thread blocked on input, no CPU, nothing in flight: stuck after three quiet samples, long before the budget', async () => {
+    const { verdict, atMs } = await replay(10_000, () => ({ state: 'S', wait: 'input', cpuMs: 40, delayMs: 3 }));
+    expect(verdict.kind).toBe('stuck');
+    expect(atMs).toBe(400);
+  });
+
+  it('blocked on input while the kit still has bytes on their way is not stuck, and that time is not charged', async () => {
+    const { verdict } = await replay(1000, () => ({ state: 'S', wait: 'input', cpuMs: 0, delayMs: 0, inFlight: 10 }));
+    expect(verdict.kind).toBe('kit-busy');
+  });
+
+  it('a server that uses CPU between samples is not stuck, even if each sample finds it blocked', async () => {
+    const { verdict } = await replay(1000, (i) => ({ state: 'S', wait: 'input', cpuMs: i, delayMs: 0 }));
+    expect(verdict.kind).toBe('expired');
+  });
+});

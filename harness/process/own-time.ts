@@ -1,0 +1,179 @@
+import { performance } from 'node:perf_hooks';
+import type { ThreadSample } from './thread-sample.ts';
+
+// The one rule for "has the hand-in run out of time?". A wall clock alone must never decide it: on a
+// busy machine a correct hand-in may be runnable and still not get a CPU, and that time is the
+// machine's, not the student's. So a wait is measured in the hand-in's OWN time:
+//   - an interval in which no thread of the hand-in waited for a CPU, and nothing of the kit's was
+//     still on its way to the hand-in, counts whole (it ran, or slept by its own choice);
+//   - otherwise only the CPU time the hand-in actually got counts (a spinning hand-in still uses up
+//     its budget, however many threads it starts; a starved one does not).
+// And a hand-in whose every thread is blocked waiting for input, with nothing of the kit's in flight
+// and no CPU used, is provably stuck: nothing but the kit could wake it, so it fails at once instead
+// of after its timeout. When the wall clock runs far past the own-time budget (the machine gave the
+// hand-in almost nothing), the verdict is the kit's: it could not judge, and says so.
+
+export interface ProgressProbe {
+  /** Every thread of the hand-in now; undefined when they cannot be observed (no pid yet, not Linux). */
+  threads(): Promise<readonly ThreadSample[] | undefined>;
+  /** Bytes the kit has taken on for the hand-in and not yet handed over (relays, proxies). */
+  kitInFlight(): number;
+}
+
+export type WaitVerdict =
+  | { kind: 'waiting' }
+  /** Every thread blocked on input, nothing in flight, no CPU used, for `quietMs`. */
+  | { kind: 'stuck'; ownMs: number; wallMs: number; why: string }
+  /** The hand-in's own time reached the budget. */
+  | { kind: 'expired'; ownMs: number; wallMs: number }
+  /** The wall clock reached its cap before the hand-in's own time reached the budget: the kit's failure. */
+  | { kind: 'kit-busy'; ownMs: number; wallMs: number };
+
+export interface OwnClockOptions {
+  /** How long the hand-in must look stuck before it is called stuck (several samples). */
+  quietMs?: number;
+  /** The wall-clock cap, as a multiple of the budget: beyond it the machine, not the hand-in, is at fault. */
+  wallFactor?: number;
+  /** The wall-clock cap's floor in ms. */
+  minWallCapMs?: number;
+  /** The clock (ms); tests replay samples on a clock of their own. */
+  now?: () => number;
+  /** false: never call the hand-in stuck (a process that also holds the kit's own waits, such as the judge). */
+  detectStuck?: boolean;
+}
+
+interface Snapshot {
+  at: number;
+  threads: ReadonlyMap<number, ThreadSample>;
+  inFlight: number;
+}
+
+const NS_PER_MS = 1_000_000;
+const QUIET_MS = 400;
+const QUIET_SAMPLES = 3;
+
+/** A thread that can only be woken by input the kit has not sent (or is gone or stopped). */
+const blockedOnInput = (t: ThreadSample) => (t.state === 'S' && t.wait === 'input') || t.state === 'T' || t.state === 't' || t.state === 'Z' || t.state === 'X';
+
+export class OwnClock {
+  readonly #probe: ProgressProbe;
+  readonly #budgetMs: number;
+  readonly #wallCapMs: number;
+  readonly #quietMs: number;
+  readonly #detectStuck: boolean;
+  readonly #now: () => number;
+  readonly #startedAt: number;
+  #ownMs = 0;
+  #last: Snapshot | undefined;
+  #quietSince: number | undefined;
+  #quietSamples = 0;
+  #unobservable = false;
+
+  constructor(probe: ProgressProbe, budgetMs: number, options: OwnClockOptions = {}) {
+    this.#probe = probe;
+    this.#budgetMs = budgetMs;
+    this.#quietMs = options.quietMs ?? QUIET_MS;
+    this.#detectStuck = options.detectStuck ?? true;
+    this.#wallCapMs = Math.max(options.minWallCapMs ?? 60_000, budgetMs * (options.wallFactor ?? 20));
+    this.#now = options.now ?? (() => performance.now());
+    this.#startedAt = this.#now();
+  }
+
+  /** The hand-in's own time so far (ms). */
+  get ownMs(): number {
+    return this.#ownMs;
+  }
+
+  get wallMs(): number {
+    return this.#now() - this.#startedAt;
+  }
+
+  /** The own time still left, for the next slice of waiting. */
+  get remainingMs(): number {
+    return Math.max(0, this.#budgetMs - this.#ownMs);
+  }
+
+  /** Takes a sample, adds the interval since the last one to the own time, and says where the wait stands. */
+  async check(extraInFlight = 0): Promise<WaitVerdict> {
+    const now = await this.#snapshot(extraInFlight);
+    const previous = this.#last;
+    this.#last = now;
+    const wallMs = now.at - this.#startedAt;
+    // The first sample is only the baseline: what happened before it cannot be told apart, so it is
+    // not counted (a wait is at most one slice longer, never shorter).
+    if (this.#unobservable) this.#ownMs = wallMs;
+    else if (previous) this.#account(previous, now);
+    if (this.#detectStuck && !this.#unobservable && this.#quietSince !== undefined && this.#quietSamples >= QUIET_SAMPLES && now.at - this.#quietSince >= this.#quietMs) {
+      return { kind: 'stuck', ownMs: this.#ownMs, wallMs, why: describeStuck(now) };
+    }
+    if (this.#ownMs >= this.#budgetMs) return { kind: 'expired', ownMs: this.#ownMs, wallMs };
+    if (wallMs >= this.#wallCapMs) return { kind: 'kit-busy', ownMs: this.#ownMs, wallMs };
+    return { kind: 'waiting' };
+  }
+
+  async #snapshot(extraInFlight: number): Promise<Snapshot> {
+    const threads = await this.#probe.threads().catch(() => undefined);
+    if (threads === undefined) this.#unobservable = true;
+    return {
+      at: this.#now(),
+      threads: new Map((threads ?? []).map((t) => [t.tid, t])),
+      inFlight: this.#probe.kitInFlight() + extraInFlight,
+    };
+  }
+
+  #account(previous: Snapshot, now: Snapshot): void {
+    const dtMs = Math.max(0, now.at - previous.at);
+    let cpuNs = 0n;
+    let worstDelayNs = 0n;
+    for (const [tid, t] of now.threads) {
+      const before = previous.threads.get(tid);
+      cpuNs += t.cpuNs - (before?.cpuNs ?? 0n);
+      const delay = t.runDelayNs - (before?.runDelayNs ?? 0n);
+      if (delay > worstDelayNs) worstDelayNs = delay;
+    }
+    const cpuMs = Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
+    const starvedMs = Math.min(dtMs, Number(worstDelayNs) / NS_PER_MS);
+    const kitBusy = previous.inFlight > 0 || now.inFlight > 0;
+    // A runnable thread may be waiting for a CPU whose delay is booked only once it runs: while the
+    // hand-in wants a CPU (or waits on the kit), only the CPU it actually got counts.
+    const wantsCpu = [...now.threads.values()].some((t) => t.state === 'R');
+    this.#ownMs += kitBusy || wantsCpu ? cpuMs : dtMs - starvedMs;
+    this.#trackQuiet(previous, now, cpuNs, worstDelayNs, kitBusy);
+  }
+
+  #trackQuiet(previous: Snapshot, now: Snapshot, cpuNs: bigint, delayNs: bigint, kitBusy: boolean): void {
+    const threads = [...now.threads.values()];
+    const sameThreads = threads.length > 0 && threads.length === previous.threads.size && threads.every((t) => previous.threads.has(t.tid));
+    const quiet = sameThreads && !kitBusy && cpuNs === 0n && delayNs === 0n && threads.every(blockedOnInput);
+    if (!quiet) {
+      this.#quietSince = undefined;
+      this.#quietSamples = 0;
+      return;
+    }
+    this.#quietSince ??= previous.at;
+    this.#quietSamples += 1;
+  }
+}
+
+function describeStuck(now: Snapshot): string {
+  const n = now.threads.size;
+  return `every thread of the server (${n}) is blocked waiting for input, nothing more is on its way from the kit, and no CPU was used`;
+}
+
+/**
+ * Waits for `attempt` in slices of own time: `attempt(sliceMs)` resolves with a value, or with
+ * `undefined` when its slice ran out (the partial state it holds must survive for the next slice).
+ */
+export async function waitInOwnTime<T>(
+  clock: OwnClock,
+  attempt: (sliceMs: number) => Promise<T | undefined>,
+  options: { sliceMs?: number; inFlight?: () => number } = {},
+): Promise<{ kind: 'value'; value: T } | Exclude<WaitVerdict, { kind: 'waiting' }>> {
+  const slice = options.sliceMs ?? 100;
+  for (;;) {
+    const value = await attempt(Math.max(10, Math.min(slice, clock.remainingMs || slice)));
+    if (value !== undefined) return { kind: 'value', value };
+    const verdict = await clock.check(options.inFlight?.() ?? 0);
+    if (verdict.kind !== 'waiting') return verdict;
+  }
+}

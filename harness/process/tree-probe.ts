@@ -1,0 +1,35 @@
+import { performance } from 'node:perf_hooks';
+import type { ProgressProbe } from './own-time.ts';
+import { processTree, sampleThreads, type ThreadSample } from './thread-sample.ts';
+
+// The one way the kit watches a process it started for own-time waits (own-time.ts): every thread
+// of its whole tree. Waits on several connections at once share one reading of /proc a few ms old.
+
+const CACHE_MS = 20;
+
+export interface TreeProbeSource {
+  /** The root of the tree; undefined before it started. */
+  pid(): number | undefined;
+  /** false once the root exited: nothing is left to wait for, so the wait counts whole. */
+  running(): boolean;
+  /** Bytes the kit has taken on for the tree and not yet handed over; default none. */
+  kitInFlight?(): number;
+}
+
+export function treeProbe(source: TreeProbeSource): ProgressProbe {
+  let cache: { at: number; threads: Promise<readonly ThreadSample[] | undefined> } | undefined;
+  const read = async (): Promise<readonly ThreadSample[] | undefined> => {
+    const pid = source.pid();
+    if (pid === undefined) return undefined;
+    if (!source.running()) return [];
+    return sampleThreads(await processTree(pid));
+  };
+  return {
+    threads: () => {
+      const now = performance.now();
+      if (!cache || now - cache.at > CACHE_MS) cache = { at: now, threads: read() };
+      return cache.threads;
+    },
+    kitInFlight: () => source.kitInFlight?.() ?? 0,
+  };
+}
