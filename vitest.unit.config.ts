@@ -13,7 +13,7 @@ export const END_TO_END_TESTS = [
   'fixtures/transcripts/**',
   'harness/cli/**',
   'harness/grader/ci/**',
-  'harness/grader/{grade-run,grade-budget,gradescope-run,gradescope-autograder,client-half-ports,client-second-look,starter-grade,starter,class-files}.test.ts',
+  'harness/grader/{grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check,startup-blame,client-half-ports,client-second-look,starter-grade,starter,class-files}.test.ts',
   'harness/sandbox/{sandbox,sandbox-hardening}.test.ts',
   'harness/process/{port-owner,thread-sample}.test.ts',
   'harness/sandbox/resource-box.test.ts',

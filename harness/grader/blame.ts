@@ -57,3 +57,21 @@ export function blameOf(outcome: Pick<CaseOutcome, 'requirements' | 'verdict'>, 
   }
   return COURSE_CODE;
 }
+
+/**
+ * The function a start-up crash is charged to: the innermost contract function of the traceback,
+ * or, when server.py itself raised unpacking a contract function's result (the starter's
+ * `server_socket, port = create_server_socket(...)` on a body that is still `pass`), that function:
+ * it returned None where the contract promises a tuple. Undefined when nothing names one.
+ */
+export function startupCrashBlame(stderr: string): string | undefined {
+  const traced = functionInTraceback(stderr);
+  if (traced) return traced;
+  if (!/cannot unpack non-iterable NoneType object/.test(stderr)) return undefined;
+  let found: string | undefined;
+  for (const match of stderr.matchAll(/=\s*(?:socket_utils\.)?(\w+)\(/g)) {
+    const name = match[1];
+    if (name && (CONTRACT_FUNCTIONS as readonly string[]).includes(name)) found = name;
+  }
+  return found;
+}

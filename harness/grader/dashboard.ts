@@ -2,6 +2,8 @@ import type { SubmissionGrade } from './grade-format.ts';
 import { starterFlags, statusText } from './grade-format.ts';
 import type { TaskColumn } from './gradebook-csv.ts';
 import { esc, page, statusClass } from './html-parts.ts';
+import { classFlags, type ClassFlags } from './class-flags.ts';
+import { SIMILAR_THRESHOLD } from './similarity.ts';
 
 // The class at a glance: a sortable table of every submission, how the totals spread, and which
 // cases fail most often with the hint that fixes them (what to go over in the next lecture).
@@ -15,11 +17,17 @@ export interface CommonFailure {
   requirements: string[];
 }
 
-/** Cases failed by the most submissions that ran; "not run" cases are counted as statuses instead. */
+/**
+ * Graded cases failed by the most submissions that ran; "not run" cases are counted as statuses
+ * instead, and ungraded checks (client.7.1, robustness) are left out: they cost no points, so they
+ * are not what to go over first.
+ */
 export function commonFailures(grades: readonly SubmissionGrade[], limit = 15): CommonFailure[] {
   const byId = new Map<string, CommonFailure>();
   for (const g of grades) {
+    const graded = new Set(g.tasks.flatMap((t) => t.items.flatMap((i) => i.cases.map((c) => c.id))));
     for (const c of g.cases) {
+      if (!graded.has(c.id)) continue;
       if (c.verdict === 'PASSED' || c.verdict === 'SKIPPED' || c.verdict === 'INFORMATIONAL') continue;
       const entry = byId.get(c.id) ?? { id: c.id, title: c.title, count: 0, names: [], requirements: c.requirements };
       entry.count++;
@@ -31,11 +39,16 @@ export function commonFailures(grades: readonly SubmissionGrade[], limit = 15): 
   return [...byId.values()].sort((a, b) => b.count - a.count || (a.id < b.id ? -1 : 1)).slice(0, limit);
 }
 
+/**
+ * `bins` equal ranges [from, to) below max, and a last bin of its own for full marks (from = to =
+ * max): a class where many score 100 must not look like one where many score 93.
+ */
 export function histogram(totals: readonly number[], max: number, bins = 10): { from: number; to: number; count: number }[] {
   const width = max / bins || 1;
   const out = Array.from({ length: bins }, (_, i) => ({ from: i * width, to: (i + 1) * width, count: 0 }));
+  out.push({ from: max, to: max, count: 0 });
   for (const t of totals) {
-    const i = Math.min(bins - 1, Math.max(0, Math.floor(t / width)));
+    const i = t >= max ? bins : Math.min(bins - 1, Math.max(0, Math.floor(t / width)));
     (out[i] as { count: number }).count++;
   }
   return out;
@@ -59,7 +72,7 @@ document.querySelectorAll('table.sortable th').forEach(function(th, col){
   });
 });`;
 
-export function dashboardHtml(title: string, columns: readonly TaskColumn[], grades: readonly SubmissionGrade[]): string {
+export function dashboardHtml(title: string, columns: readonly TaskColumn[], grades: readonly SubmissionGrade[], flags: ClassFlags = classFlags(grades)): string {
   const max = columns.reduce((s, c) => s + c.points, 0);
   const sorted = [...grades].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const totals = sorted.map((g) => g.total);
@@ -76,7 +89,8 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
         .map((c) => `<td class="num" data-v="${byId.get(c.id) ?? 0}">${byId.get(c.id) ?? 0}</td>`)
         .join('')}<td class="num" data-v="${g.total}"><b>${g.total}</b></td>
         <td data-v="${esc(g.status)}"><span class="pill ${statusClass(g.status)}">${esc(statusText(g))}</span>${flaggedPill(g)}</td>
-        <td class="num" data-v="${g.durationMs}">${(g.durationMs / 1000).toFixed(1)} s</td></tr>`;
+        <td class="num" data-v="${g.durationMs}">${(g.durationMs / 1000).toFixed(1)} s</td>
+        <td>${flags.has(g.name) ? `<span class="pill warn">${esc(flags.get(g.name) ?? '')}</span>` : ''}</td></tr>`;
     })
     .join('');
 
@@ -85,7 +99,7 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
   const svgBars = bins
     .map((b, i) => {
       const h = Math.round((b.count / top) * 110);
-      return `<g><rect x="${i * 44 + 4}" y="${130 - h}" width="40" height="${h}" fill="#0969da"><title>${b.count} submission(s) with ${b.from.toFixed(0)}–${b.to.toFixed(0)}</title></rect>
+      return `<g><rect x="${i * 44 + 4}" y="${130 - h}" width="40" height="${h}" fill="#0969da"><title>${b.count} submission(s) with ${b.from === b.to ? `${b.from.toFixed(0)} (full marks)` : `${b.from.toFixed(0)}–${b.to.toFixed(0)}, below ${b.to.toFixed(0)}`}</title></rect>
         <text x="${i * 44 + 24}" y="${125 - h}" text-anchor="middle" font-size="11">${b.count || ''}</text>
         <text x="${i * 44 + 24}" y="146" text-anchor="middle" font-size="10">${b.from.toFixed(0)}</text></g>`;
     })
@@ -105,15 +119,22 @@ export function dashboardHtml(title: string, columns: readonly TaskColumn[], gra
     .map(([s, n]) => `<span class="pill ${statusClass(s)}">${esc(s)}: ${n}</span>`)
     .join(' ');
 
+  const flagged = sorted.filter((g) => flags.has(g.name));
+  const similarSection = flagged.length
+    ? `<h2>Identical or near-identical hand-ins</h2>
+  <p class="muted">Same files (graded once), or socket_utils.py at least ${Math.round(SIMILAR_THRESHOLD * 100)}% alike (Jaccard of 5-token shingles, comments and the course starter taken out). For the TA only: no student's files name another student.</p>
+  <ul>${flagged.map((g) => `<li><b>${esc(g.name)}</b>: ${esc(flags.get(g.name) ?? '')}</li>`).join('')}</ul>`
+    : '';
   const body = `<header><h1>${esc(title)}</h1><div>${sorted.length} submission(s) · mean ${mean.toFixed(2)} · median ${median} of ${max} · ${statusList}</div></header>
   <main>
   <h2>Score distribution</h2>${histogramSvg}
   <h2>Most common failures</h2>
   ${failures.length ? `<table><thead><tr><th class="num">failed by</th><th>case</th><th>hint</th><th>who</th></tr></thead><tbody>${failureRows}</tbody></table>` : '<p class="muted">No case failed.</p>'}
+  ${similarSection}
   <h2>Submissions</h2>
   <table class="sortable" id="gradebook"><thead><tr><th>name</th>${columns
     .map((c) => `<th class="num" title="${esc(c.title)}">${esc(c.id)} (${c.points})</th>`)
-    .join('')}<th class="num">total (${max})</th><th>status</th><th class="num">time</th></tr></thead><tbody>${rows}</tbody></table>
+    .join('')}<th class="num">total (${max})</th><th>status</th><th class="num">time</th><th>similar</th></tr></thead><tbody>${rows}</tbody></table>
   </main>`;
   return page(title, body, SORT_SCRIPT);
 }

@@ -1,7 +1,10 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { multiLine, oneLine } from '../base/safe-text.ts';
 
 // grade.log: one timestamped line per event, plain text, so `grep alice grade.log` answers "what
-// happened to alice's submission" without a viewer.
+// happened to alice's submission" without a viewer. A message's own lines are indented under it and
+// its control characters shown, so a hand-in's name or crash line can neither forge a line nor drive
+// the terminal of whoever runs `cat grade.log`.
 
 export class GradeLog {
   private readonly stream: WriteStream;
@@ -10,7 +13,9 @@ export class GradeLog {
   }
 
   line(level: 'INFO' | 'WARN' | 'ERROR', message: string): void {
-    this.stream.write(`${new Date().toISOString()} ${level} ${message.replace(/\n/g, '\n    ')}\n`);
+    // Only an error keeps its lines (a stack trace), indented; an event is one line, whatever it quotes.
+    const lines = level === 'ERROR' ? multiLine(message).split('\n').map(oneLine) : [oneLine(message)];
+    this.stream.write(`${new Date().toISOString()} ${level} ${lines.join('\n    ')}\n`);
   }
 
   info(message: string): void {

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { oneLine } from '../base/safe-text.ts';
 import { renderHtml } from '../reporters/html.ts';
 import type { RunReport } from '../runner/report-format.ts';
 import { DEFAULT_SCENARIO_DIR, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
@@ -32,6 +33,10 @@ import { limitsOf } from './rubric-limits.ts';
 import { inShard, type Shard } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { listSubmissions, type SubmissionSource } from './submissions.ts';
+import { folderNames } from './folder-names.ts';
+import { classFlags, type ClassFlags } from './class-flags.ts';
+import { fingerprintsOf, writeFingerprints } from './similar-hand-ins.ts';
+import { similarPairs } from './similarity.ts';
 import { classStarter } from './class-starter.ts';
 import { loadStarter, type Starter } from './starter.ts';
 import { ServerStartError, type GraderTarget } from './sandboxed-target.ts';
@@ -90,20 +95,6 @@ export interface GradeRunResult {
 /** maxRSS of this process (kibibytes on Linux), in MiB. */
 export const peakMemoryMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
 
-/** Output folder names: readable, unique, and safe as a path component and in a URL. */
-export function folderNames(sources: readonly SubmissionSource[]): Map<SubmissionSource, string> {
-  const used = new Set<string>();
-  const out = new Map<SubmissionSource, string>();
-  for (const s of sources) {
-    const base = s.name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'submission';
-    let name = base;
-    for (let i = 2; used.has(name.toLowerCase()); i++) name = `${base}-${i}`;
-    used.add(name.toLowerCase());
-    out.set(s, name);
-  }
-  return out;
-}
-
 export async function writeStudentFiles(out: string, grade: SubmissionGrade, report?: RunReport): Promise<void> {
   const dir = path.join(out, grade.folder);
   await mkdir(dir, { recursive: true });
@@ -124,10 +115,10 @@ export async function writeStudentFiles(out: string, grade: SubmissionGrade, rep
   await writeJsonAtomic(path.join(dir, 'grade.json'), grade);
 }
 
-export async function writeClassFiles(out: string, loaded: LoadedRubric, grades: readonly SubmissionGrade[]): Promise<void> {
+export async function writeClassFiles(out: string, loaded: LoadedRubric, grades: readonly SubmissionGrade[], flags: ClassFlags = classFlags(grades)): Promise<void> {
   const columns = taskColumns(loaded.rubric);
-  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades));
-  await writeFile(path.join(out, 'index.html'), dashboardHtml(loaded.rubric.name, columns, grades));
+  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades, flags));
+  await writeFile(path.join(out, 'index.html'), dashboardHtml(loaded.rubric.name, columns, grades, flags));
 }
 
 export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult> {
@@ -135,7 +126,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const stream = options.stream ?? process.stderr;
   const loaded = await loadRubric(options.rubricFile);
   const out = path.resolve(options.out);
-  const { all, sources, names } = await selectSources(options, out);
+  const { all, sources, scope, names } = await selectSources(options, out);
   // A wrong --starter is the user's to fix before anything is written (exit 2).
   const given = options.starter ? await loadStarter(options.starter, (await resolvePython()).executable, os.tmpdir()) : undefined;
   await mkdir(out, { recursive: true });
@@ -144,7 +135,7 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   const warn = (w: string) => {
     warnings.push(w);
     log.warn(w);
-    stream.write(`warning: ${w}\n`);
+    stream.write(`warning: ${oneLine(w)}\n`);
   };
   const scratchRoot = await mkdtemp(path.join(os.tmpdir(), 'instanet-grade-'));
   const interrupt = onInterrupt(scratchRoot, stream, out);
@@ -162,10 +153,12 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
     );
     const run = new ClassRun({ options, loaded, ctx, out, names, log, progress, warn, warnings });
     await run.gradeAll(sources);
-    // The class files cover every graded submission in the output folder that belongs to this run's
-    // selection, including ones kept from earlier runs.
     const ordered = sources.map((s) => run.grades.get(s)).filter((g): g is SubmissionGrade => !!g);
-    await writeClassFiles(out, loaded, ordered);
+    const everyone = await classGrades(out, scope, names, run.grades);
+    const fingerprints = await fingerprintsOf(scope, scratchRoot);
+    await writeFingerprints(out, fingerprints);
+    const flags = classFlags(everyone, similarPairs(fingerprints));
+    await writeClassFiles(out, loaded, everyone, flags);
     const durationMs = Date.now() - started;
     const peak = peakMemoryMiB();
     log.info(`done: ${run.graded} graded, ${run.reused} kept, ${run.shared} shared, in ${(durationMs / 1000).toFixed(1)} s; grader peak memory: ${peak} MiB`);
@@ -179,8 +172,29 @@ export async function runGrade(options: GradeRunOptions): Promise<GradeRunResult
   }
 }
 
-/** This run's submissions (the shard, --only) and each one's folder in the output. */
-async function selectSources(options: GradeRunOptions, out: string): Promise<{ all: SubmissionSource[]; sources: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
+/**
+ * The class files cover the whole shard: this run's grades, and for a student --only left out, the
+ * grade already in the output folder (a regrade of four students must not drop the other rows).
+ */
+async function classGrades(
+  out: string,
+  scope: readonly SubmissionSource[],
+  names: Map<SubmissionSource, string>,
+  graded: Map<SubmissionSource, SubmissionGrade>,
+): Promise<SubmissionGrade[]> {
+  const grades: SubmissionGrade[] = [];
+  for (const s of scope) {
+    const grade = graded.get(s) ?? (await readPreviousGrade(path.join(out, names.get(s) as string, 'grade.json')));
+    if (grade && grade.name === s.name) grades.push(grade);
+  }
+  return grades;
+}
+
+/** The class, this run's submissions (the shard, --only), the shard they belong to, and each one's folder in the output. */
+async function selectSources(
+  options: GradeRunOptions,
+  out: string,
+): Promise<{ all: SubmissionSource[]; sources: SubmissionSource[]; scope: SubmissionSource[]; names: Map<SubmissionSource, string> }> {
   // An output folder inside the submissions folder is not a student.
   const all = (options.sources ?? (await listSubmissions(options.submissions))).filter((s) => path.resolve(s.path) !== out);
   if (all.length === 0) throw new SubmissionsFolderError(`no submissions in ${options.submissions} (expected one folder or .zip per student)`);
@@ -190,8 +204,9 @@ async function selectSources(options: GradeRunOptions, out: string): Promise<{ a
   if (only && !all.some((s) => only(s.name))) {
     throw new SubmissionsFolderError(`--only ${JSON.stringify(options.only)} matches none of the ${all.length} submissions in ${options.submissions} (it matches whole names, as a glob: e.g. "user*" or "{alice,bob}")`);
   }
-  const sources = all.filter((s) => inShard(s.name, options.shard)).filter((s) => !only || only(s.name));
-  return { all, sources, names };
+  const scope = all.filter((s) => inShard(s.name, options.shard));
+  const sources = scope.filter((s) => !only || only(s.name));
+  return { all, sources, scope, names };
 }
 
 /**
@@ -324,6 +339,11 @@ async function containerTargetFactory(options: GradeRunOptions, rubric: LoadedRu
  */
 const MAX_TAILS = 2;
 
+/** The suite's target line starts with the hand-in's name ("alice (python3 server.py, …)"). */
+function renamedTarget(target: string, from: string, to: string): string {
+  return target.startsWith(`${from} (`) ? `${to}${target.slice(from.length)}` : target.split(from).join(to);
+}
+
 /** A class being graded: the jobs, what each submission came to, and the counts the summary gives. */
 class ClassRun {
   readonly grades = new Map<SubmissionSource, SubmissionGrade>();
@@ -422,6 +442,8 @@ class ClassRun {
     if (!resolved.ok || options.dedupe === false || !this.byKey.has(key)) return undefined;
     const original = await this.byKey.get(key);
     if (!original) throw new Error(`the grading of an identical submission failed`);
+    // A student's files never name another student: the copy's grade and suite report are the
+    // original's with this student's name; the TA is told in gradebook.csv and the dashboard.
     const grade: SubmissionGrade = {
       ...original.grade,
       name: source.name,
@@ -430,13 +452,14 @@ class ClassRun {
       located: resolved.located,
       gradedAt: new Date().toISOString(),
       durationMs: 0,
-      // Never the other student's name: this grade is this student's to read (grade.log names both).
-      incidents: ['same files as another hand-in of this class: graded once, grade shared', ...original.grade.incidents],
     };
-    await writeStudentFiles(out, grade);
-    for (const extra of ['suite.html', 'suite-report.json']) {
-      await cp(path.join(out, original.folder, extra), path.join(out, folder, extra)).catch(() => undefined);
-    }
+    // Read back from the original's folder rather than held in memory: a report with its transcripts
+    // is megabytes, and a class may have many distinct hand-ins.
+    const report = await readFile(path.join(out, original.folder, 'suite-report.json'), 'utf8')
+      .then((text) => JSON.parse(text) as RunReport)
+      .catch(() => undefined);
+    if (report) report.target = renamedTarget(report.target, original.grade.name, source.name);
+    await writeStudentFiles(out, grade, report);
     this.shared++;
     log.info(`${source.name}: same files as ${original.grade.name}, ${grade.total}/${grade.max} shared`);
     progress.done(source.name, `${grade.total}/${grade.max} (same as ${original.grade.name})`);

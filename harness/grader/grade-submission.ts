@@ -10,9 +10,10 @@ import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
-import { blameOf } from './blame.ts';
+import { blameOf, startupCrashBlame } from './blame.ts';
+import { DOES_NOT_IMPORT, socketUtilsImportError } from './import-check.ts';
 import { outputFlood, wireFlood, type Flood } from './floods.ts';
-import { chargeOnce } from './charge-once.ts';
+import { chargeAndScore } from './charge-once.ts';
 import { probeLogin } from './login-probe.ts';
 import type { Rubric } from './rubric-format.ts';
 import { costsPoints, scoreSubmission, type CaseOutcome } from './rubric-score.ts';
@@ -95,6 +96,7 @@ export async function resolveSource(
   source: SubmissionSource,
   scratch: string,
 ): Promise<{ ok: true; dir: string; located: string } | { ok: false; status: GradeStatus; detail: string }> {
+  if (source.refused) return { ok: false, status: 'no-server', detail: source.refused };
   let root = source.path;
   if (source.kind === 'zip') {
     root = path.join(scratch, 'unzipped');
@@ -136,6 +138,8 @@ interface ServerHalf {
   report?: RunReport | undefined;
   output: { stdout: string; stderr: string };
   incidents: string[];
+  /** Every case not run is charged to this (socket_utils.py does not import). */
+  blameAll?: string;
   /** A flood of output or of bytes on the wire (floods.ts): named by the status, never charged. */
   flood?: Flood | undefined;
 }
@@ -259,6 +263,10 @@ export async function gradeSubmission(
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
+    const importError = await socketUtilsImportError(where.serverDir, scratch, ctx.python.executable);
+    if (importError) {
+      return assembleGrade({ ...base, where, server: { ...notGraded('crashed', `socket_utils.py does not import: ${importError}`), blameAll: DOES_NOT_IMPORT } });
+    }
     const checked = ctx.starter ? await checkAgainstStarter(where.serverDir, ctx.starter, ctx.python.executable, scratch) : undefined;
     if (checked) Object.assign(base, { checked });
     box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits)) : undefined;
@@ -406,6 +414,9 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
     throw error;
   });
   const half: ServerHalf = { status: preflight.status, detail: preflight.detail, outcomes: new Map(), output: preflight.output, incidents: [] };
+  // A start-up crash that names a socket_utils.py function is charged to it, not "not attributed".
+  const crashBlame = preflight.status === 'crashed' ? startupCrashBlame(preflight.output.stderr) : undefined;
+  if (crashBlame) half.blameAll = crashBlame;
   if (!suite) return withFlood(half, target);
   if (preflight.status !== 'ok') {
     probed.abort();
@@ -526,6 +537,7 @@ function allOutcomes(ctx: GradeContext, server: ServerHalf, client: ClientHalf |
         requirements: known.requirements,
         detail: notRun(serverWhy),
         source: 'server',
+        ...(server.blameAll ? { blame: server.blameAll } : {}),
       },
   );
   for (const [id, o] of server.outcomes) if (!ctx.serverCases.some((k) => k.id === id)) outcomes.push(o);
@@ -534,7 +546,15 @@ function allOutcomes(ctx: GradeContext, server: ServerHalf, client: ClientHalf |
   outcomes.push(...clientOutcomes);
   for (const known of ctx.clientCases.values()) {
     if (clientIds.has(known.id)) continue;
-    outcomes.push({ id: known.id, title: known.title, verdict: 'SKIPPED', requirements: known.requirements, detail: notRun(client?.failure ?? serverWhy), source: 'client' });
+    outcomes.push({
+      id: known.id,
+      title: known.title,
+      verdict: 'SKIPPED',
+      requirements: known.requirements,
+      detail: notRun(client?.failure ?? serverWhy),
+      source: 'client',
+      ...(server.blameAll ? { blame: server.blameAll } : {}),
+    });
   }
   return outcomes;
 }
@@ -558,8 +578,7 @@ function assembleGrade(run: {
     ...ctx.serverCases.map((k) => [k.id, [...(k.depends ?? []), ...(k.assumes ?? [])]] as const),
     ...(client?.assumes ?? []),
   ]);
-  const charged = chargeOnce(allOutcomes(ctx, server, client, serverWhy), prerequisites);
-  const score = scoreSubmission(ctx.rubric, charged);
+  const { outcomes: charged, score } = chargeAndScore(ctx.rubric, allOutcomes(ctx, server, client, serverWhy), prerequisites);
   const warnings = score.tasks.flatMap((task) =>
     task.items.flatMap((item) =>
       item.unmatched

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { replaceFile } from '../../reference/server/store/atomic-write.ts';
+import { fencedBlock, oneLine } from '../base/safe-text.ts';
 import { starterFlags, statusText, type GradedCase, type SubmissionGrade } from './grade-format.ts';
 
 // Gradescope's results.json: one test per rubric item (its points), the cases behind it in the
@@ -29,17 +30,26 @@ export interface GradescopeResults {
   tests: GradescopeTest[];
 }
 
-const mdEscape = (s: string) => s.replace(/([\\`*_[\]<>|])/g, '\\$1');
+/** Inline Markdown from student text: one line, controls shown, every character that starts markup escaped. */
+const mdEscape = (s: string) => oneLine(s).replace(/([\\`*_[\]<>|&!#~])/g, '\\$1');
+
+// Expected, actual and server output are the student's bytes: each goes in a fenced block at the top
+// level (a block inside a list item ends where the item does), its fence longer than any run of
+// backticks in the text, so no renderer can be made to leave it (an inline code span could be ended
+// by "\r\r" and what followed rendered as HTML).
+function evidence(label: string, text: string): string {
+  return `\n${label}:\n\n${fencedBlock(text)}\n`;
+}
 
 function caseLine(c: GradedCase): string {
   const mark = c.verdict === 'PASSED' ? '✅' : c.verdict === 'SKIPPED' ? '⏭️' : c.verdict === 'FAILED' || c.verdict === 'ERROR' ? '❌' : '⚠️';
   const lines = [`- ${mark} **${c.id}** ${mdEscape(c.title)} — ${c.verdict}${c.requirements.length ? ` (${c.requirements.join(', ')})` : ''}`];
   if (c.verdict !== 'PASSED') {
     if (c.detail) lines.push(`  - ${mdEscape(c.detail.split('\n')[0] ?? '')}`);
-    if (c.expected !== undefined) lines.push(`  - expected: \`${c.expected.replace(/`/g, "'").slice(0, 300)}\``);
-    if (c.actual !== undefined) lines.push(`  - actual: \`${c.actual.replace(/`/g, "'").slice(0, 300)}\``);
-    if (c.serverOutput?.length) lines.push(`  - your server printed: \`${c.serverOutput.slice(-5).join(' ⏎ ').replace(/`/g, "'").slice(-400)}\``);
     if (c.hint) lines.push(`  - 💡 ${mdEscape(c.hint)}`);
+    if (c.expected !== undefined) lines.push(evidence('expected', c.expected.slice(0, 300)));
+    if (c.actual !== undefined) lines.push(evidence('actual', c.actual.slice(0, 300)));
+    if (c.serverOutput?.length) lines.push(evidence('your server printed', c.serverOutput.slice(-5).join('\n').slice(-400)));
   }
   return lines.join('\n');
 }
@@ -102,7 +112,7 @@ export function crashResults(message: string, elapsedMs: number): GradescopeResu
   return {
     score: 0,
     execution_time: Math.round(elapsedMs / 1000),
-    output: `**The autograder could not grade this submission.**\n\n\`\`\`\n${message.replace(/```/g, "'''")}\n\`\`\`\nPlease tell your instructor.`,
+    output: `**The autograder could not grade this submission.**\n\n${fencedBlock(message)}\n\nPlease tell your instructor.`,
     output_format: 'md',
     visibility: 'visible',
     stdout_visibility: 'hidden',

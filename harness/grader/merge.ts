@@ -5,6 +5,9 @@ import { MergeError } from './errors.ts';
 import type { SubmissionGrade } from './grade-format.ts';
 import { readPreviousGrade } from './grade-submission.ts';
 import { gradebookCsv, type TaskColumn } from './gradebook-csv.ts';
+import { classFlags } from './class-flags.ts';
+import { readFingerprints, writeFingerprints } from './similar-hand-ins.ts';
+import { similarPairs } from './similarity.ts';
 
 // `instanet gradebook merge OUT SHARD...`: the shards of a class graded on several machines (or CI
 // matrix jobs) become one output folder. Everything needed is in each student's grade.json, so
@@ -73,7 +76,12 @@ export async function mergeGradebooks(out: string, shardDirs: readonly string[])
     const to = path.resolve(out, grade.folder);
     if (from !== to) await cp(from, to, { recursive: true });
   }
-  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades));
-  await writeFile(path.join(out, 'index.html'), dashboardHtml(grades[0]?.rubric ?? 'gradebook', columns, grades));
+  // Near-identical socket_utils.py across shards too: each shard kept its fingerprints.
+  const fingerprints = new Map<string, number[]>();
+  for (const dir of shardDirs) for (const [name, fp] of await readFingerprints(dir)) if (byName.get(name)?.dir === dir) fingerprints.set(name, fp);
+  await writeFingerprints(out, fingerprints);
+  const flags = classFlags(grades, similarPairs(fingerprints));
+  await writeFile(path.join(out, 'gradebook.csv'), gradebookCsv(columns, grades, flags));
+  await writeFile(path.join(out, 'index.html'), dashboardHtml(grades[0]?.rubric ?? 'gradebook', columns, grades, flags));
   return { grades, warnings };
 }

@@ -8,6 +8,7 @@ import { SubmissionGrade } from './grade-format.ts';
 import { gradebookCsv, parseCsv, type TaskColumn } from './gradebook-csv.ts';
 import { crashResults, gradescopeResults, writeJsonAtomic } from './gradescope.ts';
 import { mergeGradebooks } from './merge.ts';
+import { writeFingerprints } from './similar-hand-ins.ts';
 import { inShard, parseShard, shardOf } from './shard.ts';
 import { studentReportHtml } from './student-report.ts';
 import { makeGrade } from './test-grades.ts';
@@ -35,9 +36,9 @@ describe('gradebook.csv', () => {
       }),
     ]);
     expect(parseCsv(csv)).toEqual([
-      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status', 'starter check'],
-      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops', ''],
-      ['amy', '0', '7.5', '7.5', 'ok', "server.py differs from the starter (+40 −2 lines; the starter's server.py was run); receive_image is missing (the starter declares receive_image(sock) -> bytes)"],
+      ['name', 'task1 (10)', 'task2 (20)', 'total (30)', 'status', 'similar', 'starter check'],
+      ["'=cmd|calc", '0', '0', '0', 'crashed: NameError: name "x", oops', '', ''],
+      ['amy', '0', '7.5', '7.5', 'ok', '', "server.py differs from the starter (+40 −2 lines; the starter's server.py was run); receive_image is missing (the starter declares receive_image(sock) -> bytes)"],
       ['zoe', '10', '20', '30', 'ok', ''],
     ]);
     expect(csv).toContain('"crashed: NameError: name ""x"", oops"');
@@ -77,8 +78,8 @@ describe('Gradescope results.json', () => {
   it('explains a crashed run', () => {
     const results = crashResults('Error: boom ```', 2500);
     expect(results).toMatchObject({ score: 0, tests: [], output_format: 'md', execution_time: 3 });
-    expect(results.output.match(/```/g)).toHaveLength(2); // the message cannot close the code block early
-    expect(results.output).toContain("Error: boom '''");
+    // The message is kept as it is, in a block whose fence is longer than any backtick run in it.
+    expect(results.output).toContain('\n````text\nError: boom ```\n````\n');
   });
 });
 
@@ -95,16 +96,27 @@ describe('HTML pages', () => {
     expect(report).toContain('Keep reading until the whole message arrived.');
   });
 
-  it('ranks the most common failures, with their hints', () => {
+  it('ranks the most common failures of graded cases, with their hints', () => {
     const grades = [makeGrade('a', [0, 20]), makeGrade('b', [0, 0]), makeGrade('c', [10, 20])];
     const top = commonFailures(grades);
+    // 7.1.1 (NON-STRICT in all three) is in no rubric item: ungraded, so not a "most common failure".
     expect(top.map((f) => [f.id, f.count])).toEqual([
-      ['7.1.1', 3],
       ['3.1.1', 2],
       ['client.5.1', 1],
     ]);
     expect(top.find((f) => f.id === '3.1.1')?.hint).toBe('Keep reading until the whole message arrived.');
-    expect(histogram([0, 5, 30, 30, 14.9], 30, 3).map((b) => b.count)).toEqual([2, 1, 2]);
+  });
+
+  it('gives full marks a bin of their own', () => {
+    expect(histogram([0, 5, 30, 30, 14.9], 30, 3).map((b) => [b.from, b.to, b.count])).toEqual([
+      [0, 10, 2],
+      [10, 20, 1],
+      [20, 30, 0],
+      [30, 30, 2],
+    ]);
+    const bins = histogram([100, 93, 98, 99.99], 100);
+    expect(bins.at(-1)).toEqual({ from: 100, to: 100, count: 1 });
+    expect(bins.at(-2)?.count).toBe(3);
   });
 });
 
@@ -142,6 +154,25 @@ describe('gradebook merge', () => {
     expect(csv.map((r) => [r[0], r[3]])).toEqual([['name', 'total (30)'], ['amy', '30'], ['bob', '5'], ['cat', '10']]);
     expect(await readFile(path.join(out, 'index.html'), 'utf8')).toContain('bob/report.html');
     expect(SubmissionGrade.parse(JSON.parse(await readFile(path.join(out, 'bob', 'grade.json'), 'utf8'))).total).toBe(5);
+  });
+
+  it('flags near-identical socket_utils.py across shards, as one run would', async () => {
+    const a = path.join(tmp, 'fp-1');
+    const b = path.join(tmp, 'fp-2');
+    for (const [dir, grade] of [
+      [a, makeGrade('amy', [10, 20])],
+      [b, makeGrade('bob', [0, 5])],
+    ] as const) {
+      await mkdir(path.join(dir, grade.folder), { recursive: true });
+      await writeJsonAtomic(path.join(dir, grade.folder, 'grade.json'), grade);
+    }
+    // Nine shared shingles out of ten: 0.9 >= the threshold (0.8).
+    await writeFingerprints(a, new Map([['amy', [1, 2, 3, 4, 5, 6, 7, 8, 9]]]));
+    await writeFingerprints(b, new Map([['bob', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]]));
+    const out = path.join(tmp, 'fp-merged');
+    await mergeGradebooks(out, [a, b]);
+    const csv = parseCsv(await readFile(path.join(out, 'gradebook.csv'), 'utf8'));
+    expect(csv.map((r) => [r[0], r.at(-1)])).toEqual([['name', 'similar'], ['amy', 'socket_utils.py 90% like bob'], ['bob', 'socket_utils.py 90% like amy']]);
   });
 
   it('refuses shards graded with different rubrics', async () => {

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { oneLine } from '../base/safe-text.ts';
 
 // A bar on a terminal; on CI logs and pipes, plain lines (a redrawn bar there is unreadable noise).
 // A class of five takes minutes and one submission tens of seconds, so both say who is being
@@ -21,7 +22,18 @@ interface InFlight {
 
 const IN_FLIGHT_CHARS = 70;
 
+/** Hand-in names and summaries (a crash line) are the student's: shown, never acted on by the terminal. */
 export function createProgress(total: number, stream: NodeJS.WriteStream | NodeJS.WritableStream, mode: 'auto' | 'bar' | 'lines' | 'none'): Progress {
+  const inner = createRawProgress(total, stream, mode);
+  return {
+    start: (name, cases) => inner.start(oneLine(name), cases),
+    caseDone: (name) => inner.caseDone(oneLine(name)),
+    done: (name, summary) => inner.done(oneLine(name), oneLine(summary)),
+    stop: () => inner.stop(),
+  };
+}
+
+function createRawProgress(total: number, stream: NodeJS.WriteStream | NodeJS.WritableStream, mode: 'auto' | 'bar' | 'lines' | 'none'): Progress {
   const tty = 'isTTY' in stream && (stream as NodeJS.WriteStream).isTTY === true;
   const kind = mode === 'auto' ? (tty ? 'bar' : 'lines') : mode;
   if (kind === 'none') return { start: () => undefined, caseDone: () => undefined, done: () => undefined, stop: () => undefined };

@@ -21,6 +21,8 @@ export interface CaseOutcome {
   readonly blame?: string | undefined;
   /** Set when the case is not charged: the failed cases that are charged for it (charge-once.ts). */
   readonly excusedBy?: readonly string[] | undefined;
+  /** Set when this failure is charged at the cases that depend on it: it scores as a pass (charge-once.ts). */
+  readonly chargedAt?: readonly string[] | undefined;
 }
 
 export interface ScoredCase {
@@ -71,8 +73,16 @@ export function roundPoints(value: number): number {
 const refOf = (ref: CaseRef): { match: string; weight: number } =>
   typeof ref === 'string' ? { match: ref, weight: 1 } : { match: ref.match, weight: ref.weight };
 
+const matchers = new Map<string, (id: string) => boolean>();
+
+/** Compiled once per pattern: scoring runs many times per grade (charge-once.ts tries its choices). */
 export function caseMatcher(pattern: string): (id: string) => boolean {
-  return picomatch(pattern, { dot: true });
+  let matcher = matchers.get(pattern);
+  if (!matcher) {
+    matcher = picomatch(pattern, { dot: true });
+    matchers.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 /** Whether a case with this verdict costs points: a task item counts it and credits it below a pass. */
@@ -88,46 +98,71 @@ export function costsPoints(rubric: Rubric): (c: { id: string; verdict: CaseVerd
  * problem, never a silent zero.
  */
 export function scoreSubmission(rubric: Rubric, outcomes: readonly CaseOutcome[]): Score {
-  const byId = new Map(outcomes.map((o) => [o.id, o]));
-  const tasks = rubric.tasks.map((task): TaskScore => {
-    const items = task.items.map((item): ItemScore => {
-      const cases: ScoredCase[] = [];
+  return scorePlan(rubric, outcomes.map((o) => o.id))(outcomes);
+}
+
+/**
+ * Which outcome (by position) each rubric item counts, with its weight, worked out once for a list
+ * of case ids; the returned function scores outcomes in that same order. charge-once.ts scores one
+ * submission many times (its choices), and matching the globs is most of a scoring's cost.
+ */
+export function scorePlan(rubric: Rubric, ids: readonly string[]): (outcomes: readonly CaseOutcome[]) => Score {
+  const itemPlans = rubric.tasks.map((task) =>
+    task.items.map((item) => {
+      const picks: { index: number; weight: number }[] = [];
       const taken = new Set<string>();
       const unmatched: string[] = [];
       for (const raw of item.cases) {
         const ref = refOf(raw);
         const isMatch = caseMatcher(ref.match);
-        const matched = outcomes.filter((o) => isMatch(o.id));
+        const matched = ids.map((id, index) => ({ id, index })).filter((o) => isMatch(o.id));
         if (matched.length === 0) unmatched.push(ref.match);
-        for (const outcome of matched) {
+        for (const { id, index } of matched) {
           // A case listed twice in one item (an id and a glob) counts once, with its first weight.
-          if (taken.has(outcome.id)) continue;
-          taken.add(outcome.id);
-          const excused = (outcome.excusedBy?.length ?? 0) > 0;
-          cases.push({ id: outcome.id, weight: ref.weight, credit: creditOf(rubric, outcome.verdict), outcome, excused });
+          if (taken.has(id)) continue;
+          taken.add(id);
+          picks.push({ index, weight: ref.weight });
         }
       }
-      const share = itemShare(rubric, cases, byId);
-      return { name: item.name, points: item.points, earned: roundPoints(item.points * share), cases, unmatched };
+      return { picks, unmatched };
+    }),
+  );
+  const ungradedPlans = rubric.ungraded.map((group) => {
+    const matchers = group.cases.map(caseMatcher);
+    return ids.map((id, index) => ({ id, index })).filter((o) => matchers.some((m) => m(o.id))).map((o) => o.index);
+  });
+  return (outcomes) => {
+    const byId = new Map(outcomes.map((o) => [o.id, o]));
+    const tasks = rubric.tasks.map((task, t): TaskScore => {
+      const items = task.items.map((item, i): ItemScore => {
+        const plan = itemPlans[t]?.[i] ?? { picks: [], unmatched: [] };
+        const cases: ScoredCase[] = plan.picks.map(({ index, weight }) => {
+          const outcome = outcomes[index] as CaseOutcome;
+          const excused = (outcome.excusedBy?.length ?? 0) > 0;
+          const credit = creditOf(rubric, outcome.chargedAt?.length ? 'PASSED' : outcome.verdict);
+          return { id: outcome.id, weight, credit, outcome, excused };
+        });
+        const share = itemShare(rubric, cases, byId);
+        return { name: item.name, points: item.points, earned: roundPoints(item.points * share), cases, unmatched: plan.unmatched };
+      });
+      return {
+        id: task.id,
+        title: task.title,
+        points: task.points,
+        earned: roundPoints(items.reduce((s, i) => s + i.earned, 0)),
+        items,
+      };
+    });
+    const ungraded = rubric.ungraded.map((group, g): UngradedScore => {
+      const cases = (ungradedPlans[g] ?? []).map((index) => outcomes[index] as CaseOutcome);
+      return { id: group.id, title: group.title, cases, passed: cases.filter((c) => c.verdict === 'PASSED').length };
     });
     return {
-      id: task.id,
-      title: task.title,
-      points: task.points,
-      earned: roundPoints(items.reduce((s, i) => s + i.earned, 0)),
-      items,
+      tasks,
+      ungraded,
+      total: roundPoints(tasks.reduce((s, t) => s + t.earned, 0)),
+      max: roundPoints(tasks.reduce((s, t) => s + t.points, 0)),
     };
-  });
-  const ungraded = rubric.ungraded.map((group): UngradedScore => {
-    const matchers = group.cases.map(caseMatcher);
-    const cases = outcomes.filter((o) => matchers.some((m) => m(o.id)));
-    return { id: group.id, title: group.title, cases, passed: cases.filter((c) => c.verdict === 'PASSED').length };
-  });
-  return {
-    tasks,
-    ungraded,
-    total: roundPoints(tasks.reduce((s, t) => s + t.earned, 0)),
-    max: roundPoints(tasks.reduce((s, t) => s + t.points, 0)),
   };
 }
 

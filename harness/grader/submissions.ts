@@ -11,12 +11,20 @@ export interface SubmissionSource {
   readonly name: string;
   readonly kind: 'folder' | 'zip';
   readonly path: string;
+  /** Why this entry cannot be graded at all (a symbolic link): it still gets a row saying so. */
+  readonly refused?: string;
 }
 
 /** Names nobody hands in on purpose: never a submission, never searched, never copied. */
 export function isIgnoredName(name: string): boolean {
   return name.startsWith('.') || name === '__MACOSX' || name === '__pycache__' || name === 'node_modules';
 }
+
+/**
+ * Tools' folders at the top of a class folder (a repository of hand-ins, an editor, a Mac): not a
+ * student. Any other name, hidden (".dotname") or odd ("..."), is a hand-in and gets a row.
+ */
+const TOOL_FOLDERS = new Set(['.git', '.github', '.svn', '.hg', '.idea', '.vscode', '.ipynb_checkpoints', '.Trash', '.Trashes', '.fseventsd', '.Spotlight-V100', '__MACOSX', '__pycache__', 'node_modules']);
 
 export async function listSubmissions(root: string): Promise<SubmissionSource[]> {
   let entries;
@@ -27,11 +35,15 @@ export async function listSubmissions(root: string): Promise<SubmissionSource[]>
   }
   const out: SubmissionSource[] = [];
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (isIgnoredName(entry.name)) continue;
+    if (TOOL_FOLDERS.has(entry.name)) continue;
     const full = path.join(root, entry.name);
+    const zip = entry.name.toLowerCase().endsWith('.zip');
     if (entry.isDirectory()) out.push({ name: entry.name, kind: 'folder', path: full });
-    else if (entry.isFile() && entry.name.toLowerCase().endsWith('.zip')) {
-      out.push({ name: entry.name.slice(0, -'.zip'.length), kind: 'zip', path: full });
+    else if (entry.isFile() && zip) out.push({ name: entry.name.slice(0, -'.zip'.length), kind: 'zip', path: full });
+    else if (entry.isSymbolicLink()) {
+      // Never followed: a link may point at another student's folder, at /, or change between runs.
+      const name = zip ? entry.name.slice(0, -'.zip'.length) : entry.name;
+      out.push({ name, kind: zip ? 'zip' : 'folder', path: full, refused: `${entry.name} is a symbolic link, which the grader does not follow (hand in the folder or zip itself)` });
     }
   }
   // "alice/" beside "alice.zip": keep both, the zip under its full file name.

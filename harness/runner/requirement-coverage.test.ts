@@ -34,6 +34,16 @@ describe('requirementCoverage', () => {
     expect(row(rows, 'CLNT-1')).toMatchObject({ status: 'no-scenario', cases: [], unselected: [] });
   });
 
+  test('a MUST requirement its cases passed is met, although a MAY-level expectation of one of them was missed', () => {
+    // CONN-2 is a MUST; 7.6.1 passed and another case citing it missed a MAY-level expectation only.
+    const rows = requirementCoverage([...catalogue, { id: '7.6.2', requirements: ['CONN-2'] }], [
+      result('7.6.1', ['CONN-2'], 'PASSED'),
+      result('7.6.2', ['CONN-2'], 'INFORMATIONAL'),
+    ]);
+    expect(row(rows, 'CONN-2')?.level).toBe('MUST');
+    expect(row(rows, 'CONN-2')?.status).toBe('met');
+  });
+
   test('the worst judged verdict decides; skipped and errored cases do not count as exercised', () => {
     const rows = requirementCoverage(catalogue, [
       result('7.1.1', ['ERR-1', 'ERR-3'], 'PASSED'),

@@ -19,11 +19,14 @@ export const REQUIREMENT_STATUS_LABEL: Readonly<Record<RequirementStatus, string
 // Verdicts that say something about the server; SKIPPED and ERROR say nothing either way.
 const JUDGED: ReadonlySet<Verdict> = new Set(['PASSED', 'FAILED', 'NON-STRICT', 'INFORMATIONAL']);
 
-function rollUp(verdicts: readonly Verdict[], cited: boolean): RequirementStatus {
+function rollUp(verdicts: readonly Verdict[], cited: boolean, level: 'MUST' | 'SHOULD' | 'MAY'): RequirementStatus {
   if (!cited) return 'no-scenario';
   // The worst judged outcome wins: one failing case is enough to say the requirement is not met.
   if (verdicts.includes('FAILED')) return 'not-met';
   if (verdicts.includes('NON-STRICT')) return 'not-met-should';
+  // An INFORMATIONAL verdict is a MAY-level expectation of a case missed: it says nothing against a
+  // MUST or SHOULD requirement that the same run's cases passed (summary.md showed those as "informational").
+  if (level !== 'MAY' && verdicts.includes('PASSED')) return 'met';
   if (verdicts.includes('INFORMATIONAL')) return 'informational';
   if (verdicts.includes('PASSED')) return 'met';
   return 'not-exercised';
@@ -50,7 +53,7 @@ export function requirementCoverage(
       section: r.section,
       sectionTitle: SECTION_TITLES[r.section],
       text: r.text,
-      status: rollUp(cases.map((c) => c.verdict), citing.length > 0),
+      status: rollUp(cases.map((c) => c.verdict), citing.length > 0, r.level),
       cases,
       unselected: citing.filter((s) => !ran.has(s.id)).map((s) => s.id),
     };

@@ -25,7 +25,7 @@ export async function runSubmissionTest(flags: TestFlags, given: string): Promis
   write(`Grading ${folder.given} as \`instanet grade\` would (both halves, sandboxed); this takes a minute…\n`);
   const run = await runGrade({
     submissions: folder.dir,
-    sources: [{ kind: 'folder', name: folder.name, path: path.resolve(given) }],
+    sources: [folder.zip ? { kind: 'zip', name: folder.name, path: folder.zip } : { kind: 'folder', name: folder.name, path: path.resolve(given) }],
     ...(flags.rubric ? { rubricFile: flags.rubric } : {}),
     ...(flags.starter ? { starter: flags.starter } : {}),
     out,
