@@ -7,6 +7,8 @@ import { secondLook, type SecondLook, type SecondLookSummary } from '../runner/s
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
+import { sandboxedImageEncoder } from './sandboxed-image-encoder.ts';
+import type { StudentImageEncoder } from './student-image-encoder.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf } from './blame.ts';
@@ -121,6 +123,8 @@ interface ServerHalf {
   report?: RunReport | undefined;
   output: { stdout: string; stderr: string };
   incidents: string[];
+  /** The framing the student's send_image wrote (student-image-encoder.ts), when it framed any image. */
+  framing?: string;
 }
 
 /** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
@@ -235,6 +239,7 @@ export async function gradeSubmission(
   const scratch = prepared?.scratch ?? (await mkdtemp(path.join(ctx.scratchRoot, 'sub-')));
   const base = { source, folder, ctx, clock };
   let where: Located | undefined;
+  let encoder: StudentImageEncoder | undefined;
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
@@ -242,7 +247,11 @@ export async function gradeSubmission(
     clock.target = target;
     const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
-    const server = await runServerHalf(source, target, ctx, clock);
+    // The image bytes the server half sends are the student's own send_image's (their framing).
+    encoder = await sandboxedImageEncoder({ serverDir: where.serverDir, rubric: ctx.rubric, plan: ctx.clientPlan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, scratch });
+    const server = await runServerHalf(source, target, ctx, clock, encoder);
+    await encoder.close();
+    if (encoder.lastFraming) server.framing = encoder.lastFraming;
     clock.serverFinished();
     const client = await clientHalf;
     return assembleGrade({ ...base, where, server, client });
@@ -252,6 +261,7 @@ export async function gradeSubmission(
     return assembleGrade({ ...base, ...(where ? { where } : {}), server: notGraded('error', detail) });
   } finally {
     clock.stop();
+    await encoder?.close();
     if (clock.target instanceof SandboxedTarget) await clock.target.abort();
     await rm(scratch, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
@@ -325,7 +335,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
  * and its tail are held back; a probe that fails stops the suite and its report is dropped, as if it
  * had never begun.
  */
-async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
+async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock, imageEncoder: StudentImageEncoder): Promise<ServerHalf> {
   const starts = limitStarts(target, STARTING_AT_ONCE);
   // The probe's start is asked for first, so it is never queued behind the suite's.
   const probing = preflightServer(starts, ctx);
@@ -350,6 +360,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
           onCase: (r) => afterProbe(() => ctx.onCase?.(source.name, r.id)),
           onTail: () => afterProbe(() => clock.suiteTail()),
           tailLanes: TAIL_LANES,
+          imageEncoder,
         });
   suite?.catch(() => undefined);
   const preflight = await probing.catch(async (error: unknown) => {
@@ -369,7 +380,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   const budget = <T>(work: Promise<T>) => Promise.race([work, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
   half.report = await budget(suite);
   if (half.report && !clock.aborted) {
-    const looked = await budget(lookAgain(half.report, starts, ctx, clock));
+    const looked = await budget(lookAgain(half.report, starts, ctx, clock, imageEncoder));
     if (looked) {
       half.report = looked.report;
       half.incidents.push(...secondLookIncidents(looked.summary));
@@ -389,7 +400,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
  * Timeouts that cost points, judged again alone (harness/runner/second-look.ts): this grader runs
  * many servers at once, so a late reply may be the machine's doing, never to be charged to a student.
  */
-function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<SecondLook> {
+function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, clock: SubmissionClock, imageEncoder: StudentImageEncoder): Promise<SecondLook> {
   const stop = new AbortController();
   void clock.abortedSignal.then(() => stop.abort());
   return secondLook(report, {
@@ -399,6 +410,7 @@ function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, c
     password: ctx.rubric.users.password,
     signal: stop.signal,
     mayCost: costsPoints(ctx.rubric),
+    imageEncoder,
   });
 }
 
@@ -512,10 +524,26 @@ function assembleGrade(run: {
     cases: charged.map(toGradedCase),
     incidents: [...(client?.incidents ?? []), ...server.incidents],
     warnings,
+    ...(server.framing ? { imageFraming: framingLine(server.framing, charged) } : {}),
     output: server.output,
     clientOutput: client?.output ?? '',
   };
   return { grade: SubmissionGrade.parse(grade), ...(server.report ? { report: server.report } : {}) };
+}
+
+/**
+ * The report's informational line on the image framing: the course fixes no byte order or encoding
+ * (only the student's receive_image reads what their send_image writes), so a framing unlike the
+ * reference's is named, never charged; whether the pair agrees shows in the first image cases.
+ */
+function framingLine(framing: string, cases: readonly CaseOutcome[]): string {
+  const reference = /^8-byte big-endian length, then the raw bytes$/.test(framing) ? ' (as the reference does)' : '; the reference uses an 8-byte big-endian length, then the raw bytes';
+  const passed = (id: string) => cases.find((c) => c.id === id)?.verdict === 'PASSED';
+  const agree = ['5.1.1', '6.1.1', 'client.5.1', 'client.6.1'].every(passed);
+  const verdict = agree
+    ? 'your sender and receiver agree, so the course app works'
+    : 'the first image cases did not all pass: see them for whether your send_image and receive_image agree';
+  return `Image framing (informational): your send_image writes ${framing}${reference}; ${verdict}.`;
 }
 
 async function preflightServer(

@@ -81,6 +81,7 @@ export function gradescopeResults(grade: SubmissionGrade): GradescopeResults {
     `**${grade.rubric}** — ${grade.total} / ${grade.max} points.`,
     grade.status === 'ok' ? '' : `\n**Status: ${mdEscape(statusText(grade))}** — cases that could not run score 0.`,
     grade.incidents.length ? `\n${grade.incidents.map((i) => `- ${mdEscape(i)}`).join('\n')}` : '',
+    grade.imageFraming ? `\n\n${mdEscape(grade.imageFraming)}` : '',
   ].join('');
   return {
     score: grade.total,

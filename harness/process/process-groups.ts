@@ -123,17 +123,19 @@ export interface SpawnGroupOptions {
   cwd: string;
   /** Added to the kit's environment. */
   env?: Record<string, string | undefined>;
+  /** 'pipe' for a process spoken to on its stdin (the student runner); default closed. */
+  stdin?: 'ignore' | 'pipe';
 }
 
 /**
  * The kit's one way to start a process it must be able to stop: its own process group (detached),
- * stdin closed, stdout and stderr piped (the caller must drain them), and tracked so an interrupt or
+ * stdin closed (unless asked for), stdout and stderr piped (the caller must drain them), and tracked so an interrupt or
  * the kit's exit kills it. A command that cannot start settles `exited` with `spawnError`.
  */
 export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions): GroupProcess {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty command');
-  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   trackGroup(child.pid);
   let info: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {

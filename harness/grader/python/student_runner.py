@@ -16,6 +16,11 @@ Requests: {"id": N, "nonce": T, "op": "import" | "call" | "connect" | "course_lo
                  exactly as the course's client.py logs in: a raw send and one recv(4096)
   occupy:        {}                                             -> {"socket": H, "port": P}  (bound, listening)
   free_port:     {}                                             -> {"port": P}
+  encode_image:  {"image": B64, "gap": S}                       -> {"value": {"$b64": ...}}
+                 the bytes the student's send_image writes for IMAGE, read from a socket pair
+  decode_image:  {"wire": B64, "gap": S}                        -> {"value": {"$b64": ...}}
+                 what the student's receive_image returns when WIRE arrives on its socket
+                 (S: how long one recv may wait for a byte that never comes; the writer stays open)
   close:         {"socket": H}
 Answers: {"id": N, "nonce": T, "ok": true, ...} or {"id": N, "nonce": T, "ok": false, "error": {...}}.
 The nonce is random per request: an answer written into the pipe by anything else is ignored.
@@ -151,6 +156,70 @@ class Runner:
         port = probe.getsockname()[1]
         probe.close()
         return {'port': port}
+
+    def op_encode_image(self, request):
+        # The image framing is the student's own (send_image is read only by their receive_image),
+        # so the kit asks their send_image what it writes, and never assumes a byte order.
+        image = base64.b64decode(request['image'])
+        function = getattr(self.module, 'send_image', None)
+        if not callable(function):
+            raise LookupError('socket_utils has no function send_image')
+        writer, reader = socket.socketpair()
+        gap = float(request.get('gap', 5))
+        writer.settimeout(gap)
+        reader.settimeout(gap)
+        chunks = []
+
+        def drain():
+            try:
+                while True:
+                    chunk = reader.recv(1 << 20)
+                    if not chunk:
+                        return
+                    chunks.append(chunk)
+            except OSError:
+                return
+
+        drainer = threading.Thread(target=drain, daemon=True)
+        drainer.start()
+        try:
+            function(writer, image)
+        finally:
+            try:
+                writer.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            drainer.join(gap)
+            writer.close()
+            reader.close()
+        return {'value': self.encode_value(b''.join(chunks))}
+
+    def op_decode_image(self, request):
+        # The writer stays open after the bytes: a receive_image that wants more than its send_image
+        # wrote waits in recv (no busy loop on EOF) until the socket's gap timeout says none will come.
+        wire = base64.b64decode(request['wire'])
+        function = getattr(self.module, 'receive_image', None)
+        if not callable(function):
+            raise LookupError('socket_utils has no function receive_image')
+        writer, reader = socket.socketpair()
+        gap = float(request.get('gap', 5))
+        writer.settimeout(gap)
+        reader.settimeout(gap)
+
+        def feed():
+            try:
+                writer.sendall(wire)
+            except OSError:
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            return {'value': self.encode_value(function(reader))}
+        finally:
+            feeder.join(gap)
+            writer.close()
+            reader.close()
 
     def op_close(self, request):
         sock = self.sockets.pop(request['socket'], None)
