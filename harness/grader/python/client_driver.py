@@ -538,10 +538,9 @@ class Framing:
                                      DISAGREE_HINT, 'send_image')
         if not answer.get('ok'):
             error = answer.get('error') or {}
-            waited = ' (it waited for bytes that never come)' if error.get('timeout') else ''
             return None, CheckFailed(f'your receive_image, given the {len(frame)} bytes {self.writer} for a '
                                      f'{len(image)}-byte image, raised {error.get("type")}: '
-                                     f'{short(error.get("message"), 160)}{waited}: the course\'s server.py reads '
+                                     f'{short(error.get("message"), 160)}: the course\'s server.py reads '
                                      f'the image with it, so the image is lost (CLNT-2)', DISAGREE_HINT, 'send_image')
         value = answer.get('value')
         data = base64.b64decode(value['$b64']) if isinstance(value, dict) and '$b64' in value else None
