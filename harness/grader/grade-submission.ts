@@ -8,6 +8,7 @@ import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
 import { sandboxedImageEncoder } from './sandboxed-image-encoder.ts';
+import { REFERENCE_FRAMING } from '../runner/image-framing.ts';
 import type { StudentImageEncoder } from './student-image-encoder.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
@@ -537,7 +538,7 @@ function assembleGrade(run: {
  * reference's is named, never charged; whether the pair agrees shows in the first image cases.
  */
 function framingLine(framing: string, cases: readonly CaseOutcome[]): string {
-  const reference = /^8-byte big-endian length, then the raw bytes$/.test(framing) ? ' (as the reference does)' : '; the reference uses an 8-byte big-endian length, then the raw bytes';
+  const reference = framing === REFERENCE_FRAMING ? ' (as the reference does)' : '; the reference uses an 8-byte big-endian length, then the raw bytes';
   const passed = (id: string) => cases.find((c) => c.id === id)?.verdict === 'PASSED';
   const agree = ['5.1.1', '6.1.1', 'client.5.1', 'client.6.1'].every(passed);
   const verdict = agree

@@ -22,7 +22,7 @@ export interface ImageEncoder {
   encode(image: Buffer): Promise<EncodedImage>;
 }
 
-export const REFERENCE_FRAMING = '8-byte big-endian length, then the raw bytes';
+export const REFERENCE_FRAMING = 'an 8-byte big-endian length, then the raw bytes';
 
 /** The reference's framing (8 bytes big-endian, raw): the default where no student sender is in the loop. */
 export const referenceEncoder: ImageEncoder = {
@@ -115,7 +115,7 @@ function describeHeader(header: Buffer, lengths: number[]): HeaderReading {
       const mirror = INTEGER_HEADERS.find((o) => o.bytes === h.bytes && o.order !== h.order);
       const ambiguous = mirror !== undefined && mirror.write(n).equals(header);
       const order = ambiguous ? '' : `${h.order}-endian `;
-      return { text: `${h.bytes}-byte ${order}${what}`, ...(n === lengths[0] && !ambiguous ? { encode: (length: number) => h.write(length) } : {}) };
+      return { text: `${h.bytes === 8 ? 'an' : 'a'} ${h.bytes}-byte ${order}${what}`, ...(n === lengths[0] && !ambiguous ? { encode: (length: number) => h.write(length) } : {}) };
     }
     const text = header.toString('latin1');
     const digits = /^(\d+)(\D*)$/.exec(text);
