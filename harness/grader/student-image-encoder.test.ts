@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { photo } from '../runner/test-images.ts';
 import { referenceEncoder, splitInsideHeader } from '../runner/image-framing.ts';
 import { STUDENT_RUNNER } from './client-half.ts';
-import { StudentImageEncoder } from './student-image-encoder.ts';
+import { StudentImageEncoder, boundedLines } from './student-image-encoder.ts';
 
 const SAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'submissions');
 const IMAGE = photo(5000);
@@ -86,5 +86,16 @@ describe('split points inside a header', () => {
     const encoded = await referenceEncoder.encode(IMAGE);
     expect(encoded.bytes.equals(Buffer.concat([be8(5000), IMAGE]))).toBe(true);
     expect(encoded.headerLength).toBe(8);
+  });
+});
+
+describe("the runner's answer pipe", () => {
+  it('gives whole lines across chunks and drops a line longer than the bound without holding it', () => {
+    const lines: string[] = [];
+    const feed = boundedLines(10, (l) => lines.push(l));
+    feed(Buffer.from('{"a":'));
+    feed(Buffer.from('1}\n0123456789ABC'));
+    feed(Buffer.from('DEF\nok\n'));
+    expect(lines).toEqual(['{"a":1}', 'ok']);
   });
 });

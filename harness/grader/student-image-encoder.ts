@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { spawnGroup, type GroupProcess } from '../process/process-groups.ts';
 import { analyseFraming, type EncodedImage, type ImageEncoder } from '../runner/image-framing.ts';
 import { InstaNetError } from '../errors.ts';
@@ -87,15 +86,13 @@ export class StudentImageEncoder implements ImageEncoder {
     this.#process = proc;
     proc.child.stderr?.resume();
     proc.child.stdin?.on('error', () => undefined);
-    const lines = createInterface({ input: proc.child.stdout as NodeJS.ReadableStream, crlfDelay: Infinity });
-    lines.on('line', (line) => this.#answer(line));
+    proc.child.stdout?.on('data', boundedLines(MAX_ANSWER_CHARS, (line) => this.#answer(line)));
     void proc.exited.then(() => this.#failAll('the student runner exited'));
     const imported = await this.#request({ op: 'import', dir: this.options.submissionDir }, this.options.callTimeoutMs ?? 20_000);
     if (imported.ok !== true) throw new StudentEncoderError(`socket_utils.py could not be imported: ${describeError(imported.error)}`);
   }
 
   #answer(line: string): void {
-    if (line.length > MAX_ANSWER_CHARS) return;
     let answer: Record<string, unknown>;
     try {
       answer = JSON.parse(line) as Record<string, unknown>;
@@ -155,4 +152,35 @@ function describeError(error: unknown): string {
   if (typeof error !== 'object' || error === null) return String(error);
   const e = error as { type?: unknown; message?: unknown };
   return `${String(e.type ?? 'Error')}: ${String(e.message ?? '')}`.slice(0, 300);
+}
+
+/**
+ * Splits a stream into lines, never holding more than `max` bytes: student code shares the runner's
+ * process and may write anything into its answer pipe, so an overlong line is dropped as it comes.
+ */
+export function boundedLines(max: number, onLine: (line: string) => void): (chunk: Buffer) => void {
+  let held: Buffer[] = [];
+  let size = 0;
+  let dropping = false;
+  return (chunk) => {
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      if (!dropping && size + piece.length <= max) onLine(Buffer.concat([...held, piece]).toString('utf8'));
+      held = [];
+      size = 0;
+      dropping = false;
+      start = nl + 1;
+    }
+    const rest = chunk.subarray(start);
+    if (dropping || rest.length === 0) return;
+    if (size + rest.length > max) {
+      held = [];
+      size = 0;
+      dropping = true;
+      return;
+    }
+    held.push(Buffer.from(rest));
+    size += rest.length;
+  };
 }
