@@ -31,7 +31,7 @@ export async function imageEncoderFor(flags: TestFlags): Promise<RunEncoder> {
 export function framingOf(encoder: RunEncoder): { imageFraming?: string } {
   if (encoder.student?.lastFraming) {
     const same = encoder.student.lastFraming === REFERENCE_FRAMING;
-    return { imageFraming: `image framing (informational): the server's own send_image writes ${encoder.student.lastFraming}${same ? ' (as the reference does)' : `; the reference uses ${REFERENCE_FRAMING}`}; the image cases sent that` };
+    return { imageFraming: `image framing (informational): the server's own send_image writes ${encoder.student.lastFraming}${same ? ' (as the reference does)' : `; the reference uses ${REFERENCE_FRAMING}`}; the image cases were sent in it` };
   }
   if (encoder.note) return { imageFraming: `image framing (informational): ${encoder.note}` };
   return {};
