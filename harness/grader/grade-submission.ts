@@ -253,6 +253,7 @@ export async function gradeSubmission(
     const server = await runServerHalf(source, target, ctx, clock, encoder);
     await encoder.close();
     if (encoder.lastFraming) server.framing = encoder.lastFraming;
+    if (encoder.incident) server.incidents.push(encoder.incident);
     clock.serverFinished();
     const client = await clientHalf;
     return assembleGrade({ ...base, where, server, client });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_FILE_LIMIT } from '../process/disk-quota.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER } from './client-half.ts';
 import type { Rubric } from './rubric-format.ts';
@@ -31,5 +32,11 @@ export async function sandboxedImageEncoder(options: SandboxedEncoderOptions): P
     readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
     network: 'isolated',
   });
-  return new StudentImageEncoder({ argv: command.argv, cwd: workspace, submissionDir: workspace });
+  return new StudentImageEncoder({
+    argv: command.argv,
+    cwd: workspace,
+    submissionDir: workspace,
+    // Student code runs in it (its import included): its folder counts against the same disk limits.
+    quota: { dirs: [workspace], limits: { bytes: options.rubric.limits.diskMiB * 1024 * 1024, files: DEFAULT_FILE_LIMIT } },
+  });
 }

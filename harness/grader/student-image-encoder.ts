@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { mib, watchQuota, type QuotaLimits } from '../process/disk-quota.ts';
 import { spawnGroup, type GroupProcess } from '../process/process-groups.ts';
 import { analyseFraming, type EncodedImage, type ImageEncoder } from '../runner/image-framing.ts';
 import { InstaNetError } from '../errors.ts';
@@ -21,6 +23,12 @@ export interface StudentImageEncoderOptions {
   submissionDir: string;
   /** How long one send_image may take (a 2 MiB image on a busy machine). */
   callTimeoutMs?: number;
+  /**
+   * The runner's folder may hold this much (the grader: the rubric's disk limits, as for the server
+   * and the client half); past it the runner is stopped, its folder emptied, and the reference framing
+   * stands in for the rest of the run.
+   */
+  quota?: { dirs: readonly string[]; limits: QuotaLimits };
 }
 
 /** An answer line this long is no answer (a 2 MiB image is under 3 MB of Base64). */
@@ -44,6 +52,9 @@ export class StudentImageEncoder implements ImageEncoder {
   readonly #pending = new Map<number, Pending>();
   readonly #cache = new Map<string, Promise<EncodedImage>>();
   #closed = false;
+  /** Set when the runner was stopped for writing past its quota (for the grade's incidents). */
+  incident: string | undefined;
+  #watch: { stop: () => void } | undefined;
   /** The framing of the largest image framed (an empty one says least), for the report's informational line. */
   lastFraming: string | undefined;
   #largest = -1;
@@ -88,6 +99,14 @@ export class StudentImageEncoder implements ImageEncoder {
     proc.child.stdin?.on('error', () => undefined);
     proc.child.stdout?.on('data', boundedLines(MAX_ANSWER_CHARS, (line) => this.#answer(line)));
     void proc.exited.then(() => this.#failAll('the student runner exited'));
+    const quota = this.options.quota;
+    if (quota) {
+      this.#watch = watchQuota(quota.dirs, quota.limits, (breach) => {
+        this.incident = `image framing: the student runner (send_image) wrote past its disk quota (${breach.kind === 'bytes' ? `${mib(breach.limit)} MiB` : `${breach.limit} files`}); it was stopped and the reference framing stood in`;
+        proc.signal('SIGKILL');
+        for (const dir of quota.dirs) void rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      });
+    }
     const imported = await this.#request({ op: 'import', dir: this.options.submissionDir }, this.options.callTimeoutMs ?? 20_000);
     if (imported.ok !== true) throw new StudentEncoderError(`socket_utils.py could not be imported: ${describeError(imported.error)}`);
   }
@@ -138,6 +157,7 @@ export class StudentImageEncoder implements ImageEncoder {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#watch?.stop();
     const proc = this.#process;
     if (!proc) return;
     proc.child.stdin?.end();
