@@ -88,6 +88,10 @@ export const SubmissionGrade = z
     cases: z.array(GradedCase).describe('every case the grade is based on, server and client'),
     incidents: z.array(z.string()).describe('crashes, quota breaches and timeouts seen while cases ran'),
     warnings: z.array(z.string()),
+    imageFraming: z
+      .string()
+      .optional()
+      .describe("INFORMATIONAL: the image framing the student's own send_image writes (the course leaves it to their send_image / receive_image pair; the reference uses 8 bytes big-endian)"),
     output: z.object({ stdout: z.string(), stderr: z.string() }).strict().describe("the server's captured output (capped)"),
     clientOutput: z.string().describe("the client driver's stderr (capped)"),
   })

@@ -8,6 +8,9 @@ import { secondLook, type SecondLook, type SecondLookSummary } from '../runner/s
 import type { CaseResult, RunReport } from '../runner/report-format.ts';
 import type { LoadedScenario } from '../scenarios/loader.ts';
 import { runSandboxedClientHalf } from './sandboxed-client-half.ts';
+import { sandboxedImageEncoder } from './sandboxed-image-encoder.ts';
+import { REFERENCE_FRAMING } from '../runner/image-framing.ts';
+import type { StudentImageEncoder } from './student-image-encoder.ts';
 import { GraderError } from './errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf, startupCrashBlame } from './blame.ts';
@@ -142,6 +145,8 @@ interface ServerHalf {
   blameAll?: string;
   /** A flood of output or of bytes on the wire (floods.ts): named by the status, never charged. */
   flood?: Flood | undefined;
+  /** The framing the student's send_image wrote (student-image-encoder.ts), when it framed any image. */
+  framing?: string;
 }
 
 /** What the client half found (sandboxed-client-half.ts), reduced to what the grade needs. */
@@ -260,6 +265,7 @@ export async function gradeSubmission(
   let where: Located | undefined;
   let box: Box | undefined;
   let watch: BoxWatch | undefined;
+  let encoder: StudentImageEncoder | undefined;
   try {
     where = await locate(source, scratch, ctx, prepared);
     if (!where.ok) return assembleGrade({ ...base, where, server: notGraded(where.status, where.detail) });
@@ -276,7 +282,12 @@ export async function gradeSubmission(
     clock.target = target;
     const clientHalf = runClientHalfOf(where.serverDir, scratch, ctx, clock, box);
     void clientHalf.finally(() => clock.clientFinished()).catch(() => undefined);
-    const server = await runServerHalf(source, target, ctx, clock);
+    // The image bytes the server half sends are the student's own send_image's (their framing).
+    encoder = await sandboxedImageEncoder({ serverDir: where.serverDir, rubric: ctx.rubric, plan: ctx.clientPlan, limits: ctx.limits, python: ctx.python, hide: ctx.hide, scratch });
+    const server = await runServerHalf(source, target, ctx, clock, encoder);
+    await encoder.close();
+    if (encoder.lastFraming) server.framing = encoder.lastFraming;
+    if (encoder.incident) server.incidents.push(encoder.incident);
     clock.serverFinished();
     const client = await clientHalf;
     const boxed = box ? await boxFindings(box, watch?.stop()) : undefined;
@@ -288,6 +299,7 @@ export async function gradeSubmission(
   } finally {
     clock.stop();
     watch?.stop();
+    await encoder?.close();
     if (clock.target instanceof SandboxedTarget) await clock.target.abort();
     // Whatever the hand-in left (a daemon, a process stuck past its group's kill) goes with its box.
     await box?.destroy().catch((error: unknown) => ctx.log(`resource box of ${source.name}: ${(error as Error).message}`));
@@ -381,7 +393,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
  * and its tail are held back; a probe that fails stops the suite and its report is dropped, as if it
  * had never begun.
  */
-async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<ServerHalf> {
+async function runServerHalf(source: SubmissionSource, target: SandboxedTarget | GraderTarget, ctx: GradeContext, clock: SubmissionClock, imageEncoder: StudentImageEncoder): Promise<ServerHalf> {
   const starts = limitStarts(target, STARTING_AT_ONCE);
   // The probe's start is asked for first, so it is never queued behind the suite's.
   const probing = preflightServer(starts, ctx);
@@ -406,6 +418,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
           onCase: (r) => afterProbe(() => ctx.onCase?.(source.name, r.id)),
           onTail: () => afterProbe(() => clock.suiteTail()),
           tailLanes: TAIL_LANES,
+          imageEncoder,
         });
   suite?.catch(() => undefined);
   const preflight = await probing.catch(async (error: unknown) => {
@@ -428,7 +441,7 @@ async function runServerHalf(source: SubmissionSource, target: SandboxedTarget |
   const budget = <T>(work: Promise<T>) => Promise.race([work, clock.abortedSignal.then(() => delay(15_000)).then(() => undefined)]);
   half.report = await budget(suite);
   if (half.report && !clock.aborted) {
-    const looked = await budget(lookAgain(half.report, starts, ctx, clock));
+    const looked = await budget(lookAgain(half.report, starts, ctx, clock, imageEncoder));
     if (looked) {
       half.report = looked.report;
       half.incidents.push(...secondLookIncidents(looked.summary));
@@ -459,7 +472,7 @@ function withFlood(half: ServerHalf, target: SandboxedTarget | GraderTarget): Se
  * Timeouts that cost points, judged again alone (harness/runner/second-look.ts): this grader runs
  * many servers at once, so a late reply may be the machine's doing, never to be charged to a student.
  */
-function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, clock: SubmissionClock): Promise<SecondLook> {
+function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, clock: SubmissionClock, imageEncoder: StudentImageEncoder): Promise<SecondLook> {
   const stop = new AbortController();
   void clock.abortedSignal.then(() => stop.abort());
   return secondLook(report, {
@@ -469,6 +482,7 @@ function lookAgain(report: RunReport, target: GraderTarget, ctx: GradeContext, c
     password: ctx.rubric.users.password,
     signal: stop.signal,
     mayCost: costsPoints(ctx.rubric),
+    imageEncoder,
   });
 }
 
@@ -620,10 +634,28 @@ function assembleGrade(run: {
     cases: charged.map(toGradedCase),
     incidents: [...(boxed?.incidents ?? []), ...(client?.incidents ?? []), ...server.incidents],
     warnings,
+    ...(server.framing ? { imageFraming: framingLine(server.framing, charged) } : {}),
     output: server.output,
     clientOutput: client?.output ?? '',
   };
   return { grade: SubmissionGrade.parse(grade), ...(server.report ? { report: server.report } : {}) };
+}
+
+/**
+ * The report's informational line on the image framing: the course fixes no byte order or encoding
+ * (only the student's receive_image reads what their send_image writes), so a framing unlike the
+ * reference's is named, never charged; whether the pair agrees shows in the first image cases.
+ */
+function framingLine(framing: string, cases: readonly CaseOutcome[]): string {
+  const reference = framing === REFERENCE_FRAMING ? ' (as the reference does)' : '; the reference uses an 8-byte big-endian length, then the raw bytes';
+  const passed = (id: string) => cases.find((c) => c.id === id)?.verdict === 'PASSED';
+  // 5.1.1 and 6.1.1 hand the student's receive_image what their send_image wrote, in one piece:
+  // they pass exactly when the pair agrees (the client checks can fail for other reasons).
+  const agree = ['5.1.1', '6.1.1'].every(passed);
+  const verdict = agree
+    ? 'your sender and receiver agree, so the course app works'
+    : 'the first image cases (5.1.1, 6.1.1), which hand your receive_image what your send_image wrote, did not pass: see them';
+  return `Image framing (informational): your send_image writes ${framing}${reference}; ${verdict}.`;
 }
 
 async function preflightServer(

@@ -95,6 +95,7 @@ export function gradescopeResults(grade: SubmissionGrade): GradescopeResults {
     grade.incidents.length ? `\n${grade.incidents.map((i) => `- ${mdEscape(i)}`).join('\n')}` : '',
     // Graded with the course's own files: a change to them is the first thing a student should read.
     starterFlags(grade).length ? `\n\n**Only socket_utils.py is yours:** ${starterFlags(grade).map(mdEscape).join('; ')}` : '',
+    grade.imageFraming ? `\n\n${mdEscape(grade.imageFraming)}` : '',
   ].join('');
   return {
     score: grade.total,

@@ -61,6 +61,7 @@ export function pointsText(grade: SubmissionGrade, options: { color?: boolean } 
       lines.push(`    ${c.red(`−${fmt(l.points)}`.padEnd(6))} ${c.bold(l.blame)}  ${c.dim(`(${l.tasks.join(', ')})`)} ${l.cases.map((x) => x.id).join(', ')}`);
     }
   }
+  if (grade.imageFraming) lines.push('', `  ${c.dim(grade.imageFraming)}`);
   for (const incident of grade.incidents) lines.push(`  ${c.yellow(`note: ${oneLine(incident)}`)}`);
   return `${lines.join('\n')}\n`;
 }

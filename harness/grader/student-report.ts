@@ -61,6 +61,7 @@ export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: st
         .join('')}</tbody></table>`
     : '';
   const incidents = grade.incidents.length ? `<h2>What happened</h2><ul>${grade.incidents.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '';
+  const framing = grade.imageFraming ? `<h2>Image framing <span class="muted">(informational)</span></h2><p>${esc(grade.imageFraming.replace(/^Image framing \(informational\): /, ''))}</p>` : '';
   const output =
     grade.output.stdout || grade.output.stderr
       ? `<h2>Server output</h2><details><summary>stdout / stderr (capped)</summary><pre>${esc(grade.output.stdout)}</pre><pre>${esc(grade.output.stderr)}</pre></details>`
@@ -70,6 +71,6 @@ export function studentReportHtml(grade: SubmissionGrade, extraLinks: { href: st
     <div>${esc(grade.rubric)} · status <span class="pill ${statusClass(grade.status)}">${esc(statusText(grade))}</span>
     · graded ${esc(grade.gradedAt)} in ${(grade.durationMs / 1000).toFixed(1)} s · sandbox ${esc(grade.sandbox)}
     ${grade.located && grade.located !== '.' ? `· server found in <code>${esc(grade.located)}</code>` : ''}${links}</div></header>
-    <main>${starterSection(grade)}${incidents}${byFunction}${tasks}${ungraded}${output}</main>`;
+    <main>${starterSection(grade)}${incidents}${byFunction}${tasks}${ungraded}${framing}${output}</main>`;
   return page(`${grade.name}: ${grade.total} / ${grade.max}`, body);
 }

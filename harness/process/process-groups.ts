@@ -129,7 +129,7 @@ export interface SpawnGroupOptions {
 
 /**
  * The kit's one way to start a process it must be able to stop: its own process group (detached),
- * stdin closed, stdout and stderr piped (the caller must drain them), and tracked so an interrupt or
+ * stdin closed (unless asked for), stdout and stderr piped (the caller must drain them), and tracked so an interrupt or
  * the kit's exit kills it. A command that cannot start settles `exited` with `spawnError`.
  */
 export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions): GroupProcess {

@@ -8,6 +8,7 @@ import { CaseSkip, StepFailure } from './step-failure.ts';
 import type { Clock } from './templates.ts';
 import { failureVerdict } from './verdicts.ts';
 import { WireLog } from './wire-log.ts';
+import type { ImageEncoder } from './image-framing.ts';
 
 export interface ExecuteOptions {
   timeoutMs: number;
@@ -17,6 +18,8 @@ export interface ExecuteOptions {
   instanceIndex?: number;
   /** Filled with the local ports of the case's connections (to tell its server log lines from others'). */
   clientPorts?: Set<number>;
+  /** Image bytes in the server author's own framing (runner/image-framing.ts); default the reference's. */
+  imageEncoder?: ImageEncoder;
 }
 
 export function baseResult(s: LoadedScenario, profile: Profile): Omit<CaseResult, 'verdict' | 'durationMs' | 'log' | 'transcript'> {
@@ -49,6 +52,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
     log: [],
     conns: new Map(),
     lastImage: undefined,
+    ...(options.imageEncoder ? { imageEncoder: options.imageEncoder } : {}),
   };
   const base = baseResult(s, options.profile);
   const finish = (rest: Partial<CaseResult> & Pick<CaseResult, 'verdict'>): CaseResult => ({

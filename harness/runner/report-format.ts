@@ -139,6 +139,10 @@ export const RunReport = z
       .boolean()
       .optional()
       .describe('true when the run was stopped early (Ctrl-C, SIGTERM): the cases not reached are SKIPPED with reason "interrupted"'),
+    imageFraming: z
+      .string()
+      .optional()
+      .describe("INFORMATIONAL: the image framing the run's image bytes were written in: the server author's own send_image's (--server with a --cwd holding socket_utils.py), or the reference's, assumed"),
     tally: Tally,
     cases: z.array(CaseResult),
     instances: z.array(InstanceRecord),

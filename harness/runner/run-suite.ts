@@ -1,4 +1,5 @@
 import { KIT_VERSION } from '../base/kit-version.ts';
+import type { ImageEncoder } from './image-framing.ts';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../scenarios/loader.ts';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
 import { baseResult, executeScenario } from './execute-scenario.ts';
@@ -43,6 +44,11 @@ export interface RunSuiteOptions {
    * parallel run, harness/runner/run-parallel.ts); undefined when the case is not selected at all.
    */
   externalVerdict?: (id: string) => Promise<Verdict | undefined>;
+  /**
+   * Writes the image bytes the kit sends: the image framing is the server author's own choice (their
+   * send_image is read only by their receive_image). Default: the reference framing, assumed.
+   */
+  imageEncoder?: ImageEncoder;
 }
 
 const PASSING: ReadonlySet<Verdict> = new Set(['PASSED']);
@@ -199,6 +205,7 @@ async function runCase(run: SuiteRun, s: LoadedScenario, server: BatchInstance):
     instanceIndex: server.record.index,
     clientPorts,
     ...(options.password ? { password: options.password } : {}),
+    ...(options.imageEncoder ? { imageEncoder: options.imageEncoder } : {}),
   });
   const result = await withServerEvidence(executed, started, { from: caseStart, clientPorts });
   // A case cut short by the interrupt failed because its server was stopped, not by its own fault.

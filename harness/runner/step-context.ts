@@ -4,6 +4,7 @@ import type { LoadedScenario } from '../scenarios/loader.ts';
 import type { ScenarioConnection } from './connection.ts';
 import type { Clock } from './templates.ts';
 import type { WireLog } from './wire-log.ts';
+import type { ImageEncoder } from './image-framing.ts';
 
 // What every step of a case shares while it runs: the scenario, the server, its clients'
 // connections, the log and the clock.
@@ -22,6 +23,8 @@ export interface StepContext {
   log: string[];
   conns: Map<string, ScenarioConnection>;
   lastImage: Buffer | undefined;
+  /** The sender of image bytes: the student's own send_image when the run has it, else the reference framing. */
+  imageEncoder?: ImageEncoder;
   /** The hint of the step that failed last (set just before a StepFailure leaves a step). */
   failedStepHint?: Hint;
   failedStep?: string;

@@ -107,13 +107,45 @@ VARIANTS = {
     'utf8-ignore-errors': ('mutant', 'DM-3', 'Arabic/emoji DM split inside a character, then read back with get_messages',
         "receive_json_message decodes every chunk with errors='ignore', so a character split across reads is silently lost from the stored text",
         early_decode("chunk.decode('utf-8', errors='ignore')")),
-    'little-endian-length': ('mutant', 'IMG-2', 'any image upload or image DM: the server waits for a length of about 2^56 bytes, so the step times out',
-        "the image length is packed and read as little-endian '<Q' instead of big-endian '!Q'",
+    # The image framing is the student's own (protocol-notes, "What the course fixes"): only their
+    # receive_image reads what their send_image writes. A consistent pair is a working course app.
+    'little-endian-length': ('benign', 'IMG-2', 'must score 100: the course app works (the kit sends and receives images with the student\'s own pair)',
+        "the image length is packed and read as little-endian '<Q' on both sides (the reference uses big-endian '!Q')",
         [("struct.pack('!Q'", "struct.pack('<Q'", 1), ("struct.unpack('!Q'", "struct.unpack('<Q'", 1)]),
-    'four-byte-length': ('mutant', 'IMG-2', 'any image upload or image DM: the stored image is empty (POST-2 / DM-5 byte check) and the 4 leftover header bytes plus the image are then parsed as the next request',
-        "the image length is a 4-byte '!I' integer instead of the 8-byte '!Q'",
+    'four-byte-length': ('benign', 'IMG-2', 'must score 100: the course app works (the kit sends and receives images with the student\'s own pair)',
+        "the image length is a 4-byte '!I' integer on both sides instead of the reference's 8-byte '!Q'",
         [("struct.pack('!Q'", "struct.pack('!I'", 1), ("struct.unpack('!Q'", "struct.unpack('!I'", 1),
          ('header = _recv_exact(sock, 8)', 'header = _recv_exact(sock, 4)', 1)]),
+    'native-order-struct': ('benign', 'IMG-2', 'must score 100: the course app works (native order is little-endian on x86, on both sides)',
+        "the image length is packed and read with struct's native 'Q' (no byte order given), as the OpenCV socket-streaming tutorials do",
+        [("struct.pack('!Q'", "struct.pack('Q'", 1), ("struct.unpack('!Q'", "struct.unpack('Q'", 1)]),
+    'base64-image': ('benign', 'IMG-3', 'must score 100: the course app works (the assignment\'s Task 5 hint suggests Base64)',
+        'send_image Base64-encodes the image and sends the 8-byte length of the encoded text, then the text; receive_image reads them and decodes',
+        [('import json\n', 'import base64\nimport json\n', 1),
+         (SEND_IMAGE_BODY, '''        encoded = base64.b64encode(image_data)
+        sock.sendall(struct.pack('!Q', len(encoded)))
+        sock.sendall(encoded)
+''', 1),
+         (RECV_IMAGE_BODY, '''    header = _recv_exact(sock, 8)
+    (size,) = struct.unpack('!Q', header)
+    return base64.b64decode(_recv_exact(sock, size))
+''', 1)]),
+    'decimal-length-line': ('benign', 'IMG-2', 'must score 100: the course app works (the same pair writes and reads the length)',
+        "send_image writes the length as decimal text and a newline (b'5000\\n'), then the raw bytes; receive_image reads up to the newline, then exactly that many bytes",
+        [(SEND_IMAGE_BODY, '''        sock.sendall(f'{len(image_data)}\\n'.encode('ascii'))
+        sock.sendall(image_data)
+''', 1),
+         (RECV_IMAGE_BODY, '''    digits = b''
+    while True:
+        byte = _recv_exact(sock, 1)
+        if byte == b'\\n':
+            break
+        digits += byte
+    return _recv_exact(sock, int(digits.decode('ascii')))
+''', 1)]),
+    'mismatched-byte-order': ('mutant', 'IMG-2', 'any image upload or image DM: the student\'s receive_image waits for about 2^56 bytes after their own send_image (server 5.1.1 / 6.1.1), and the kit\'s receive with it fails too (client.5.x / client.6.x)',
+        "send_image packs the length big-endian '!Q' but receive_image reads it little-endian '<Q': the pair disagrees, so the course's server.py cannot read what client.py sends",
+        [("struct.unpack('!Q'", "struct.unpack('<Q'", 1)]),
     'nonexistent-exception': ('mutant', 'FRAME-2', 'request fragmented into small writes',
         'receive_json_message catches json.JSONEncodeError, which does not exist, so the first incomplete parse raises AttributeError and the connection drops',
         [('except (UnicodeDecodeError, json.JSONDecodeError):', 'except (UnicodeDecodeError, json.JSONEncodeError):', 1)]),

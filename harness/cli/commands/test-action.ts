@@ -20,6 +20,7 @@ import { UsageError } from '../../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { TestFlags } from './test.ts';
 import { abortOnSignals } from './abort-on-signals.ts';
+import { imageEncoderFor, framingOf, type RunEncoder } from './test-image-encoder.ts';
 
 function buildTarget(flags: TestFlags): Target {
   if (flags.target && flags.server) throw new TargetConfigError('use either --target host:port or --server "command", not both');
@@ -66,7 +67,7 @@ async function loadSelectedScenarios(flags: TestFlags): Promise<LoadedScenario[]
   return all;
 }
 
-async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal): Promise<RunReport> {
+async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScenario[], signal: AbortSignal, encoder: RunEncoder): Promise<RunReport> {
   const out = flags.json ? process.stderr : process.stdout;
   const reporter = new ConsoleReporter({ verbose: flags.verbose, write: (t: string) => out.write(t), live: out.isTTY === true, ...(out.columns ? { columns: out.columns } : {}) });
   // A running server given by --target is one instance: its groups would share (and race on) its state.
@@ -81,6 +82,7 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
     strict: flags.strict,
     signal,
     ...(flags.profile ? { profile: flags.profile } : {}),
+    ...(encoder.student ? { imageEncoder: encoder.student } : {}),
     onStart: (cases) => reporter.start(cases, target.description),
     onCaseStart: (s) => {
       if (!signal.aborted) reporter.caseStarted(s);
@@ -94,7 +96,7 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
     reporter.endLive();
     return report;
   }
-  const final = await lookAgain(flags, target, scenarios, report, signal);
+  const final = await lookAgain(flags, target, scenarios, report, signal, encoder);
   reporter.secondLook(final.summary);
   if (final.report.interrupted) reporter.endLive();
   else reporter.finish(final.report);
@@ -106,7 +108,7 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
  * machine busy with other jobs must not fail a server that answers. Not against --target: a running
  * server cannot be started fresh, so a second run would not be alone with its own state.
  */
-async function lookAgain(flags: TestFlags, target: Target, scenarios: LoadedScenario[], report: RunReport, signal: AbortSignal): Promise<SecondLook> {
+async function lookAgain(flags: TestFlags, target: Target, scenarios: LoadedScenario[], report: RunReport, signal: AbortSignal, encoder: RunEncoder): Promise<SecondLook> {
   if (!flags.secondLook || flags.target) return { report, summary: { judged: [], notRerun: [] } };
   const failsRun = (c: CaseResult) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED' || (flags.strict && c.verdict === 'NON-STRICT');
   const looked = await secondLook(report, {
@@ -117,6 +119,7 @@ async function lookAgain(flags: TestFlags, target: Target, scenarios: LoadedScen
     signal,
     mayCost: failsRun,
     ...(flags.profile ? { profile: flags.profile } : {}),
+    ...(encoder.student ? { imageEncoder: encoder.student } : {}),
   });
   return signal.aborted ? { report: { ...looked.report, ...runOutcome(looked.report.tally, looked.report.strict, true) }, summary: looked.summary } : looked;
 }
@@ -158,12 +161,17 @@ export async function runTestCommand(flags: TestFlags): Promise<void> {
   await target.preflight?.();
   if (target.notice) process.stderr.write(`instanet test: note: ${target.notice}\n`);
   const interrupt = abortOnSignals();
+  const encoder = await imageEncoderFor(flags);
+  if (encoder.note) process.stderr.write(`instanet test: note: ${encoder.note}\n`);
   try {
-    const report = await runCases(flags, target, scenarios, interrupt.signal);
+    const ran = await runCases(flags, target, scenarios, interrupt.signal, encoder);
+    const report = { ...ran, ...framingOf(encoder) };
+    if (report.imageFraming && !flags.json) process.stdout.write(`${report.imageFraming}\n`);
     const reports = await publish(flags, report);
     if (report.interrupted) process.stderr.write(interruptedLine(report, interrupt.signal, reports));
     process.exitCode = report.exitCode;
   } finally {
+    await encoder.student?.close();
     interrupt.dispose();
   }
 }

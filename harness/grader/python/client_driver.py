@@ -13,8 +13,11 @@ and it judges only what the contract promises and what the course client would s
 The student's code never runs in this process. student_runner.py imports it (inside the grader's
 sandbox) and performs each call on request over a pipe; the student's client talks to the server
 through a recording proxy that lives here, so every verdict rests on the bytes that crossed the wire
-(CLNT-1 ready before image, CLNT-2 the 8-byte big-endian length) and on replies this process saw,
-never on anything the student's process says about itself.
+(CLNT-1 ready before image, CLNT-2 the image bytes) and on replies this process saw, never on
+anything the student's process says about itself. The image framing is the student's own (in the
+course app only their receive_image reads what their send_image writes), so the proxy hands the
+image bytes to the student's own receive_image (in the runner) and passes the image it returns on
+to the reference server in the reference's framing; a sender and receiver that disagree fail.
 
 Usage: python3 client_driver.py --submission DIR --host H --port P [--timeout S] [--deadline S]
                                 [--image FILE] [--runner-argv JSON] [--proxy-ports P1,P2,...]
@@ -93,8 +96,8 @@ CHECKS = [
      'Decode the whole buffer as UTF-8 only once it is complete; never decode chunk by chunk or with errors="ignore".'),
     ('client.5.1', 5, 'upload_post with a small image, as client.py does it', ['CLNT-1', 'CLNT-2', 'IMG-1', 'IMG-4', 'POST-1'],
      'send_json_message_with_image',
-     'send_json_message_with_image must send the request, wait for {"status": "ready"}, send the length with '
-     "struct.pack('!Q', len(image)) and the bytes with sendall, and read the {\"status\": \"success\"} "
+     'send_json_message_with_image must send the request, wait for {"status": "ready"}, send the image with '
+     'send_image (in a framing your receive_image reads back) and read the {"status": "success"} '
      'acknowledgement; client.py then reads the final reply itself.'),
     ('client.5.2', 5, 'upload_post with a 2 MiB photo, as client.py does it', ['CLNT-1', 'CLNT-2', 'IMG-3', 'POST-1'],
      'send_image', 'Send the whole image with sendall (send may write only part of it).'),
@@ -322,9 +325,16 @@ class Exchange:
     wait?), then the acknowledgement alone and the final reply once the function has returned
     ('apart'), or the acknowledgement and the final reply in one write ('together')."""
 
-    def __init__(self, mode, image, c2s_start, s2c_start):
+    def __init__(self, mode, image, c2s_start, s2c_start, framing=None):
         self.mode = mode
         self.image = image  # what the client was given to send: the wire is compared with it
+        # The student's own framing (Framing below): how many bytes their send_image writes for this
+        # image, and their receive_image to read them back; the proxy keeps the image bytes from the
+        # server until then, and sends the server the image in the reference framing.
+        self.framing = framing
+        self.wire = bytearray()  # the client's bytes after ready, held back
+        self.read_back = None  # what the student's receive_image returned for them
+        self.problem = None  # a CheckFailed when their receive_image could not read them back
         self.c2s_start = c2s_start
         self.s2c_start = s2c_start
         self.c2s_at_ready = None  # client bytes seen when "ready" was forwarded
@@ -334,9 +344,13 @@ class Exchange:
         self.buffer = b''
         self.replies = 0
 
+    def framing_done(self):
+        return self.read_back is not None or self.problem is not None
+
 
 class Connection:
     def __init__(self):
+        self.lock = threading.Lock()  # c2s and the exchange's ready mark move together
         self.c2s = bytearray()
         self.s2c = bytearray()
         self.exchange = None
@@ -417,11 +431,41 @@ class RecordingProxy:
                 chunk = source.recv(65536)
                 if not chunk:
                     break
-                record.c2s += chunk
-                sink.sendall(chunk)
+                with record.lock:
+                    start = len(record.c2s)
+                    record.c2s += chunk
+                    exchange = record.exchange
+                    held = (exchange is not None and exchange.framing is not None
+                            and exchange.c2s_at_ready is not None and not exchange.framing_done())
+                    cut = max(0, exchange.c2s_at_ready - start) if held else len(chunk)
+                if cut:
+                    sink.sendall(chunk[:cut])
+                if cut < len(chunk):
+                    self._image_bytes(exchange, chunk[cut:], source, sink)
         except OSError:
             pass
         shut(sink)
+
+    def _image_bytes(self, exchange, data, source, sink):
+        """The client's bytes after ready: held until their send_image's length, then read back with
+        their own receive_image, as server.py reads them; the server gets the image it returned."""
+        if exchange.framing_done():
+            sink.sendall(data)
+            return
+        exchange.wire += data
+        need = exchange.framing.length
+        if len(exchange.wire) < need:
+            return
+        frame, rest = bytes(exchange.wire[:need]), bytes(exchange.wire[need:])
+        exchange.read_back, exchange.problem = exchange.framing.read_back(frame, exchange.image)
+        if exchange.problem is not None:
+            # What server.py would suffer; the client's function then fails at once, not by a timeout.
+            try:
+                source.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        sink.sendall(struct.pack('!Q', len(exchange.read_back)) + exchange.read_back + rest)
 
     def _pump_down(self, source, sink, record):
         try:
@@ -450,7 +494,8 @@ class RecordingProxy:
             exchange.replies += 1
             if exchange.replies == 1:
                 time.sleep(HOLD_READY_SECONDS)
-                exchange.c2s_at_ready = len(record.c2s)
+                with record.lock:
+                    exchange.c2s_at_ready = len(record.c2s)
                 sink.sendall(reply)
                 if b'ready' not in reply:
                     break  # an error instead of ready: nothing more to stage
@@ -507,8 +552,10 @@ def first_json_length(data):
     return len((consumed + rest[:trailing]).encode('utf-8', errors='surrogateescape'))
 
 
-def check_image_bytes(c2s, c2s_at_ready, image):
-    """Checks what the client sent after its image request (CLNT-1, CLNT-2); raises CheckFailed."""
+def check_image_bytes(c2s, c2s_at_ready, image, exchange=None):
+    """Checks what the client sent after its image request (CLNT-1, CLNT-2); raises CheckFailed.
+    The image bytes are judged by the student's own pair: all the bytes their send_image writes must
+    come after ready, and their receive_image must read the image back from them exactly."""
     json_len = first_json_length(c2s)
     if json_len is None:
         raise CheckFailed(f'the client did not send a complete JSON request before its image '
@@ -526,30 +573,66 @@ def check_image_bytes(c2s, c2s_at_ready, image):
         raise CheckFailed(f'the client sent {early} bytes after the request before the server said '
                           f'{{"status": "ready"}} (CLNT-1): the image must wait for ready',
                           WAIT_FOR_READY, 'send_json_message_with_image')
+    if exchange is None or exchange.framing is None:
+        return
+    if exchange.problem is not None:
+        raise exchange.problem
     body = c2s[json_len:]
-    expected_header = struct.pack('!Q', len(image))
-    header = body[:8]
-    if len(body) < 8:
-        raise CheckFailed(f'after ready the client sent only {len(body)} bytes, not the 8-byte length header'
-                          f' ({preview(body)})', blame='send_image')
-    if header != expected_header:
-        guess = ''
-        if header == struct.pack('<Q', len(image)):
-            guess = ' (that is the length little-endian: use struct.pack(\'!Q\', ...))'
-        elif body[:4] == struct.pack('!I', len(image)):
-            guess = ' (that is a 4-byte length: use the 8-byte struct.pack(\'!Q\', ...))'
-        raise CheckFailed(f'the length header was {header.hex(" ")}, expected {expected_header.hex(" ")} '
-                          f'for {len(image)} bytes{guess} (CLNT-2)',
-                          "Send the image length as struct.pack('!Q', len(image_bytes)): 8 bytes, big-endian.",
-                          'send_image')
-    sent = body[8:]
-    if sent != image:
-        if len(sent) < len(image) and image.startswith(sent):
-            raise CheckFailed(f'the client sent only {len(sent)} of the {len(image)} image bytes (CLNT-2)',
-                              'Use sock.sendall(image_bytes): send() may write only part of a large buffer.',
-                              'send_image')
-        raise CheckFailed(f'the image bytes on the wire differ from the image given '
-                          f'({len(sent)} bytes sent, {len(image)} expected) (CLNT-2)', blame='send_image')
+    framing = exchange.framing
+    if len(body) < framing.length:
+        raise CheckFailed(f'after ready the client sent only {len(body)} of the {framing.length} bytes '
+                          f'{framing.writer} for this {len(image)}-byte image (CLNT-2)',
+                          'Send the whole image with sendall (send may write only part of it).', 'send_image')
+    if not exchange.framing_done():
+        raise CheckFailed(f'your receive_image had not yet read back the image from the {framing.length} bytes '
+                          f'{framing.writer} (CLNT-2)', blame='send_image', timed_out=True)
+    if exchange.read_back != image:
+        raise CheckFailed(f'the image read back from the {framing.length} bytes sent after ready differs from '
+                          f'the image given (CLNT-2)', blame='send_image')
+
+
+class Framing:
+    """The student's own image framing, for one image: what their send_image writes for it (asked of
+    the runner over a socket pair, never assumed), and their receive_image to read bytes back."""
+
+    # How long the student's receive_image may wait in one recv once every byte was handed to it: it
+    # then waits for bytes its own send_image never writes (a pair that disagrees), not for the machine.
+    # Shorter than a check's own timeout, so a disagreeing pair is named as such, not as a timeout;
+    # a receive_image that has bytes waiting never waits a whole gap, however slowly it reads.
+    GAP_SECONDS = 1.5
+
+    def __init__(self, student, length, writer):
+        self.student = student
+        self.length = length
+        self.writer = writer
+
+    def read_back(self, frame, image):
+        """(image, None) when their receive_image returns bytes for `frame`, else (None, CheckFailed)."""
+        try:
+            answer = self.student.request('decode_image', self.GAP_SECONDS * 4, gap=self.GAP_SECONDS,
+                                          wire=base64.b64encode(frame).decode('ascii'))
+        except Hung as hung:
+            return None, CheckFailed(f'receive_image did not read back the {len(frame)} bytes {self.writer} '
+                                     f'for a {len(image)}-byte image ({hung}) (CLNT-2)',
+                                     DISAGREE_HINT, 'send_image')
+        if not answer.get('ok'):
+            error = answer.get('error') or {}
+            return None, CheckFailed(f'your receive_image, given the {len(frame)} bytes {self.writer} for a '
+                                     f'{len(image)}-byte image, raised {error.get("type")}: '
+                                     f'{short(error.get("message"), 160)}: the course\'s server.py reads '
+                                     f'the image with it, so the image is lost (CLNT-2)', DISAGREE_HINT, 'send_image')
+        value = answer.get('value')
+        data = base64.b64decode(value['$b64']) if isinstance(value, dict) and '$b64' in value else None
+        if data != image:
+            got = f'{len(data)} bytes that differ from it' if data is not None else short(value)
+            return None, CheckFailed(f'your receive_image read back {got} from the {len(frame)} bytes '
+                                     f'{self.writer} for a {len(image)}-byte image (CLNT-2)', DISAGREE_HINT, 'send_image')
+        return data, None
+
+
+DISAGREE_HINT = ('send_image and receive_image must agree on the framing (any byte order or encoding works when '
+                 'both sides use the same one): the course\'s server.py reads with your receive_image what your '
+                 'client sends with your send_image.')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -713,7 +796,7 @@ class Flow:
             return None
         c2s, at_ready, s2c = seen
         try:
-            check_image_bytes(c2s, at_ready, self.exchange.image)
+            check_image_bytes(c2s, at_ready, self.exchange.image, self.exchange)
         except CheckFailed as problem:
             return problem
         if self.exchange.final_sent_before_return:
@@ -733,6 +816,8 @@ class Driver:
         # Listeners on the ports the grader relays into an isolated sandbox: each proxy takes the next.
         self.proxy_listeners = list(args.proxy_listeners)
         self.ports_lock = threading.Lock()
+        self.framings = {}
+        self.framings_lock = threading.Lock()
 
     def next_proxy_listener(self):
         with self.ports_lock:
@@ -866,8 +951,9 @@ class Driver:
         """client.py's image flow: send_json_message_with_image, then receive_json_message itself."""
         sock = flow.client_socket()
         flow.course_login(sock, user)
+        framing = self.framing_of(flow, image)
         record = flow.proxy.last()
-        flow.exchange = Exchange(mode, image, len(record.c2s), len(record.s2c))
+        flow.exchange = Exchange(mode, image, len(record.c2s), len(record.s2c), framing)
         record.exchange = flow.exchange
         try:
             # client.py ignores the result: the contract declares None.
@@ -881,7 +967,7 @@ class Driver:
             raise CheckFailed(error.describe(), blame=error.blame(), timed_out=error.timed_out())
         flow.exchange.returned.set()
         c2s, at_ready, _ = flow.exchange_bytes()
-        check_image_bytes(c2s, at_ready, image)
+        check_image_bytes(c2s, at_ready, image, flow.exchange)
         try:
             final = flow.receive(sock, 'the final reply (client.py reads it right after send_json_message_with_image)')
         except CheckFailed as failure:
@@ -899,12 +985,35 @@ class Driver:
                               blame='send_json_message_with_image')
         return final
 
+    def framing_of(self, flow, image):
+        """How many bytes the student's own send_image writes for `image` (asked once per image). A
+        send_image that fails here fails in the flow too, and is judged there; meanwhile the bytes
+        expected are the reference's (8 + the image)."""
+        key = id(image)
+        with self.framings_lock:
+            if key in self.framings:
+                return self.framings[key]
+        try:
+            answer = self.student.request('encode_image', max(1.0, flow.remaining()), gap=Framing.GAP_SECONDS,
+                                          image=base64.b64encode(image).decode('ascii'))
+        except Hung:
+            answer = {}
+        value = answer.get('value') if answer.get('ok') else None
+        if isinstance(value, dict) and '$b64' in value:
+            framing = Framing(self.student, len(base64.b64decode(value['$b64'])), 'your send_image writes')
+        else:
+            framing = Framing(self.student, 8 + len(image), 'an 8-byte length and the image make (your send_image '
+                                                            'could not be asked on its own)')
+        with self.framings_lock:
+            self.framings[key] = framing
+        return framing
+
     def check_post(self, flow, label, image, offset, mode='apart'):
         caption = f'driver {label} post {self.nonce}'
         timestamp = self.stamp(offset).strftime('%Y-%m-%d %H:%M:%S')
         request = {'action': 'upload_post', 'username': 'user1', 'caption': caption, 'timestamp': timestamp}
         self.image_flow(flow, image, request, 'user1', 'Post uploaded successfully', mode)
-        return f'{len(image)} bytes sent after ready with a correct header; Post uploaded successfully'
+        return f'{len(image)} bytes sent after ready and read back exactly by receive_image; Post uploaded successfully'
 
     def check_image_dm(self, flow, image, offset, sender, receiver):
         timestamp = self.stamp(offset).isoformat()
@@ -918,7 +1027,7 @@ class Driver:
         if not stored:
             raise CheckFailed('the server answered Message sent, but get_messages has no image message '
                               f'with timestamp {timestamp}', blame='send_json_message_with_image')
-        return f'{len(image)} bytes sent after ready with a correct header; stored as an image DM'
+        return f'{len(image)} bytes sent after ready and read back exactly by receive_image; stored as an image DM'
 
     def flows(self):
         # Flows run side by side, each with its own users or conversation on the server; user1's posts

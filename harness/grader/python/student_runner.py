@@ -16,6 +16,11 @@ Requests: {"id": N, "nonce": T, "op": "import" | "call" | "connect" | "course_lo
                  exactly as the course's client.py logs in: a raw send and one recv(4096)
   occupy:        {}                                             -> {"socket": H, "port": P}  (bound, listening)
   free_port:     {}                                             -> {"port": P}
+  encode_image:  {"image": B64, "gap": S}                       -> {"value": {"$b64": ...}}
+                 the bytes the student's send_image writes for IMAGE (into an in-memory socket)
+  decode_image:  {"wire": B64, "gap": S}                        -> {"value": {"$b64": ...}}
+                 what the student's receive_image returns when WIRE is what its socket gives
+                 (S: how long a recv past the end waits before it times out, as if no byte came)
   close:         {"socket": H}
   interrupt:     {"call": N, "sockets": [H...]}  (no answer) the judge's own-time budget for call N is
                  nearly spent: raise TimeoutError in the thread running it and shut its sockets down,
@@ -33,6 +38,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import traceback
 
 SKIP_DIRS = {'__MACOSX', '__pycache__', '.git', 'venv', '.venv', 'node_modules'}
@@ -157,6 +163,45 @@ class Runner:
         probe.close()
         return {'port': port}
 
+    def op_encode_image(self, request):
+        # The image framing is the student's own (send_image is read only by their receive_image),
+        # so the kit asks their send_image what it writes, and never assumes a byte order. It writes
+        # into a socket that takes every byte at once: a sender's partial sends are the client half's
+        # to judge on a real socket, never a reason to send their server a cut frame.
+        image = base64.b64decode(request['image'])
+        function = self.image_function('send_image')
+        gap = float(request.get('gap', 5))
+        sink = TakesAll()
+        try:
+            function(sink, image)
+            return {'value': self.encode_value(bytes(sink.data))}
+        except BaseException:
+            if not sink.unsupported:
+                raise
+        # The student's send_image needs a real socket (it asked for something else): a pair, drained.
+        return {'value': self.encode_value(send_through_pair(function, image, gap))}
+
+    def op_decode_image(self, request):
+        # The student's receive_image reads the frame from a socket that gives it every byte it asks
+        # for, as far as the frame goes (split headers and slow bytes are the server half's cases);
+        # past the frame a recv blocks for `gap` seconds and times out, as a real one waits forever.
+        wire = base64.b64decode(request['wire'])
+        function = self.image_function('receive_image')
+        gap = float(request.get('gap', 5))
+        source = GivesAll(wire, gap)
+        try:
+            return {'value': self.encode_value(function(source))}
+        except BaseException:
+            if not source.unsupported:
+                raise
+        return {'value': self.encode_value(receive_through_pair(function, wire, gap))}
+
+    def image_function(self, name):
+        function = getattr(self.module, name, None)
+        if not callable(function):
+            raise LookupError(f'socket_utils has no function {name}')
+        return function
+
     def op_close(self, request):
         sock = self.sockets.pop(request['socket'], None)
         if sock is not None:
@@ -194,6 +239,123 @@ class Runner:
         finally:
             # A thread id is reused once its thread ends: a late interrupt must not reach another call.
             self.calls.pop(request_id, None)
+
+
+class FakeSocket:
+    """The calls a socket layer makes on a connected socket that do not move bytes, accepted."""
+
+    def __init__(self):
+        self.unsupported = None
+        self.timeout = None
+
+    def settimeout(self, value):
+        self.timeout = value
+
+    def gettimeout(self):
+        return self.timeout
+
+    def setblocking(self, flag):
+        pass
+
+    def setsockopt(self, *args):
+        pass
+
+    def getpeername(self):
+        return ('127.0.0.1', 0)
+
+    def getsockname(self):
+        return ('127.0.0.1', 0)
+
+    def __getattr__(self, name):
+        # Anything else (fileno, makefile, ...) needs a real socket: the caller retries on a pair.
+        self.unsupported = name
+        raise AttributeError(f'the kit\'s in-memory socket has no {name}')
+
+
+class TakesAll(FakeSocket):
+    def __init__(self):
+        super().__init__()
+        self.data = bytearray()
+
+    def send(self, data, flags=0):
+        self.data += bytes(data)
+        return len(data)
+
+    def sendall(self, data, flags=0):
+        self.data += bytes(data)
+
+
+class GivesAll(FakeSocket):
+    def __init__(self, wire, gap):
+        super().__init__()
+        self.wire = memoryview(wire)
+        self.gap = gap
+
+    def recv(self, size, flags=0):
+        if not self.wire:
+            time.sleep(self.gap)  # the peer sent everything; a real recv would wait for ever
+            raise socket.timeout('timed out: no more bytes came')
+        piece, self.wire = bytes(self.wire[:size]), self.wire[size:]
+        return piece
+
+    def recv_into(self, buffer, size=0, flags=0):
+        piece = self.recv(size or len(buffer))
+        buffer[:len(piece)] = piece
+        return len(piece)
+
+
+def send_through_pair(function, image, gap):
+    writer, reader = socket.socketpair()
+    writer.settimeout(gap)
+    reader.settimeout(gap)
+    chunks = []
+
+    def drain():
+        try:
+            while True:
+                chunk = reader.recv(1 << 20)
+                if not chunk:
+                    return
+                chunks.append(chunk)
+        except OSError:
+            return
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
+    try:
+        function(writer, image)
+    finally:
+        try:
+            writer.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        drainer.join(gap)
+        writer.close()
+        reader.close()
+    return b''.join(chunks)
+
+
+def receive_through_pair(function, wire, gap):
+    # The writer stays open after the bytes: a receive_image that wants more than its send_image
+    # wrote waits in recv (no busy loop on EOF) until the gap timeout says none will come.
+    writer, reader = socket.socketpair()
+    writer.settimeout(gap)
+    reader.settimeout(gap)
+
+    def feed():
+        try:
+            writer.sendall(wire)
+        except OSError:
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        return function(reader)
+    finally:
+        feeder.join(gap)
+        writer.close()
+        reader.close()
 
 
 def connected(sock):

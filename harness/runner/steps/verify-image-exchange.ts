@@ -3,6 +3,7 @@ import type { ZodTypeAny } from 'zod';
 import type { ImageSource } from '../../scenarios/format.ts';
 import { sleep, type ScenarioConnection } from '../connection.ts';
 import { imageBytes } from '../images.ts';
+import { referenceEncoder, splitInsideHeader, type EncodedImage } from '../image-framing.ts';
 import { describePattern, match, splitRaw } from '../matchers.ts';
 import { chunks } from '../shaping.ts';
 import { StepFailure } from '../step-failure.ts';
@@ -11,7 +12,9 @@ import { check, summary } from './support.ts';
 
 /**
  * The image exchange after a request that carries an image (IMG-1, IMG-3, IMG-4): wait for
- * {"status": "ready"}, send the 8-byte length and the bytes as the step shapes them, then read the
+ * {"status": "ready"}, send the image as the sender's framing writes it (the student's own send_image
+ * when the run has it, else the reference's 8-byte big-endian length and raw bytes), shaped as the
+ * step asks at points found in those bytes (image-framing.ts), then read the
  * {"status": "success"} acknowledgement. 'done' when the exchange itself gave the step's outcome (a
  * refusal or an error acknowledgement the step expected, or a disconnect on purpose); 'reply-next'
  * when the action's final reply is still to come.
@@ -42,18 +45,23 @@ export async function verifyImageExchange(
     }
     throw new StepFailure('mismatch', `{"status": "ready"} before the image bytes (IMG-1)`, summary(first.value), match({ status: 'ready' }, first.value));
   }
-  const header = encodeImageHeader(src.announce ?? image.length);
-  const headerPieces = src.splitHeader !== undefined ? [header.subarray(0, src.splitHeader), header.subarray(src.splitHeader)] : [header];
+  const encoded = await encodedImage(ctx, image, index);
+  const header = src.announce !== undefined ? announcedHeader(encoded, src.announce, ctx, index) : encoded.bytes.subarray(0, encoded.headerLength);
+  const split = src.splitHeader !== undefined ? splitInsideHeader(header.length, src.splitHeader) : undefined;
+  if (src.splitHeader !== undefined && split === undefined) ctx.log.push(`${index}: the ${header.length}-byte header of this framing cannot be split inside; sent whole, then the payload apart`);
+  const headerPieces = split !== undefined ? [header.subarray(0, split), header.subarray(split)] : [header];
   const pieceDelay = src.delayMs ?? (src.splitHeader !== undefined || src.chunk !== undefined ? 5 : 0);
-  await conn.write(headerPieces, pieceDelay, 'image-length', 'the 8-byte image length');
-  if (headerPieces.length > 1) await sleep(pieceDelay);
-  const body = src.disconnectAfter !== undefined ? image.subarray(0, src.disconnectAfter) : image;
+  if (header.length > 0) await conn.write(headerPieces, pieceDelay, 'image-length', `the ${header.length}-byte image header (${encoded.framing})`);
+  if (headerPieces.length > 1 || src.splitHeader !== undefined) await sleep(pieceDelay);
+  // The payload (and any trailer) as the sender wrote it; announce sends only the forged header.
+  const payload = src.announce !== undefined ? image : encoded.bytes.subarray(encoded.headerLength);
+  const body = src.disconnectAfter !== undefined ? payload.subarray(0, src.disconnectAfter) : payload;
   const bodyPieces = src.chunk !== undefined ? chunks(body, src.chunk) : [body];
   if (body.length > 0) await conn.write(bodyPieces, pieceDelay, 'image-bytes', 'the image bytes');
   if (src.disconnectAfter !== undefined) {
-    conn.destroy(`client disconnected after ${body.length} of ${image.length} image bytes`);
+    conn.destroy(`client disconnected after ${body.length} of ${payload.length} image bytes`);
     ctx.conns.delete(client);
-    ctx.log.push(`${index}: ${client} disconnected mid-image after ${body.length} of ${image.length} bytes`);
+    ctx.log.push(`${index}: ${client} disconnected mid-image after ${body.length} of ${payload.length} bytes`);
     return 'done';
   }
   ctx.log.push(`${index}: ${client} sent a ${image.length}-byte image in ${bodyPieces.length} write(s)`);
@@ -72,4 +80,28 @@ export async function verifyImageExchange(
     throw new StepFailure('mismatch', `{"status": "success"} once all ${image.length} image bytes arrived (IMG-4)`, summary(ack.value), match({ status: 'success' }, ack.value));
   }
   return 'reply-next';
+}
+
+/**
+ * The image as the run's encoder writes it. A send_image that fails is the client half's to charge
+ * (client.5.*, client.6.*): here the server's receive_image is judged, so the reference framing stands in.
+ */
+async function encodedImage(ctx: StepContext, image: Buffer, index: string): Promise<EncodedImage> {
+  const encoder = ctx.imageEncoder;
+  if (!encoder) return referenceEncoder.encode(image);
+  try {
+    const encoded = await encoder.encode(image);
+    ctx.log.push(`${index}: image framing (${encoder.source}): ${encoded.framing}`);
+    return encoded;
+  } catch (error) {
+    ctx.log.push(`${index}: ${encoder.source} could not frame a ${image.length}-byte image (${(error as Error).message}); the reference framing stands in`);
+    return referenceEncoder.encode(image);
+  }
+}
+
+/** A header declaring `length` in the sender's framing; the reference's when the kit cannot forge theirs. */
+function announcedHeader(encoded: EncodedImage, length: number, ctx: StepContext, index: string): Buffer {
+  if (encoded.withLength) return encoded.withLength(length);
+  ctx.log.push(`${index}: the kit cannot write a length of ${length} in this framing (${encoded.framing}); the reference header stands in`);
+  return encodeImageHeader(length);
 }
