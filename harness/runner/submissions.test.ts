@@ -102,45 +102,28 @@ const TIMING_DEPENDENT: Record<string, Record<string, Verdict[]>> = {
   'short-read-heuristic': truncatedImageTiming,
 };
 
-const reports = new Map<string, RunReport | Error>();
-
-async function runAll(names: string[], parallel: number): Promise<void> {
-  const queue = [...names];
-  const worker = async () => {
-    for (let name = queue.shift(); name; name = queue.shift()) {
-      try {
-        // As `instanet test --server … --cwd` runs it: images in the sample's own send_image's framing.
-        const dir = path.join(SUBMISSIONS, name);
-        const imageEncoder = new StudentImageEncoder({ argv: ['python3', '-B', STUDENT_RUNNER], cwd: dir, submissionDir: dir });
-        try {
-          reports.set(name, await runSuite({ target: spawnedTarget({ command: 'python3 server.py --port {port}', cwd: dir }), imageEncoder }));
-        } finally {
-          await imageEncoder.close();
-        }
-      } catch (error) {
-        reports.set(name, error as Error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+/** The sample's suite, as `instanet test --server … --cwd` runs it: images in its own send_image's framing. */
+async function suiteOf(name: string): Promise<RunReport> {
+  const dir = path.join(SUBMISSIONS, name);
+  const imageEncoder = new StudentImageEncoder({ argv: ['python3', '-B', STUDENT_RUNNER], cwd: dir, submissionDir: dir });
+  try {
+    return await runSuite({ target: spawnedTarget({ command: 'python3 server.py --port {port}', cwd: dir }), imageEncoder });
+  } finally {
+    await imageEncoder.close();
+  }
 }
 
-describe('exact verdicts against the sample submissions', () => {
-  // A bound, not a measure: about 24 s a suite on a loaded CI machine, two at a time, grows with the samples (25 now).
-  beforeAll(async () => {
-    await runAll(Object.keys(EXPECTED), 2);
-    // 30 samples since the framing variants (issue 21), each a whole suite, on a shared machine.
-  }, 480_000);
-
+// Each sample is its own test with its own bound (not one hook bounding them all, which grew with
+// every sample): vitest runs a few at once (maxConcurrency), each a whole suite.
+describe.concurrent('exact verdicts against the sample submissions', () => {
   test('the table covers every sample in fixtures/submissions', async () => {
     const entries = await readdir(SUBMISSIONS, { withFileTypes: true });
     const samples = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
     expect(samples).toEqual(Object.keys(EXPECTED).sort());
   });
 
-  test.each(Object.keys(EXPECTED))('%s', (name) => {
-    const report = reports.get(name);
-    if (report instanceof Error || !report) throw report ?? new Error(`no report for ${name}`);
+  test.each(Object.keys(EXPECTED))('%s', { timeout: 300_000 }, async (name) => {
+    const report = await suiteOf(name);
     const loose = TIMING_DEPENDENT[name] ?? {};
     for (const [id, allowed] of Object.entries(loose)) {
       expect(allowed, `${id} of ${name}`).toContain(report.cases.find((c) => c.id === id)?.verdict);
