@@ -45,7 +45,19 @@ export function chargeOnce(outcomes: readonly CaseOutcome[], prerequisites: Prer
   const isCharged = (o: CaseOutcome, visiting: Set<string>): boolean =>
     !chargedAtDependents.has(o.id) && (o.verdict === 'FAILED' || o.verdict === 'ERROR' || (o.verdict === 'SKIPPED' && rootsOf(o.id, visiting).length > 0));
 
-  return outcomes.map((o) => {
+  // A defect charged at the cases that depend on it is still that function's defect: the dependents
+  // charged for it name the function their prerequisite names (a concurrency case failed only
+  // because receive_json_message reads once is receive_json_message's point, not create_server_socket's).
+  const inherited = new Map<string, string>();
+  for (const id of chargedAtDependents) {
+    const blame = byId.get(id)?.blame;
+    if (!blame || !failing(id)) continue;
+    for (const dependent of dependentsOf(id, prerequisites)) if (failing(dependent) && !inherited.has(dependent)) inherited.set(dependent, blame);
+  }
+
+  return outcomes.map((given) => {
+    const blame = inherited.get(given.id);
+    const o = blame ? { ...given, blame } : given;
     const excusedBy = rootsOf(o.id, new Set());
     if (excusedBy.length === 0 && chargedAtDependents.has(o.id) && failing(o.id)) {
       // Scored as if it had passed: its defect is charged at the cases that depend on it.

@@ -32,6 +32,8 @@ export type WaitVerdict =
 export interface OwnClockOptions {
   /** How long the hand-in must look stuck before it is called stuck (several samples). */
   quietMs?: number;
+  /** How many quiet samples in a row that takes (default 3). */
+  quietSamples?: number;
   /** The wall-clock cap, as a multiple of the budget: beyond it the machine, not the hand-in, is at fault. */
   wallFactor?: number;
   /** The wall-clock cap's floor in ms. */
@@ -61,6 +63,7 @@ export class OwnClock {
   readonly #wallCapMs: number;
   readonly #quietMs: number;
   readonly #detectStuck: boolean;
+  readonly #quietSamplesNeeded: number;
   readonly #now: () => number;
   readonly #startedAt: number;
   #ownMs = 0;
@@ -74,6 +77,7 @@ export class OwnClock {
     this.#budgetMs = budgetMs;
     this.#quietMs = options.quietMs ?? QUIET_MS;
     this.#detectStuck = options.detectStuck ?? true;
+    this.#quietSamplesNeeded = options.quietSamples ?? QUIET_SAMPLES;
     this.#wallCapMs = Math.max(options.minWallCapMs ?? 60_000, budgetMs * (options.wallFactor ?? 20));
     this.#now = options.now ?? (() => performance.now());
     this.#startedAt = this.#now();
@@ -103,7 +107,7 @@ export class OwnClock {
     // not counted (a wait is at most one slice longer, never shorter).
     if (this.#unobservable) this.#ownMs = wallMs;
     else if (previous) this.#account(previous, now);
-    if (this.#detectStuck && !this.#unobservable && this.#quietSince !== undefined && this.#quietSamples >= QUIET_SAMPLES && now.at - this.#quietSince >= this.#quietMs) {
+    if (this.#detectStuck && !this.#unobservable && this.#quietSince !== undefined && this.#quietSamples >= this.#quietSamplesNeeded && now.at - this.#quietSince >= this.#quietMs) {
       return { kind: 'stuck', ownMs: this.#ownMs, wallMs, why: describeStuck(now) };
     }
     if (this.#ownMs >= this.#budgetMs) return { kind: 'expired', ownMs: this.#ownMs, wallMs };

@@ -10,6 +10,10 @@ import type { SentKind, WireLog } from './wire-log.ts';
 // bytes that prove it.
 
 const ANSWER_GRACE_MS = 100;
+/** Writes of at most this many pieces wait for the server to settle between pieces (see #settled). */
+const SETTLE_MAX_PIECES = 64;
+/** The most own time one settling waits. */
+export const SETTLE_MAX_MS = 500;
 /**
  * What a server may push unasked before its connection is paused: a reply being read always flows,
  * but 8 MB of `{}` after each reply sat in every lane's decoder (issue 20: the grader at 574 MiB for
@@ -76,9 +80,11 @@ export class ScenarioConnection {
       const sizes = [...new Set(pieces.map((p) => p.length))];
       this.log.note(this.name, `${what}: written in ${pieces.length} pieces of ${sizes.length === 1 ? sizes[0] : sizes.join('/')} byte(s), ${delayMs} ms apart`);
     }
+    const settle = this.progress !== undefined && pieces.length > 1 && pieces.length <= SETTLE_MAX_PIECES;
     for (let i = 0; i < pieces.length; i += 1) {
       const piece = pieces[i] as Buffer;
       if (i > 0 && delayMs > 0) await sleep(delayMs);
+      if (i > 0 && settle) await this.#settled();
       this.log.sent(this.name, kind, piece);
       try {
         await this.#frames.write(piece);
@@ -144,6 +150,23 @@ export class ScenarioConnection {
     if (!this.socket.destroyed) {
       this.log.close(this.name, 'c2s', note);
       this.#frames.destroy();
+    }
+  }
+
+  /**
+   * Waits until the server has done all it can with what it has been sent: every thread blocked on
+   * input, no CPU used (own-time.ts's quiet). A request split in two is meant to reach the server as
+   * two reads; a fixed pause between the pieces makes that a matter of timing (on a busy machine the
+   * server may first read after both arrived, and a single-recv defect goes unseen). Bounded: a
+   * server that never settles (busy threads) gets the pieces after SETTLE_MAX_MS of its own time.
+   */
+  async #settled(): Promise<void> {
+    if (!this.progress) return;
+    const clock = new OwnClock(this.progress, SETTLE_MAX_MS, { quietMs: 20, quietSamples: 2, minWallCapMs: SETTLE_MAX_MS * 10 });
+    for (;;) {
+      const verdict = await clock.check();
+      if (verdict.kind !== 'waiting') return;
+      await sleep(5);
     }
   }
 
