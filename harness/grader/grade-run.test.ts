@@ -158,7 +158,7 @@ describe('instanet grade on the kit samples', () => {
     const change = flagged?.starter?.changed[0];
     expect(change?.removed).toBe(0);
     expect(change?.added).toBeGreaterThan(100);
-    expect(csv.find((r) => r[0] === 'layer-in-server')?.[9]).toBe(`server.py differs from the starter (+${change?.added} −0 lines; the starter's server.py was run)`);
+    expect(csv.find((r) => r[0] === 'layer-in-server')?.[starterColumn]).toBe(`server.py differs from the starter (+${change?.added} −0 lines; the starter's server.py was run)`);
     expect(await readFile(path.join(out, 'layer-in-server', 'report.html'), 'utf8')).toContain('server.py differs from the starter');
   });
 
