@@ -139,11 +139,12 @@ export class ServerProcess {
   /**
    * Resolves when the port accepts a connection from this server; otherwise a classified failure.
    * readyMs is the server's own time (own-time.ts): a start-up slowed by a busy machine is waited
-   * for; a server whose every thread is blocked on input without listening fails at once. Throws
+   * for; a server that never listens fails once readyMs of its own time is spent. Throws
    * KitBusyError when the machine gave the server too little CPU to tell.
    */
   async waitListening(isAborted: () => boolean = () => false): Promise<StartFailure | undefined> {
-    const clock = new OwnClock(this.progress, this.options.readyMs);
+    // No "stuck" here: a start-up has no request of the kit's in flight to be stuck on, only its budget.
+    const clock = new OwnClock(this.progress, this.options.readyMs, { detectStuck: false });
     for (;;) {
       const early = await this.earlyFailure(isAborted);
       if (early) return early;

@@ -10,8 +10,8 @@ import type { SentKind, WireLog } from './wire-log.ts';
 // bytes that prove it.
 
 const ANSWER_GRACE_MS = 100;
-/** Writes of at most this many pieces wait for the server to settle between pieces (see #settled). */
-const SETTLE_MAX_PIECES = 64;
+/** Writes of at most this many pieces (a request written a byte at a time) wait for the server to settle between pieces (see #settled); the many pieces of a slow image do not. */
+const SETTLE_MAX_PIECES = 256;
 /** The most own time one settling waits. */
 export const SETTLE_MAX_MS = 500;
 /**

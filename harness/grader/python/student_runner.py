@@ -174,12 +174,12 @@ class Runner:
         sink = TakesAll()
         try:
             function(sink, image)
-            return {'value': self.encode_value(bytes(sink.data))}
+            return {'value': self.encode_value(written(bytes(sink.data), image))}
         except BaseException:
             if not sink.unsupported:
                 raise
         # The student's send_image needs a real socket (it asked for something else): a pair, drained.
-        return {'value': self.encode_value(send_through_pair(function, image, gap))}
+        return {'value': self.encode_value(written(send_through_pair(function, image, gap), image))}
 
     def op_decode_image(self, request):
         # The student's receive_image reads the frame from a socket that gives it every byte it asks
@@ -356,6 +356,15 @@ def receive_through_pair(function, wire, gap):
         feeder.join(gap)
         writer.close()
         reader.close()
+
+
+def written(data, image):
+    # A send_image that writes nothing (the skeleton's) frames nothing, not even an empty image (whose
+    # receiver must still learn its length): the kit must not send a server nothing and call it the
+    # student's framing; the reference framing stands in.
+    if not data:
+        raise RuntimeError('send_image wrote nothing')
+    return data
 
 
 def connected(sock):
