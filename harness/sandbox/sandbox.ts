@@ -35,8 +35,10 @@ export interface PythonRuntime {
 }
 
 export async function resolvePython(command = 'python3'): Promise<PythonRuntime> {
+  // Once a run, and through a pyenv shim (a shell script) on some machines: a busy machine may take
+  // many seconds, and a kit that gives up here fails a whole class, so the bound is generous.
   const { stdout } = await run(command, ['-c', 'import sys; print(sys.executable); print(sys.prefix); print(sys.base_prefix)'], {
-    timeout: 15_000,
+    timeout: 120_000,
   });
   const [executable, prefix, basePrefix] = stdout.trim().split('\n');
   if (!executable) throw new SandboxUnavailableError(`${command} did not report its executable`);
