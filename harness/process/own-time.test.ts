@@ -77,6 +77,11 @@ describe('OwnClock: a wait measured in the hand-in’s own time', () => {
     expect((verdict as { ownMs: number }).ownMs).toBe(0);
   });
 
+  it('a server waiting on the disk or on memory (D) is waiting for the machine: only the CPU it gets counts', async () => {
+    const { verdict } = await replay(1000, () => ({ state: 'D', cpuMs: 0, delayMs: 0 }));
+    expect(verdict.kind).toBe('kit-busy');
+  });
+
   it('a spinning server is charged the CPU it got: the full budget on an idle core', async () => {
     const { verdict, atMs } = await replay(1000, (i) => ({ state: 'R', cpuMs: i * 100, delayMs: 0 }));
     expect(verdict.kind).toBe('expired');

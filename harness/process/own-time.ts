@@ -138,9 +138,11 @@ export class OwnClock {
     const cpuMs = Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
     const starvedMs = Math.min(dtMs, Number(worstDelayNs) / NS_PER_MS);
     const kitBusy = previous.inFlight > 0 || now.inFlight > 0;
-    // A runnable thread may be waiting for a CPU whose delay is booked only once it runs: while the
-    // hand-in wants a CPU (or waits on the kit), only the CPU it actually got counts.
-    const wantsCpu = [...now.threads.values()].some((t) => t.state === 'R');
+    // A runnable thread may be waiting for a CPU whose delay is booked only once it runs; a thread in
+    // uninterruptible sleep (D) waits for the disk or for memory, which a neighbour's memory pressure
+    // slows as it slows a CPU (a correct client's import took 8 s of wall clock beside a memfd hog).
+    // While the hand-in waits for the machine (or on the kit), only the CPU it actually got counts.
+    const wantsCpu = [...now.threads.values()].some((t) => t.state === 'R' || t.state === 'D');
     this.#ownMs += kitBusy || wantsCpu ? cpuMs : dtMs - starvedMs;
     this.#trackQuiet(previous, now, cpuNs, worstDelayNs, kitBusy);
   }
