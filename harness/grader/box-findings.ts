@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { stateOf } from '../process/thread-sample.ts';
 import type { Box } from '../sandbox/resource-box.ts';
 
 // What a hand-in's resource box saw while it was graded, in the grade's words: the memory limit hit
@@ -43,8 +44,7 @@ export class BoxWatch {
       const runnable = new Set<number>();
       for (const tid of await this.box.tids()) {
         const stat = await readFile(`/proc/${tid}/stat`, 'utf8').catch(() => '');
-        const close = stat.lastIndexOf(')');
-        if (close > 0 && stat[close + 2] === 'R') runnable.add(tid);
+        if (stateOf(stat) === 'R') runnable.add(tid);
       }
       const still = [...runnable].filter((tid) => this.previous.has(tid)).length;
       this.most = Math.max(this.most, still);

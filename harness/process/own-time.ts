@@ -51,6 +51,8 @@ interface Snapshot {
 }
 
 const NS_PER_MS = 1_000_000;
+/** How long one slice of waiting lasts before the hand-in's threads are sampled again. */
+const SLICE_MS = 100;
 const QUIET_MS = 400;
 const QUIET_SAMPLES = 3;
 
@@ -173,13 +175,12 @@ function describeStuck(now: Snapshot): string {
 export async function waitInOwnTime<T>(
   clock: OwnClock,
   attempt: (sliceMs: number) => Promise<T | undefined>,
-  options: { sliceMs?: number; inFlight?: () => number } = {},
 ): Promise<{ kind: 'value'; value: T } | Exclude<WaitVerdict, { kind: 'waiting' }>> {
-  const slice = options.sliceMs ?? 100;
+  const slice = SLICE_MS;
   for (;;) {
     const value = await attempt(Math.max(10, Math.min(slice, clock.remainingMs || slice)));
     if (value !== undefined) return { kind: 'value', value };
-    const verdict = await clock.check(options.inFlight?.() ?? 0);
+    const verdict = await clock.check();
     if (verdict.kind !== 'waiting') return verdict;
   }
 }

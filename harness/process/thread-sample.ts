@@ -59,7 +59,7 @@ export function classifyWait(syscallText: string): WaitKind {
 const readText = (file: string) => readFile(file, 'utf8').catch(() => undefined);
 
 /** The state letter: the field after the parenthesised command name, which may hold spaces. */
-function stateOf(stat: string): string {
+export function stateOf(stat: string): string {
   const close = stat.lastIndexOf(')');
   return close === -1 ? '?' : stat.slice(close + 2, close + 3);
 }
