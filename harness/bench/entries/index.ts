@@ -8,6 +8,7 @@ export const BENCH_ENTRIES: Record<string, () => Promise<BenchEntryModule>> = {
   codec: () => import('./codec.ts'),
   server: () => import('./server.ts'),
   grade: () => import('./grade.ts'),
+  'class-under-load': () => import('./class-under-load.ts'),
   suite: () => import('./suite.ts'),
   sandbox: () => import('./sandbox.ts'),
   'cli-startup': () => import('./cli-startup.ts'),
