@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, dialTcp, type JsonObject } from '../../spec/codec/index.ts';
+import { withDeadline } from '../base/deadline.ts';
 import { OwnClock, waitInOwnTime, type ProgressProbe } from '../process/own-time.ts';
 import { KitBusyError } from '../errors.ts';
 import { StepFailure } from './step-failure.ts';
@@ -94,6 +95,25 @@ export class ScenarioConnection {
         throw new StepFailure('closed', `to send ${what}`, answer ? `the server answered ${answer} and closed the connection before taking all of ${what}` : closed);
       }
     }
+  }
+
+  /**
+   * write(), bounded: a server that stops reading costs `budgetMs` of its own time (own-time.ts),
+   * never the case, and never a verdict from the wall clock while it was runnable but not scheduled.
+   * Not called stuck early: a server that stopped reading is not provably unable to start again.
+   */
+  async writeWithin(pieces: readonly Buffer[], delayMs: number, kind: SentKind, what: string, budgetMs: number): Promise<void> {
+    const writing = this.write(pieces, delayMs, kind, what);
+    const notTaken = (spent: string) => new StepFailure('timeout', `the server to take ${what}`, `it stopped reading: not all ${pieces.reduce((n, p) => n + p.length, 0)} byte(s) were taken within ${spent}`);
+    if (!this.progress) return withDeadline(writing, budgetMs, () => notTaken(`${budgetMs} ms`));
+    writing.catch(() => undefined);
+    const done = writing.then(() => true as const);
+    const clock = new OwnClock(this.progress, budgetMs, { detectStuck: false });
+    const outcome = await waitInOwnTime(clock, (sliceMs) => Promise.race([done, sleep(sliceMs).then(() => undefined)]));
+    if (outcome.kind === 'value') return;
+    const spent = `${Math.round(outcome.ownMs)} ms of the server's own time (${Math.round(outcome.wallMs)} ms on the clock)`;
+    if (outcome.kind === 'kit-busy') throw new KitBusyError(`writing ${what}: the machine gave the server too little CPU to judge it (${spent})`);
+    throw notTaken(spent);
   }
 
   async readJson(timeoutMs: number, expected: string): Promise<{ value: JsonObject; raw: Buffer }> {

@@ -32,14 +32,28 @@ function canThrottle(): boolean {
   }
 }
 
-// Reads a request, burns CPU for BURN loop turns, answers; MODE "silent" never answers, "spin" spins.
+/** More than loopback's socket buffers hold, so the write waits on the server's reads. */
+const BIG = 16 * 1024 * 1024;
+
+// Reads a request, burns CPU for BURN loop turns, answers; MODE "silent" never answers, "spin" spins;
+// "slowread" reads BIG bytes burning BURN turns per read; "deaf" never reads at all.
 const SERVER = `
-import json, socket, sys
+import json, socket, sys, time
 mode, burn = sys.argv[1], int(sys.argv[2])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
+if mode == "deaf":
+    time.sleep(3600)
+if mode == "slowread":
+    got = 0
+    while got < ${BIG}:
+        got += len(c.recv(65536))
+        n = 0
+        for i in range(burn):
+            n += i * i
+    time.sleep(3600)
 c.recv(4096)
 if mode == "silent":
     c.recv(4096)
@@ -82,7 +96,7 @@ afterAll(async () => {
 });
 
 /** Starts the server inside the throttled group (it joins before python runs) and returns its port. */
-async function startThrottled(mode: 'answer' | 'silent' | 'spin', burn: number): Promise<{ port: number; proc: GroupProcess }> {
+async function startThrottled(mode: 'answer' | 'silent' | 'spin' | 'slowread' | 'deaf', burn: number): Promise<{ port: number; proc: GroupProcess }> {
   const argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, PYTHON, '-c', SERVER, mode, String(burn)];
   const proc = spawnGroup(argv, { cwd: os.tmpdir() });
   started.push(proc);
@@ -106,6 +120,21 @@ async function ask(port: number, proc: GroupProcess, budgetMs: number): Promise<
     await conn.write([encodeJson({ action: 'get_all_users' })], 0, 'json', 'the request');
     const reply = await conn.readJson(budgetMs, 'a reply').then((r) => r.value, (error: unknown) => error);
     return { wallMs: performance.now() - at, outcome: reply };
+  } finally {
+    conn.destroy();
+    wire.finish('end');
+  }
+}
+
+/** Writes BIG bytes in one piece within `budgetMs` of the server's own time. */
+async function push(port: number, proc: GroupProcess, budgetMs: number): Promise<{ wallMs: number; outcome: unknown }> {
+  const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
+  const wire = new WireLog('own-time test');
+  const conn = await ScenarioConnection.open('c', '127.0.0.1', port, 10_000, wire, probe);
+  const at = performance.now();
+  try {
+    const outcome = await conn.writeWithin([Buffer.alloc(BIG, 0x61)], 0, 'raw', 'raw bytes', budgetMs).then(() => 'taken', (error: unknown) => error);
+    return { wallMs: performance.now() - at, outcome };
   } finally {
     conn.destroy();
     wire.finish('end');
@@ -136,5 +165,20 @@ describe.runIf(throttled)('waits in the server’s own time (a real server held 
     const { outcome } = await ask(port, proc, 200);
     expect(outcome).toBeInstanceOf(StepFailure);
     expect((outcome as StepFailure).actual).toMatch(/^no reply within 200 ms \(\d+ ms of the server's own time/);
+  });
+
+  it('a write the server reads slowly only because it is not scheduled is taken within a budget the wall clock blew', async () => {
+    const { port, proc } = await startThrottled('slowread', 10_000);
+    const { wallMs, outcome } = await push(port, proc, 1000);
+    expect(outcome).toBe('taken');
+    expect(wallMs).toBeGreaterThan(1000);
+  });
+
+  it('a server that never reads costs the write its budget in own time, then a timeout that says it stopped reading', async () => {
+    const { port, proc } = await startThrottled('deaf', 0);
+    const { outcome } = await push(port, proc, 500);
+    expect(outcome).toBeInstanceOf(StepFailure);
+    expect((outcome as StepFailure).kind).toBe('timeout');
+    expect((outcome as StepFailure).actual).toMatch(/^it stopped reading: not all 16777216 byte\(s\) were taken within \d+ ms of the server's own time/);
   });
 });

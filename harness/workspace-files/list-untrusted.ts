@@ -1,6 +1,6 @@
 import { lstat, readdir, realpath } from 'node:fs/promises';
 import { assertNoLinkedParents, containedPath, displayName, errnoToUntrusted, isInside, kindOf } from './contained-path.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../base/deadline.ts';
 import { untrusted, UntrustedFileError } from './errors.ts';
 
 // Listing a folder of a submission: names and kinds as they are on disk (lstat), nothing followed,

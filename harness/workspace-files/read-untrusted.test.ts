@@ -148,7 +148,7 @@ describe('listing and existence', () => {
 
 describe('withDeadline', () => {
   test('gives up on an operation that never ends, with the timeout error', async () => {
-    const { withDeadline } = await import('./deadline.ts');
+    const { withDeadline } = await import('../base/deadline.ts');
     const { untrusted } = await import('./errors.ts');
     const e = await failure(withDeadline(new Promise<never>(() => undefined), 20, () => untrusted.timeout('data/x.json', 20)));
     expect(e.code).toBe('INSTANET_ERR_UNTRUSTED_TIMEOUT');

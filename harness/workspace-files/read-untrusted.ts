@@ -1,7 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { assertNoLinkedParents, assertOpenedInside, containedPath, displayName, errnoToUntrusted, kindOf, type ContainedPath } from './contained-path.ts';
-import { withDeadline } from './deadline.ts';
+import { withDeadline } from '../base/deadline.ts';
 import { untrusted } from './errors.ts';
 
 // The one way the host reads a file from a submission's folder (its data/ in particular). The

@@ -6,7 +6,7 @@ import { shapePieces } from '../shaping.ts';
 import { StepFailure } from '../step-failure.ts';
 import { expand } from '../templates.ts';
 import type { StepKind, StepRun } from './step-kind.ts';
-import { check, withDeadline } from './support.ts';
+import { check } from './support.ts';
 
 /** Bytes written as they are (text, hex or base64), optionally shaped, optionally with a reply to check. */
 export const rawStep: StepKind<'raw'> = {
@@ -30,8 +30,7 @@ async function runRaw({ step, ctx, index, client, conn, timeoutMs }: StepRun): P
   const budget = timeoutMs + Math.max(0, pieces.length - 1) * (delayMs + SETTLE_MAX_MS * 10);
   let writeFailure: StepFailure | undefined;
   try {
-    await withDeadline(conn.write(pieces, delayMs, 'raw', 'raw bytes'), budget, () =>
-      new StepFailure('timeout', `the server to take the ${bytes.length} raw byte(s)`, `it stopped reading: not all were written within ${budget} ms`));
+    await conn.writeWithin(pieces, delayMs, 'raw', 'raw bytes', budget);
     ctx.log.push(`${index}: ${client} sent ${bytes.length} raw byte(s) in ${pieces.length} write(s)`);
   } catch (error) {
     // A server that answers and closes before taking every byte (an oversize request) has

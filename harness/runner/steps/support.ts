@@ -70,13 +70,3 @@ export function schemaFor(step: Step, request: Record<string, unknown> | undefin
   return isAction(action) ? (replySchema(action) as ZodTypeAny) : ReplyEnvelope;
 }
 
-/** Races a promise against a timer; the loser's outcome is swallowed so it cannot surface later. */
-export function withDeadline<T>(promise: Promise<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
-  promise.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
