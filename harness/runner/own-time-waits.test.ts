@@ -111,35 +111,31 @@ async function startThrottled(mode: 'answer' | 'silent' | 'spin' | 'slowread' | 
   return { port, proc };
 }
 
-async function ask(port: number, proc: GroupProcess, budgetMs: number): Promise<{ wallMs: number; outcome: unknown }> {
+/** Runs `exchange` on a connection to the server, judged by its own time; the outcome is a value or the error. */
+async function timed(port: number, proc: GroupProcess, exchange: (conn: ScenarioConnection) => Promise<unknown>): Promise<{ wallMs: number; outcome: unknown }> {
   const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
   const wire = new WireLog('own-time test');
   const conn = await ScenarioConnection.open('c', '127.0.0.1', port, 10_000, wire, probe);
   const at = performance.now();
   try {
-    await conn.write([encodeJson({ action: 'get_all_users' })], 0, 'json', 'the request');
-    const reply = await conn.readJson(budgetMs, 'a reply').then((r) => r.value, (error: unknown) => error);
-    return { wallMs: performance.now() - at, outcome: reply };
-  } finally {
-    conn.destroy();
-    wire.finish('end');
-  }
-}
-
-/** Writes BIG bytes in one piece within `budgetMs` of the server's own time. */
-async function push(port: number, proc: GroupProcess, budgetMs: number): Promise<{ wallMs: number; outcome: unknown }> {
-  const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
-  const wire = new WireLog('own-time test');
-  const conn = await ScenarioConnection.open('c', '127.0.0.1', port, 10_000, wire, probe);
-  const at = performance.now();
-  try {
-    const outcome = await conn.writeWithin([Buffer.alloc(BIG, 0x61)], 0, 'raw', 'raw bytes', budgetMs).then(() => 'taken', (error: unknown) => error);
+    const outcome = await exchange(conn).catch((error: unknown) => error);
     return { wallMs: performance.now() - at, outcome };
   } finally {
     conn.destroy();
     wire.finish('end');
   }
 }
+
+/** Asks for a reply within `budgetMs` of the server's own time. */
+const ask = (port: number, proc: GroupProcess, budgetMs: number) =>
+  timed(port, proc, async (conn) => {
+    await conn.write([encodeJson({ action: 'get_all_users' })], 0, 'json', 'the request');
+    return (await conn.readJson(budgetMs, 'a reply')).value;
+  });
+
+/** Writes BIG bytes in one piece within `budgetMs` of the server's own time. */
+const push = (port: number, proc: GroupProcess, budgetMs: number) =>
+  timed(port, proc, (conn) => conn.writeWithin([Buffer.alloc(BIG, 0x61)], 0, 'raw', 'raw bytes', budgetMs).then(() => 'taken'));
 
 describe.runIf(throttled)('waits in the server’s own time (a real server held to 4% of a CPU)', () => {
   it('a reply that needs more wall time than the budget, only because the server was not scheduled, still counts', async () => {
