@@ -22,8 +22,6 @@ import { ProxyPortError } from './errors.ts';
 export const CLIENT_DRIVER_DIR = fileURLToPath(new URL('./python/', import.meta.url));
 export const CLIENT_DRIVER = path.join(CLIENT_DRIVER_DIR, 'client_driver.py');
 export const STUDENT_RUNNER = path.join(CLIENT_DRIVER_DIR, 'student_runner.py');
-/** Where the driver folder appears inside the sandbox (the kit itself stays hidden). */
-export const SANDBOX_DRIVER_DIR = '/opt/instanet-client-driver';
 const SAMPLE_IMAGE = fileURLToPath(new URL('../../fixtures/images/small.jpg', import.meta.url));
 
 const DriverCheck = z
