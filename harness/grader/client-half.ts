@@ -45,7 +45,7 @@ const DriverCheck = z
   .passthrough();
 
 const DriverOutput = z
-  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish() })
+  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish(), sandbox_failed: z.string().nullish() })
   .passthrough();
 
 /** Runs of the judge when another process takes one of its proxy ports first (the kit's fault). */
@@ -238,6 +238,12 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       return { outcomes: [], failure: `the client driver gave no result (${run.exit}${last ? `: ${last}` : ''})`, stderr: run.stderr };
     }
     if (parsed.port_taken) return { portTaken: parsed.port_taken };
+    if (parsed.sandbox_failed) {
+      // The runner's sandbox never ran the student's code (its launcher did not signal): the kit's failure.
+      const last = run.stderr.trim().split('\n').at(-1) ?? '';
+      const why = `${parsed.sandbox_failed}${last ? `: ${last}` : ''}`;
+      return { outcomes: [], failure: why, kitError: why, stderr: run.stderr };
+    }
     const ran = parsed.checks.filter((c) => !c.not_rerun);
     const outcomes = ran.map(
       (c): CaseOutcome => ({
