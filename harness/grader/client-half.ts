@@ -22,8 +22,6 @@ import { ProxyPortError } from './errors.ts';
 export const CLIENT_DRIVER_DIR = fileURLToPath(new URL('./python/', import.meta.url));
 export const CLIENT_DRIVER = path.join(CLIENT_DRIVER_DIR, 'client_driver.py');
 export const STUDENT_RUNNER = path.join(CLIENT_DRIVER_DIR, 'student_runner.py');
-/** Where the driver folder appears inside the sandbox (the kit itself stays hidden). */
-export const SANDBOX_DRIVER_DIR = '/opt/instanet-client-driver';
 const SAMPLE_IMAGE = fileURLToPath(new URL('../../fixtures/images/small.jpg', import.meta.url));
 
 const DriverCheck = z
@@ -47,7 +45,7 @@ const DriverCheck = z
   .passthrough();
 
 const DriverOutput = z
-  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish() })
+  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish(), sandbox_failed: z.string().nullish() })
   .passthrough();
 
 /** Runs of the judge when another process takes one of its proxy ports first (the kit's fault). */
@@ -240,6 +238,12 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       return { outcomes: [], failure: `the client driver gave no result (${run.exit}${last ? `: ${last}` : ''})`, stderr: run.stderr };
     }
     if (parsed.port_taken) return { portTaken: parsed.port_taken };
+    if (parsed.sandbox_failed) {
+      // The runner's sandbox never ran the student's code (its launcher did not signal): the kit's failure.
+      const last = run.stderr.trim().split('\n').at(-1) ?? '';
+      const why = `${parsed.sandbox_failed}${last ? `: ${last}` : ''}`;
+      return { outcomes: [], failure: why, kitError: why, stderr: run.stderr };
+    }
     const ran = parsed.checks.filter((c) => !c.not_rerun);
     const outcomes = ran.map(
       (c): CaseOutcome => ({

@@ -12,6 +12,7 @@ import { sandboxedImageEncoder } from './sandboxed-image-encoder.ts';
 import { REFERENCE_FRAMING } from '../runner/image-framing.ts';
 import type { StudentImageEncoder } from './student-image-encoder.ts';
 import { GraderError } from './errors.ts';
+import { SandboxFailedError } from '../sandbox/errors.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade, type GradeStatus, type GradedCase } from './grade-format.ts';
 import { blameOf, startupCrashBlame } from './blame.ts';
 import { DOES_NOT_IMPORT, socketUtilsImportError } from './import-check.ts';
@@ -672,6 +673,7 @@ async function preflightServer(
       return { status, detail: error.failure.detail, output: { stdout: error.stdout, stderr: error.stderr } };
     }
     if (error instanceof KitBusyError) return { status: 'kit-error', detail: error.message, output: { stdout: '', stderr: '' } };
+    if (error instanceof SandboxFailedError) return { status: 'kit-error', detail: `${error.message}; re-grade it (the kit failed, not the hand-in)`, output: { stdout: '', stderr: '' } };
     throw error;
   }
   try {

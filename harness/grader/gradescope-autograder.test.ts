@@ -16,14 +16,47 @@ import { KIT_ROOT } from './kit-root.ts';
 // stood in for by binding the kit's installed node_modules (its apt-get and NodeSource steps need
 // Gradescope's Ubuntu image). The results.json left in /autograder/results must follow Gradescope's
 // documented format and carry the expected score, also when the submission crashes or hangs.
+// Gradescope's image has no /run and a read-only root (issue 22): WITHOUT_RUN=1 first moves into
+// such a root (below), where a sandbox whose kit folder sat under /run could never start.
 
 const SAMPLES = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
 const BROKEN = fileURLToPath(new URL('../../fixtures/broken-submissions/', import.meta.url));
 const NODE_MODULES = realpathSync(path.join(KIT_ROOT, 'node_modules'));
 
+/**
+ * A root like Gradescope's: every top-level entry of this machine but /run, on a tmpfs remounted
+ * read-only, made the root with pivot_root (bwrap needs a real mount as its root; chroot is not
+ * enough). Its mount point sits on a private tmpfs over /run, which the new root leaves out. All of
+ * it lives in the private mount namespace and goes with it.
+ */
+const WITHOUT_RUN = `
+mount -t tmpfs -o size=1m,mode=0755 scratch /run
+new=/run/new-root
+mkdir "$new"
+mount -t tmpfs -o size=1m,mode=0755 new-root "$new"
+for entry in /* /.[!.]*; do
+  [ -e "$entry" ] || [ -L "$entry" ] || continue
+  name=\${entry#/}
+  [ "$name" = run ] && continue
+  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$new/$name"
+  elif [ -d "$entry" ]; then mkdir "$new/$name"; mount --rbind "$entry" "$new/$name"
+  else touch "$new/$name"; mount --bind "$entry" "$new/$name"
+  fi
+done
+mkdir "$new/.old-root"
+mount -o remount,ro "$new"
+cd "$new"
+pivot_root . .old-root
+umount -l /.old-root
+cd /
+if [ -e /run ] || mkdir /run 2>/dev/null; then echo "the simulated root has a /run" >&2; exit 97; fi
+`;
+
 const SCRIPT = `
 set -euo pipefail
 mount --make-rprivate /
+if [ "\${WITHOUT_RUN:-}" = 1 ]; then ${WITHOUT_RUN}
+fi
 mount -t tmpfs -o size=1g,mode=0755 autograder /autograder
 mkdir -p /autograder/source /autograder/submission /autograder/results
 unzip -q "$ZIP" -d /autograder/source
@@ -44,14 +77,14 @@ let madeMountPoint = false;
 const canUnshare = process.getuid?.() === 0 && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/unzip');
 
 /** Runs the script in its own mount namespace, through the kit's bounded runner (the group dies on every path). */
-async function runInNamespace(sample: string, out: string, args: string[], timeoutMs: number): Promise<{ code: number | null; timedOut: boolean }> {
+async function runInNamespace(sample: string, out: string, args: string[], timeoutMs: number, withoutRun = false): Promise<{ code: number | null; timedOut: boolean }> {
   // A folder of its own to run in: the runner sweeps whatever is left working there afterwards.
   const cwd = await mkdtemp(path.join(tmp, 'run-'));
   const run = await runBounded(['unshare', '-m', '--propagation', 'private', 'bash', '-c', SCRIPT, 'autograder', ...args], {
     cwd,
     timeoutMs,
     outputLimitBytes: 8000,
-    env: { ZIP: zipFile, NODE_MODULES, SAMPLE: sample, OUT: out },
+    env: { ZIP: zipFile, NODE_MODULES, SAMPLE: sample, OUT: out, WITHOUT_RUN: withoutRun ? '1' : '' },
   });
   if (run.stderr.trim()) console.log(`autograder ${path.basename(sample)}: ${run.stderr.trim()}`);
   return { code: run.code, timedOut: run.timedOut };
@@ -97,8 +130,11 @@ describe('instanet gradescope build', () => {
 });
 
 describe.skipIf(!canUnshare)('run_autograder in a simulated /autograder (private mount namespace)', () => {
-  const cases = [
-    { name: 'correct', dir: path.join(SAMPLES, 'correct'), score: 100, status: /— 100 \/ 100 points\.\n\nImage framing \(informational\): [^\n]*agree, so the course app works\.$/ },
+  const full = /— 100 \/ 100 points\.\n\nImage framing \(informational\): [^\n]*agree, so the course app works\.$/;
+  const cases: { name: string; dir: string; score: number | undefined; status: RegExp; withoutRun?: boolean; args?: string[] }[] = [
+    { name: 'correct', dir: path.join(SAMPLES, 'correct'), score: 100, status: full },
+    // --sandbox bwrap: falling back to plain processes would also score 100, and hide the bug.
+    { name: 'correct-without-run', dir: path.join(SAMPLES, 'correct'), score: 100, status: full, withoutRun: true, args: ['--sandbox', 'bwrap'] },
     { name: 'crash-at-startup', dir: path.join(BROKEN, 'crash-at-startup'), score: 0, status: /Status: crashed: NameError/ },
     // Its server half scores 0; its client half sends well and keeps those few points.
     { name: 'hang', dir: path.join(BROKEN, 'hang'), score: undefined, status: /Status: timeout/ },
@@ -107,7 +143,7 @@ describe.skipIf(!canUnshare)('run_autograder in a simulated /autograder (private
     it(`${c.name}: a valid results.json scoring ${c.score ?? 'its client half'}`, async () => {
       const out = path.join(tmp, c.name);
       await mkdir(out);
-      const run = await runInNamespace(c.dir, out, ['--case-timeout', '3'], 400_000);
+      const run = await runInNamespace(c.dir, out, ['--case-timeout', '3', ...(c.args ?? [])], 400_000, c.withoutRun);
       const log = await readFile(path.join(out, 'stdout.txt'), 'utf8').catch(() => '');
       expect(run.timedOut, log.slice(-2000)).toBe(false);
       expect(existsSync(path.join(out, 'results.json')), `no results.json (exit ${run.code}):\n${log.slice(-2000)}`).toBe(true);
@@ -115,7 +151,7 @@ describe.skipIf(!canUnshare)('run_autograder in a simulated /autograder (private
       const parsed = GradescopeResultsSchema.safeParse(raw);
       expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
       const results = parsed.data;
-      if (c.score !== undefined) expect(results?.score).toBe(c.score);
+      if (c.score !== undefined) expect(results?.score, results?.output?.slice(0, 800)).toBe(c.score);
       else expect(results?.score).toBeLessThan(20);
       expect(results?.output).toMatch(c.status);
       const tests = results?.tests ?? [];

@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { runClientHalf, CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
+import { runClientHalf, CLIENT_DRIVER_DIR, STUDENT_RUNNER, type ClientHalfResult } from './client-half.ts';
 import type { CaseVerdict, Rubric } from './rubric-format.ts';
 import type { Box } from '../sandbox/resource-box.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
+import { clientDriverInside } from '../sandbox/sandbox-layout.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
 
 // The client half exactly as the grader runs it: a private copy of the hand-in, the judge on this
@@ -71,7 +72,7 @@ async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions,
   const { rubric } = options;
   const workspace = path.join(options.scratch, folder);
   await prepareWorkspace(options.serverDir, workspace, rubric, options.courseFiles);
-  const inside = options.plan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
+  const inside = options.plan.kind === 'bwrap' ? path.posix.join(clientDriverInside(), path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
   return runClientHalf({
     workspace,
     python: options.python.executable,
@@ -89,7 +90,7 @@ async function clientHalfIn(folder: string, options: SandboxedClientHalfOptions,
         limits: options.limits,
         python: options.python,
         hide: options.hide,
-        readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
+        readOnly: [[CLIENT_DRIVER_DIR, clientDriverInside()]],
         connect,
         box: options.box,
       }),

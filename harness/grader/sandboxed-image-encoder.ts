@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { DEFAULT_FILE_LIMIT } from '../process/disk-quota.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxLimits, type SandboxPlan } from '../sandbox/sandbox.ts';
-import { CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR, STUDENT_RUNNER } from './client-half.ts';
+import { clientDriverInside } from '../sandbox/sandbox-layout.ts';
+import { CLIENT_DRIVER_DIR, STUDENT_RUNNER } from './client-half.ts';
 import type { Rubric } from './rubric-format.ts';
 import { StudentImageEncoder } from './student-image-encoder.ts';
 import { prepareWorkspace } from './workspace.ts';
@@ -23,13 +24,13 @@ export interface SandboxedEncoderOptions {
 export async function sandboxedImageEncoder(options: SandboxedEncoderOptions): Promise<StudentImageEncoder> {
   const workspace = path.join(options.scratch, 'image-encoder');
   await prepareWorkspace(options.serverDir, workspace, options.rubric);
-  const inside = options.plan.kind === 'bwrap' ? path.join(SANDBOX_DRIVER_DIR, path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
+  const inside = options.plan.kind === 'bwrap' ? path.posix.join(clientDriverInside(), path.basename(STUDENT_RUNNER)) : STUDENT_RUNNER;
   const command = sandboxCommand([options.python.executable, inside], workspace, {
     plan: options.plan,
     limits: options.limits,
     python: options.python,
     hide: options.hide,
-    readOnly: [[CLIENT_DRIVER_DIR, SANDBOX_DRIVER_DIR]],
+    readOnly: [[CLIENT_DRIVER_DIR, clientDriverInside()]],
     network: 'isolated',
   });
   return new StudentImageEncoder({

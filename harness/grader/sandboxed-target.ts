@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TargetStartError, type Target, type TargetInstance } from '../targets/target.ts';
 import { RELAY_SOCKET, type RelayEndpoint, type SandboxCommand } from '../sandbox/sandbox.ts';
+import { SandboxFailedError } from '../sandbox/errors.ts';
 import { freePort } from '../process/free-port.ts';
 import { ServerProcess, type StartFailure } from '../process/server-process.ts';
 import type { OutputVolume } from '../process/timed-lines.ts';
@@ -19,7 +20,7 @@ export type GraderTargetInstance = TargetInstance;
 /** How a grader start failed, in the statuses a grade has (a lost port race is a crash, as before). */
 export type GraderStartFailure = { status: 'no-listen' | 'crashed' | 'disk-quota' | 'aborted'; detail: string };
 
-function graderFailure(failure: StartFailure): GraderStartFailure {
+function graderFailure(failure: Exclude<StartFailure, { status: 'sandbox-failed' }>): GraderStartFailure {
   if (failure.status === 'port-taken') return { status: 'crashed', detail: failure.detail };
   if (failure.status === 'wrong-port') return { status: 'no-listen', detail: failure.detail };
   return failure;
@@ -91,7 +92,7 @@ export class SandboxedTarget implements GraderTarget {
       if (!deep) await mkdir(relays, { recursive: true });
       const socketDir = await mkdtemp(deep ? path.join(os.tmpdir(), 'instanet-relay-') : path.join(relays, 'r-'));
       const wrapped = this.options.wrap(argv, workspace, { socketDir, port });
-      const sandboxed = Array.isArray(wrapped) ? { argv: wrapped, exposeSockets: [] } : wrapped;
+      const sandboxed: Pick<SandboxCommand, 'argv' | 'exposeSockets' | 'startedFd'> = Array.isArray(wrapped) ? { argv: wrapped, exposeSockets: [] } : wrapped;
       const relaySocket = sandboxed.exposeSockets[0];
       if (!relaySocket) await rm(socketDir, { recursive: true, force: true });
       const proc = new ServerProcess({
@@ -102,12 +103,15 @@ export class SandboxedTarget implements GraderTarget {
         outputLimitBytes: this.options.outputLimitBytes,
         diskLimitBytes: this.options.diskLimitBytes,
         ...(relaySocket ? { relaySocket } : {}),
+        ...(sandboxed.startedFd !== undefined ? { startSignal: true } : {}),
       });
       this.relayDirs.set(proc, relaySocket ? socketDir : undefined);
       this.live.add(proc);
       const failure = await proc.waitListening(() => this.aborted);
       if (!failure) return this.instance(proc, port, workspace);
       await this.stopProcess(proc);
+      // Not a start failure of the server's (run-suite.ts would charge it to the case): the kit's.
+      if (failure.status === 'sandbox-failed') throw new SandboxFailedError(failure.detail);
       lastError = new ServerStartError(graderFailure(failure), { stdout: proc.stdout.text(), stderr: proc.stderr.text() });
       if (failure.status !== 'port-taken') break;
     }

@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 
 // Killing a process group covers children that stay in it; a submission may also setsid() or
 // double-fork. Every grader process runs with its cwd inside a workspace, so a sweep of /proc by
@@ -117,6 +118,11 @@ export interface GroupProcess {
   signal(signal: NodeJS.Signals): void;
   /** Stops tracking: call once the group (and anything that escaped it) is known gone. */
   release(): void;
+  /**
+   * With `startSignal`: true once a byte arrives on the command's fd 3 (the sandbox's launcher
+   * writes it right before it execs the student's command), false when fd 3 closes without one.
+   */
+  readonly launched?: Promise<boolean>;
 }
 
 export interface SpawnGroupOptions {
@@ -125,6 +131,8 @@ export interface SpawnGroupOptions {
   env?: Record<string, string | undefined>;
   /** 'pipe' to write to the command's stdin (closed when it exits); default: closed from the start. */
   stdin?: 'ignore' | 'pipe';
+  /** Give the command a pipe as fd 3 and report on `launched` whether a byte came through it. */
+  startSignal?: boolean;
 }
 
 /**
@@ -135,7 +143,8 @@ export interface SpawnGroupOptions {
 export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions): GroupProcess {
   const [command, ...args] = argv;
   if (!command) throw new Error('empty command');
-  const child = spawn(command, args, { cwd: options.cwd, detached: true, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const stdio: StdioOptions = [options.stdin ?? 'ignore', 'pipe', 'pipe', ...(options.startSignal ? ['pipe' as const] : [])];
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, detached: true, stdio, env: { ...process.env, ...options.env } });
   // A command that exits before reading what was written must not crash the kit with EPIPE.
   child.stdin?.on('error', () => undefined);
   trackGroup(child.pid);
@@ -162,5 +171,22 @@ export function spawnGroup(argv: readonly string[], options: SpawnGroupOptions):
     exit: () => info,
     signal: (signal) => killGroup(child.pid, signal),
     release: () => untrackGroup(child.pid),
+    ...(options.startSignal ? { launched: launchSignal(child) } : {}),
   };
+}
+
+/** Whether a byte arrives on the child's fd 3 before it closes (or the child cannot start). */
+function launchSignal(child: ChildProcess): Promise<boolean> {
+  const pipe = child.stdio[3] as Readable | null | undefined;
+  if (!pipe) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    pipe.once('data', () => {
+      resolve(true);
+      // Only the first byte counts; whatever comes after (nothing should) is not read.
+      pipe.destroy();
+    });
+    pipe.once('close', () => resolve(false));
+    pipe.once('error', () => resolve(false));
+    child.once('error', () => resolve(false));
+  });
 }

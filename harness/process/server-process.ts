@@ -23,7 +23,9 @@ export type StartFailure =
   /** Another process holds the port (it was taken between allocation and bind): retry on a new one. */
   | { status: 'port-taken'; detail: string }
   /** The server says it listens on a port other than the one it was given. */
-  | { status: 'wrong-port'; detail: string };
+  | { status: 'wrong-port'; detail: string }
+  /** The sandbox ended before its launcher ran the server (startSignal): the kit's failure, not the server's. */
+  | { status: 'sandbox-failed'; detail: string };
 
 export interface StopResult {
   status: 'ok' | 'crashed' | 'killed';
@@ -57,6 +59,11 @@ export interface ServerProcessOptions {
   checkAnnouncedPort?: boolean;
   /** How long a SIGTERM is given before SIGKILL (default 300 ms). */
   stopGraceMs?: number;
+  /**
+   * argv is a sandbox whose launcher signals on fd 3 when it runs the server (sandbox.ts startedFd):
+   * an exit without that signal is `sandbox-failed`, never `crashed`.
+   */
+  startSignal?: boolean;
 }
 
 // "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
@@ -80,6 +87,7 @@ export class ServerProcess {
     this.group = spawnGroup(options.argv, {
       cwd: options.workspace,
       env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      ...(options.startSignal ? { startSignal: true } : {}),
     });
     this.group.child.stdout?.on('data', (c: Buffer) => {
       this.stdout.push(c);
@@ -166,6 +174,7 @@ export class ServerProcess {
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
     if (!this.running) {
       const detail = await this.finalCrashLine();
+      if (!(await this.launched())) return sandboxFailed(detail);
       return /address already in use/i.test(this.stderr.text()) ? { status: 'port-taken', detail } : { status: 'crashed', detail };
     }
     return this.options.checkAnnouncedPort ? this.announcedOtherPort() : undefined;
@@ -203,7 +212,10 @@ export class ServerProcess {
   }
 
   private async lateFailure(): Promise<StartFailure> {
-    if (!this.running) return { status: 'crashed', detail: await this.finalCrashLine() };
+    if (!this.running) {
+      const detail = await this.finalCrashLine();
+      return (await this.launched()) ? { status: 'crashed', detail } : sandboxFailed(detail);
+    }
     // One last look: a server busy filling its workspace is past its quota, not merely slow to listen.
     await this.checkDisk();
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
@@ -211,6 +223,16 @@ export class ServerProcess {
       status: 'no-listen',
       detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
     };
+  }
+
+  /**
+   * Whether the server was ever run (always, without startSignal). Asked once it has exited, when
+   * every holder of fd 3 is gone or going; bounded all the same, a late answer counts as run.
+   */
+  private async launched(): Promise<boolean> {
+    const launched = this.group.launched;
+    if (!launched) return true;
+    return Promise.race([launched, delay(2000).then(() => true)]);
   }
 
   /**
@@ -273,6 +295,10 @@ export class ServerProcess {
     await settlesWithin(this.group.exited, 2000);
     return { status: 'killed', detail: 'did not stop on SIGTERM; killed' };
   }
+}
+
+function sandboxFailed(lastLine: string): StartFailure {
+  return { status: 'sandbox-failed', detail: `the sandbox could not start the server (${lastLine})` };
 }
 
 function describeExit(info: ExitInfo): string {

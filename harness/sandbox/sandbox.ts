@@ -1,11 +1,13 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SandboxUnavailableError } from './errors.ts';
 import type { Box } from './resource-box.ts';
 import { allocateSandboxUid, chownTree } from './sandbox-uid.ts';
+import { HIDDEN_FOLDERS, launcherInside, relayFolderInside } from './sandbox-layout.ts';
 
 // Student code is untrusted. bubblewrap gives each server a read-only view of the system, its own
 // workspace as the only writable place, its own PID namespace (so a fork or a stray child dies with
@@ -60,13 +62,7 @@ export interface SandboxPlan {
   isolatedNetwork?: boolean;
 }
 
-/** Folders hidden from every sandboxed process (when they exist). */
-const HIDDEN = ['/tmp', '/var/tmp', '/home', '/root', '/work', '/run', '/mnt', '/media', '/srv', '/opt', '/autograder'];
-
-/** Where the kit's own files appear inside the sandbox (under /run, which is always hidden). */
-const KIT_INSIDE = '/run/instanet';
 export const SANDBOX_LAUNCHER = fileURLToPath(new URL('./python/sandbox_launcher.py', import.meta.url));
-const LAUNCHER_INSIDE = `${KIT_INSIDE}/sandbox_launcher.py`;
 /** The Unix socket's name inside a relay folder. */
 export const RELAY_SOCKET = 'relay.sock';
 /** /dev/shm is RAM: without a size one sandbox could take half the machine's memory through it. */
@@ -84,35 +80,86 @@ interface ProbeResult {
 
 let probeCache: Promise<ProbeResult> | undefined;
 
-/** Runs `true` under the exact chain used for servers, strongest first, and keeps the first that works. */
+/** Limits for the probe's trivial command: generous, it only has to start. */
+const PROBE_LIMITS: SandboxLimits = { cpuSeconds: 30, memoryMiB: 1024, processes: 64, fileSizeMiB: 16 };
+/** A probe's bound: a busy machine may take seconds to start Python; a hung bwrap must not hang the kit. */
+const PROBE_MS = 60_000;
+
+/**
+ * Runs a trivial command through the exact chain servers use (sandboxCommand: the kit folder and its
+ * launcher, the hidden folders, a scratch workspace, a relay folder when the network is isolated),
+ * strongest identity first, and keeps the first that works. A sandbox that cannot start on this
+ * machine is found here, at plan time, never as a student's crash.
+ */
 export function probeBwrap(): Promise<ProbeResult> {
   probeCache ??= (async () => {
     const none = { ok: false, userNamespace: false, sandboxUid: false, isolatedNetwork: false };
-    const bwrap = findOnPath('bwrap');
-    if (!bwrap) return { ...none, reason: 'bwrap is not installed (apt-get install bubblewrap)' };
+    if (!findOnPath('bwrap')) return { ...none, reason: 'bwrap is not installed (apt-get install bubblewrap)' };
+    const python = await resolvePython().catch((error: Error) => error);
+    if (python instanceof Error) return { ...none, reason: `bwrap was not tried: ${python.message}` };
     const identities: Identity[] = process.getuid?.() === 0 ? ['sandbox-uid', 'userns', 'none'] : ['userns', 'none'];
     let reason = '';
     for (const identity of identities) {
       for (const network of [true, false]) {
-        const uid = identity === 'sandbox-uid' ? allocateSandboxUid() : undefined;
-        const argv = [bwrap, ...bwrapBase(identity, network, []), '--', ...identityPrefix(identity, uid), 'true'];
-        try {
-          await run(argv[0] as string, argv.slice(1), { timeout: 10_000 });
-          return {
-            ok: true,
-            userNamespace: identity !== 'none',
-            sandboxUid: identity === 'sandbox-uid',
-            isolatedNetwork: network,
-            reason: '',
-          };
-        } catch (error) {
-          reason = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split('\n')[0] ?? 'failed';
-        }
+        const plan: SandboxPlan = { kind: 'bwrap', userNamespace: identity !== 'none', sandboxUid: identity === 'sandbox-uid', isolatedNetwork: network };
+        const failure = await probeOnce(plan, python);
+        if (failure === undefined) return { ok: true, userNamespace: plan.userNamespace, sandboxUid: !!plan.sandboxUid, isolatedNetwork: network, reason: '' };
+        reason = failure;
       }
     }
     return { ...none, reason: `bwrap cannot create a sandbox here: ${reason}` };
   })();
   return probeCache;
+}
+
+/** One try of the chain under `plan`: undefined when `true` ran and exited 0, else why not. */
+async function probeOnce(plan: SandboxPlan, python: PythonRuntime): Promise<string | undefined> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'instanet-sandbox-probe-'));
+  try {
+    const workspace = path.join(scratch, 'workspace');
+    mkdirSync(workspace);
+    const relay = plan.isolatedNetwork ? { expose: [{ socketDir: path.join(scratch, 'relay'), port: 9 }] } : {};
+    const command = sandboxCommand([findOnPath('true') ?? '/bin/true'], workspace, { plan, limits: PROBE_LIMITS, python, ...relay });
+    return await runProbe(command.argv, workspace);
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Runs argv in its own process group, bounded; undefined when it exits 0, else its first stderr line. */
+function runProbe(argv: readonly string[], cwd: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const [command, ...args] = argv;
+    const child = spawn(command as string, args, { cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 4096) stderr += chunk.toString();
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    };
+    const timer = setTimeout(() => {
+      killGroup();
+      stderr = `no answer within ${PROBE_MS / 1000} s\n${stderr}`;
+    }, PROBE_MS);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      resolve(error.message);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      // Anything the chain left in its group (it should leave nothing) goes with it.
+      killGroup();
+      const first = stderr.trim().split('\n')[0];
+      resolve(code === 0 ? undefined : first || (signal ? `killed by ${signal}` : `exit code ${code}`));
+    });
+  });
 }
 
 export async function planSandbox(mode: SandboxMode): Promise<SandboxPlan> {
@@ -240,7 +287,16 @@ export interface SandboxCommand {
   connectSockets: string[];
   /** The host uid the sandbox runs as, when it has its own. */
   uid?: number;
+  /**
+   * bwrap only: the launcher writes one byte to this fd right before it execs the command (spawn it
+   * with a pipe there: spawnGroup's startSignal). A sandbox that ends without it never ran the
+   * command: the kit's failure, not the command's.
+   */
+  startedFd?: number;
 }
+
+/** The fd the launcher signals on (the first after stdin, stdout, stderr). */
+export const STARTED_FD = 3;
 
 /** The argv that runs `argv` inside `workspace` under the plan (see sandboxCommand). */
 export function wrapCommand(argv: readonly string[], workspace: string, options: WrapOptions): string[] {
@@ -269,7 +325,7 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
   const binds: Bind[] = [
     ...options.python.prefixes.filter((prefix) => hide.some((dir) => isInside(prefix, dir))).map((prefix): Bind => ['--ro-bind', prefix, prefix]),
     ...(options.readOnly ?? []).map(([src, dest]): Bind => ['--ro-bind', src, dest]),
-    ['--ro-bind', SANDBOX_LAUNCHER, LAUNCHER_INSIDE],
+    ['--ro-bind', SANDBOX_LAUNCHER, launcherInside()],
     ...relays.binds,
     ['--bind', ws, ws],
   ];
@@ -283,7 +339,7 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
     '--clearenv',
     ...Object.entries(sandboxEnv(ws, options.env)).flatMap(([name, value]) => ['--setenv', name, value]),
   ];
-  const launcher = [options.python.executable, '-I', '-S', LAUNCHER_INSIDE, '--chdir', ws, ...relays.flags, '--'];
+  const launcher = [options.python.executable, '-I', '-S', launcherInside(), '--chdir', ws, '--started-fd', String(STARTED_FD), ...relays.flags, '--'];
   // The relay is one more process of the sandbox's uid: the student keeps the rubric's full count.
   const limited = [...prlimitArgs(options.limits, relays.flags.length > 0 ? 1 : 0), ...argv];
   return {
@@ -292,6 +348,7 @@ export function sandboxCommand(argv: readonly string[], workspace: string, optio
     exposeSockets: relays.exposeSockets,
     connectSockets: relays.connectSockets,
     ...(uid !== undefined ? { uid } : {}),
+    startedFd: STARTED_FD,
   };
 }
 
@@ -299,7 +356,7 @@ type Bind = [flag: '--bind' | '--ro-bind', src: string, dest: string];
 
 /** The folders to hide: never the workspace itself or anything inside it, and no folder twice. */
 function hiddenFolders(options: WrapOptions, ws: string): string[] {
-  const candidates = [...new Set([...HIDDEN, ...(options.hide ?? [])].map((d) => path.resolve(d)))];
+  const candidates = [...new Set([...HIDDEN_FOLDERS, ...(options.hide ?? [])].map((d) => path.resolve(d)))];
   // A folder inside another hidden one is hidden already.
   return candidates
     .filter((dir) => dir !== '/' && existsSync(dir) && !isInside(dir, ws))
@@ -313,8 +370,8 @@ function relayBinds(options: WrapOptions, uid: number | undefined): { binds: Bin
   const relayDir = (endpoint: RelayEndpoint, name: string): [host: string, inside: string] => {
     mkdirSync(endpoint.socketDir, { recursive: true, mode: 0o700 });
     if (uid !== undefined) chownTree(endpoint.socketDir, uid);
-    binds.push(['--bind', endpoint.socketDir, `${KIT_INSIDE}/${name}`]);
-    return [path.join(endpoint.socketDir, RELAY_SOCKET), `${KIT_INSIDE}/${name}/${RELAY_SOCKET}`];
+    binds.push(['--bind', endpoint.socketDir, relayFolderInside(name)]);
+    return [path.join(endpoint.socketDir, RELAY_SOCKET), path.posix.join(relayFolderInside(name), RELAY_SOCKET)];
   };
   const flags: string[] = [];
   const exposeSockets = (options.expose ?? []).map((endpoint, i) => {

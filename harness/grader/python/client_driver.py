@@ -40,6 +40,7 @@ import datetime
 import json
 import os
 import random
+import select
 import socket
 import struct
 import subprocess
@@ -235,8 +236,19 @@ def jpeg_like(size, seed):
 
 class StudentProcess:
     def __init__(self, argv):
+        # The grader's sandbox launcher writes one byte on --started-fd right before it runs the runner
+        # (harness/sandbox/python/sandbox_launcher.py): a pipe of ours goes there, so a runner that
+        # ended without that byte never ran (the sandbox failed: the kit's failure, not the student's).
+        argv, self.started, passed = list(argv), None, ()
+        if '--started-fd' in argv:
+            at = argv.index('--started-fd') + 1
+            self.started, write_end = os.pipe()
+            argv[at], passed = str(write_end), (write_end,)
         # In the driver's own process group, so the grader's kill of that group ends both.
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=sys.stderr,
+                                     pass_fds=passed)
+        for fd in passed:
+            os.close(fd)
         self.lock = threading.Lock()
         self.next_id = 1
         self.waiting = {}
@@ -287,6 +299,18 @@ class StudentProcess:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             pass
+
+    def never_ran(self, wait=2.0):
+        """True when the runner has exited and its sandbox never started it (no byte on --started-fd).
+        Asked once the runner is gone, when every holder of the pipe is too; bounded all the same."""
+        if self.started is None:
+            return False
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            return False
+        ready, _, _ = select.select([self.started], [], [], wait)
+        return bool(ready) and os.read(self.started, 1) == b''
 
     def stop(self):
         try:
@@ -1203,7 +1227,7 @@ def main():
     written = threading.Event()
     out = sys.stdout
 
-    def emit(import_error, timed_out=False):
+    def emit(import_error, timed_out=False, sandbox_failed=None):
         with lock:
             if written.is_set():
                 return
@@ -1217,7 +1241,8 @@ def main():
                                'detail': 'not run: the driver\'s overall deadline passed' if timed_out
                                else 'not run'})
         checks.sort(key=lambda c: CHECK_IDS.index(c['id']))
-        out.write(json.dumps({'checks': checks, 'import_error': import_error}, ensure_ascii=False) + '\n')
+        extra = {'sandbox_failed': sandbox_failed} if sandbox_failed else {}
+        out.write(json.dumps({'checks': checks, 'import_error': import_error, **extra}, ensure_ascii=False) + '\n')
         out.flush()
 
     state = {'import_error': None, 'student': None}
@@ -1271,6 +1296,11 @@ def main():
                 print(f'socket_utils lacks: {", ".join(missing)}', file=sys.stderr)
     except Hung:
         state['import_error'] = f'importing socket_utils did not finish within {args.timeout:.0f} s'
+    if state['import_error'] and student.never_ran():
+        # Not the student's import: their code never ran. No check is run; the grader says kit-error.
+        emit(None, sandbox_failed='the sandbox could not start the student runner (see its output)')
+        out.flush()
+        os._exit(0)
     run_checks(args, None if state['import_error'] else student, state['import_error'], hard_deadline, results, lock)
     emit(state['import_error'])
     student.stop()

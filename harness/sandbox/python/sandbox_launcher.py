@@ -17,6 +17,13 @@ binds in:
 One single-threaded process serves every relay: threads would count against the student's process
 limit (RLIMIT_NPROC is per user), and a student who exhausts it must not also break the relay mid-case.
 Half-closes are forwarded as half-closes and resets as resets, because the conformance cases check both.
+
+  --started-fd FD        right before the student's command is exec'd, one byte is written to FD and FD
+                         is closed (in the relay too), so no student code ever holds it. The kit reads it:
+                         a sandbox that ended without that byte never ran student code (bwrap itself, or
+                         this launcher, failed), which is the kit's failure, never the student's crash.
+                         Student code cannot take the byte back, so it cannot pass its own crash off as
+                         the kit's.
 """
 
 import errno
@@ -179,12 +186,16 @@ def main(argv):
     sep = argv.index("--")
     opts, command = argv[:sep], argv[sep + 1 :]
     workdir, relays = None, []
+    # Before any socket is made: one made while the fd is not open would take its number.
+    started_fd = inherited_fd(opts)
     i = 0
     while i < len(opts):
         flag, value = opts[i], opts[i + 1]
         i += 2
         if flag == "--chdir":
             workdir = value
+        elif flag == "--started-fd":
+            pass  # read above
         elif flag == "--expose":
             path, port = value.rsplit("=", 1)
             listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -204,6 +215,7 @@ def main(argv):
         os.chdir(workdir)
     if relays and os.fork() == 0:
         try:
+            close_quietly(started_fd)
             os.setsid()  # a signal the student sends to its own process group spares the relay
             relay = Relay()
             for listener, dial, status in relays:
@@ -216,7 +228,35 @@ def main(argv):
             os._exit(0)
     for listener, _, _ in relays:
         listener.close()
+    if started_fd is not None:
+        try:
+            os.write(started_fd, b"\x01")
+        except OSError:
+            pass  # the kit stopped listening: it no longer asks
+        close_quietly(started_fd)
     os.execv(command[0], command)
+
+
+def inherited_fd(opts):
+    """The --started-fd number when that fd is open (the kit gave it), else None: a caller that did not
+    ask for the signal leaves it closed, and nothing may then be written to whatever takes its number."""
+    for flag, value in zip(opts[::2], opts[1::2]):
+        if flag == "--started-fd":
+            try:
+                os.fstat(int(value))
+                return int(value)
+            except OSError:
+                return None
+    return None
+
+
+def close_quietly(fd):
+    if fd is None:
+        return
+    try:
+        os.close(fd)
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
