@@ -25,6 +25,12 @@ const RULES: readonly EvidenceRule[] = [
     fallback: '',
   },
   {
+    // The starter's receive_and_save_image prints what receive_image raised (or what writing the
+    // file raised, which a test image never does): the image exchange is where the case broke.
+    pattern: /Error saving image: [^\n]+/,
+    fallback: 'receive_image failed on the image the kit sent: read the length header whole (loop until all of its bytes are in), then exactly that many image bytes.',
+  },
+  {
     pattern: /struct\.error: unpack requires a buffer of \d+ bytes/,
     fallback: 'receive_image unpacked the length before all 8 bytes had arrived: one recv(8) can return fewer; loop until the 8 bytes are in, then read exactly that many image bytes.',
   },
@@ -36,14 +42,20 @@ const RULES: readonly EvidenceRule[] = [
 
 const quoted = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text).trim();
 
-/** The hint the server's own output points to, if it matches a known cause; `hint` is the case's own. */
+/**
+ * The hint the server's own output points to, if it matches a known cause; `hint` is the case's own.
+ * The first error printed is the cause; what follows is its consequence (after a failed image the
+ * starter reads the unread image bytes as the next request, and the decode error that follows is
+ * no advice for receive_json_message), so the earliest match wins, not the first rule.
+ */
 export function evidenceHint(serverOutput: readonly string[], hint?: string): string | undefined {
   const text = serverOutput.join('\n');
-  for (const rule of RULES) {
+  const matches = RULES.flatMap((rule) => {
     const m = rule.pattern.exec(text);
-    if (!m) continue;
-    if (rule.replace) return rule.replace(m);
-    return `${hint ?? rule.fallback} (Your server said: ${quoted(m[0])})`;
-  }
-  return undefined;
+    return m ? [{ rule, m }] : [];
+  });
+  const first = matches.sort((a, b) => a.m.index - b.m.index)[0];
+  if (!first) return undefined;
+  if (first.rule.replace) return first.rule.replace(first.m);
+  return `${hint ?? first.rule.fallback} (Your server said: ${quoted(first.m[0])})`;
 }

@@ -1,6 +1,13 @@
+import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Rubric } from '../grader/rubric-format.ts';
+import { SandboxedTarget } from '../grader/sandboxed-target.ts';
+import { prepareWorkspace } from '../grader/workspace.ts';
+import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { studentReportHtml } from '../grader/student-report.ts';
 import { blameOf } from '../grader/blame.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade } from '../grader/grade-format.ts';
@@ -11,13 +18,48 @@ import { ScenarioConnection } from './connection.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import { CaseResult, RunReport } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
-import { ownLines } from './server-evidence.ts';
+import { caseEvidence, ownLines } from './server-evidence.ts';
 import { StepFailure } from './step-failure.ts';
 import { WireLog } from './wire-log.ts';
 
 // Issue 11, point 5: the student server's own words are evidence of the case that was running.
 
 const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+
+// Issue 22, "the wrong hint": the hand-in's receive_image refuses a short header read ("Incomplete
+// image size received"), and its receive_json_message decodes the whole buffer but catches only
+// JSONDecodeError. Reasoned from server.py: in 5.2.2 the header arrives as 3 bytes, then the other
+// 5 with the image; receive_image fails on the 3 ("Error saving image: ..."), the server answers
+// "Failed to save image" twice and reads the rest as the next request: 00 00 00 13 88 ... (5000 is
+// 0x1388), so a UnicodeDecodeError at byte 0x88, position 4, ends that connection: a consequence,
+// printed after the cause. And every connection closed by its client ends in
+// json.loads('') -> "Expecting value", printed once the previous case's connection is gone, which
+// may be while the next case runs.
+const WRONG_HINT_LAYER = `
+
+# Appended by server-evidence.test.ts: these replace the two functions above (issue 22's hand-in).
+def receive_json_message(sock, buffer_size=BUFFER_SIZE):
+    buffer = b''
+    while True:
+        chunk = sock.recv(buffer_size)
+        buffer += chunk
+        try:
+            return json.loads(buffer.decode('utf-8'))
+        except json.JSONDecodeError:
+            if not chunk:
+                raise
+
+
+def receive_image(sock):
+    header = sock.recv(8)
+    if len(header) < 8:
+        raise RuntimeError('Incomplete image size received')
+    (size,) = struct.unpack('!Q', header)
+    return _recv_exact(sock, size)
+`;
+
+/** Client ports a server line names ("('127.0.0.1', 43250)"). */
+const portsNamed = (lines: readonly string[]) => new Set(lines.flatMap((l) => [...l.matchAll(/\('127\.0\.0\.1', (\d+)\)/g)].map((m) => Number(m[1]))));
 
 describe('the lines a server printed, per case', () => {
   test('lines are stamped when they begin; a line split over two chunks keeps its first stamp', () => {
@@ -32,8 +74,29 @@ describe('the lines a server printed, per case', () => {
   test("another client's lines are left out when the case's own client is named", () => {
     const lines = ["Connection closed: ('127.0.0.1', 1111)", "Connection from ('127.0.0.1', 2222)", 'Traceback: x', "Error handling client ('127.0.0.1', 2222): boom"];
     expect(ownLines(lines, new Set([2222]))).toEqual(lines.slice(1));
-    // Behind the grader's relay the server sees other ports: then nothing is dropped.
-    expect(ownLines(lines, new Set([9999]))).toEqual(lines);
+    // Issue 22: a case whose own connection printed nothing with its port still loses the other
+    // client's lines (the old rule kept every line then, and the hint quoted another connection).
+    expect(ownLines(lines, new Set([9999]))).toEqual(['Traceback: x']);
+  });
+
+  test("the cause is drawn only from lines provably the case's; what cannot be told is shown, and said", () => {
+    const lines = ["Error handling client ('127.0.0.1', 1111): Expecting value: line 1 column 1 (char 0)", 'Error saving image: Incomplete image size received', "Error handling client ('127.0.0.1', 2222): 'utf-8' codec can't decode byte 0x88 in position 4: invalid start byte"];
+    // The ports known, the server settled before the window: a line naming no client is the case's.
+    expect(caseEvidence(lines, new Set([2222]), { settled: true })).toEqual({ shown: lines.slice(1), cause: lines.slice(1), unattributed: false });
+    // Not settled (a thread still busy from the previous case): a line naming no client is shown, never the cause.
+    expect(caseEvidence(lines, new Set([2222]), { settled: false })).toEqual({ shown: lines.slice(1), cause: [lines[2]], unattributed: false });
+    // The ports not known (a relay that did not say): every line is shown; only a settled unnamed line may be the cause.
+    expect(caseEvidence(lines, undefined, { settled: true })).toEqual({ shown: lines, cause: [lines[1]], unattributed: true });
+    // The server's own listening port is not another client.
+    expect(caseEvidence(["Client 127.0.0.1:5001 <- ('127.0.0.1', 2222): boom", 'listening on 127.0.0.1:5001'], new Set([2222]), { settled: true, serverPort: 5001 }).shown).toHaveLength(2);
+  });
+
+  test('the first error is the cause: a decode error that follows a failed image does not choose the advice', () => {
+    const own = ['Error saving image: Incomplete image size received', "Error handling client ('127.0.0.1', 2222): 'utf-8' codec can't decode byte 0x88 in position 4: invalid start byte"];
+    const hint = evidenceHint(own, 'receive_image must keep reading until all 8 bytes of the length have arrived.');
+    expect(hint).toBe('receive_image must keep reading until all 8 bytes of the length have arrived. (Your server said: Error saving image: Incomplete image size received)');
+    // The same decode error first is the cause, and gets its own advice.
+    expect(evidenceHint([...own].reverse())).toContain('decode only once the whole message is in');
   });
 
   test('the hint follows the evidence: a UTF-8 decode error gets the decode-once advice', () => {
@@ -101,3 +164,55 @@ describe('the lines a server printed, per case', () => {
     }
   });
 });
+
+describe("behind the grader's sandbox relay, a case's evidence is its own connection's", () => {
+  let tmp: string;
+  let plan: SandboxPlan | undefined;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'evidence-relay-'));
+    const probe = await probeBwrap();
+    if (probe.ok) plan = await planSandbox('bwrap');
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  test('5.2.2 shows receive_image\'s own error and its hint quotes it, not another line of the window', async (ctx) => {
+    if (!plan?.isolatedNetwork) return ctx.skip();
+    const python = await resolvePython();
+    const handIn = path.join(tmp, 'hand-in');
+    await cp(path.join(SUBMISSIONS, 'header-single-recv'), handIn, { recursive: true });
+    await appendFile(path.join(handIn, 'socket_utils.py'), WRONG_HINT_LAYER);
+    const base = path.join(tmp, 'base');
+    await prepareWorkspace(handIn, base, { users: { count: 6, prefix: 'user', password: '123' } } as unknown as Rubric); // only users are read
+    const limits = { cpuSeconds: 60, memoryMiB: 1024, processes: 32, fileSizeMiB: 64 };
+    const target = new SandboxedTarget({
+      baseWorkspace: base,
+      scratch: path.join(tmp, 'scratch'),
+      command: [python.executable, 'server.py', '--port', '{port}'],
+      wrap: (argv, ws, expose) => sandboxCommand(argv, ws, { plan: plan as SandboxPlan, limits, python, hide: [tmp], expose: [expose] }),
+      readyMs: 15_000,
+      outputLimitBytes: 256 * 1024,
+      diskLimitBytes: 64 * 1024 * 1024,
+      description: 'issue 22 hand-in, isolated network',
+    });
+    try {
+      const report = await runSuite({ target, cases: ['5.1.1', '5.2.2'] });
+      expect(report.cases.find((x) => x.id === '5.1.1')?.verdict).toBe('PASSED');
+      const c = report.cases.find((x) => x.id === '5.2.2') as CaseResult;
+      expect(c.verdict).toBe('FAILED');
+      const output = c.serverOutput ?? [];
+      expect(output).toContain('Error saving image: Incomplete image size received');
+      // One connection ran 5.2.2 (u5): every line that names a client names that one.
+      expect([...portsNamed(output)], output.join('\n')).toHaveLength(1);
+      expect(output.join('\n')).not.toContain('Expecting value');
+      // The hint is chosen from the cause, the first error of the case's own connection.
+      expect(c.hint).toContain('Incomplete image size received');
+      expect(c.hint).toContain('receive_image');
+      expect(c.hint).not.toContain("codec can't decode");
+    } finally {
+      await target.abort();
+    }
+  }, 120_000);
+});
+
