@@ -1,4 +1,4 @@
-import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,42 +21,11 @@ import { runSuite } from './run-suite.ts';
 import { caseEvidence, ownLines } from './server-evidence.ts';
 import { StepFailure } from './step-failure.ts';
 import { WireLog } from './wire-log.ts';
+import { wrongHintHandIn } from '../testing/wrong-hint-hand-in.ts';
 
 // Issue 11, point 5: the student server's own words are evidence of the case that was running.
 
 const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
-
-// Issue 22, "the wrong hint": the hand-in's receive_image refuses a short header read ("Incomplete
-// image size received"), and its receive_json_message decodes the whole buffer but catches only
-// JSONDecodeError. Reasoned from server.py: in 5.2.2 the header arrives as 3 bytes, then the other
-// 5 with the image; receive_image fails on the 3 ("Error saving image: ..."), the server answers
-// "Failed to save image" twice and reads the rest as the next request: 00 00 00 13 88 ... (5000 is
-// 0x1388), so a UnicodeDecodeError at byte 0x88, position 4, ends that connection: a consequence,
-// printed after the cause. And every connection closed by its client ends in
-// json.loads('') -> "Expecting value", printed once the previous case's connection is gone, which
-// may be while the next case runs.
-const WRONG_HINT_LAYER = `
-
-# Appended by server-evidence.test.ts: these replace the two functions above (issue 22's hand-in).
-def receive_json_message(sock, buffer_size=BUFFER_SIZE):
-    buffer = b''
-    while True:
-        chunk = sock.recv(buffer_size)
-        buffer += chunk
-        try:
-            return json.loads(buffer.decode('utf-8'))
-        except json.JSONDecodeError:
-            if not chunk:
-                raise
-
-
-def receive_image(sock):
-    header = sock.recv(8)
-    if len(header) < 8:
-        raise RuntimeError('Incomplete image size received')
-    (size,) = struct.unpack('!Q', header)
-    return _recv_exact(sock, size)
-`;
 
 /** Client ports a server line names ("('127.0.0.1', 43250)"). */
 const portsNamed = (lines: readonly string[]) => new Set(lines.flatMap((l) => [...l.matchAll(/\('127\.0\.0\.1', (\d+)\)/g)].map((m) => Number(m[1]))));
@@ -177,25 +146,58 @@ describe("behind the grader's sandbox relay, a case's evidence is its own connec
     await rm(tmp, { recursive: true, force: true });
   });
 
-  test('5.2.2 shows receive_image\'s own error and its hint quotes it, not another line of the window', async (ctx) => {
-    if (!plan?.isolatedNetwork) return ctx.skip();
+  /** The grader's sandboxed target for a hand-in folder: its own network namespace, reached through the relay. */
+  async function sandboxed(handIn: string): Promise<SandboxedTarget> {
     const python = await resolvePython();
-    const handIn = path.join(tmp, 'hand-in');
-    await cp(path.join(SUBMISSIONS, 'header-single-recv'), handIn, { recursive: true });
-    await appendFile(path.join(handIn, 'socket_utils.py'), WRONG_HINT_LAYER);
-    const base = path.join(tmp, 'base');
+    const base = path.join(tmp, `base-${path.basename(handIn)}`);
     await prepareWorkspace(handIn, base, { users: { count: 6, prefix: 'user', password: '123' } } as unknown as Rubric); // only users are read
     const limits = { cpuSeconds: 60, memoryMiB: 1024, processes: 32, fileSizeMiB: 64 };
-    const target = new SandboxedTarget({
+    return new SandboxedTarget({
       baseWorkspace: base,
-      scratch: path.join(tmp, 'scratch'),
+      scratch: path.join(tmp, `scratch-${path.basename(handIn)}`),
       command: [python.executable, 'server.py', '--port', '{port}'],
       wrap: (argv, ws, expose) => sandboxCommand(argv, ws, { plan: plan as SandboxPlan, limits, python, hide: [tmp], expose: [expose] }),
       readyMs: 15_000,
       outputLimitBytes: 256 * 1024,
       diskLimitBytes: 64 * 1024 * 1024,
-      description: 'issue 22 hand-in, isolated network',
+      description: `${path.basename(handIn)}, isolated network`,
     });
+  }
+
+  test("the relay reports the port the server sees for each of the kit's connections", async (ctx) => {
+    if (!plan?.isolatedNetwork) return ctx.skip();
+    const target = await sandboxed(path.join(SUBMISSIONS, 'correct'));
+    try {
+      const instance = await target.start();
+      const seen: (number | undefined)[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const socket = await new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect({ host: '127.0.0.1', port: instance.port }, () => resolve(s));
+          s.once('error', reject);
+        });
+        socket.write('{"action": "get_all_users"}');
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no reply within 10 s')), 10_000);
+          socket.once('data', () => resolve(clearTimeout(timer)));
+        });
+        seen.push(instance.serverSidePort?.(socket.localPort as number));
+        socket.destroy();
+      }
+      // server.py prints "Connection from ('127.0.0.1', N)" with the port it sees: the relay's (the
+      // first such line is the readiness probe's).
+      const printed = () => [...portsNamed((instance.outputBetween?.(0, performance.now()) ?? []).filter((l) => l.startsWith('Connection from')))].slice(-3);
+      for (let i = 0; i < 100 && !seen.every((p) => printed().includes(p as number)); i += 1) await new Promise((r) => setTimeout(r, 100));
+      expect(seen.every((p) => p !== undefined)).toBe(true);
+      expect(printed()).toEqual(seen);
+      await instance.stop();
+    } finally {
+      await target.abort();
+    }
+  }, 60_000);
+
+  test('5.2.2 shows receive_image\'s own error and its hint quotes it, not another line of the window', async (ctx) => {
+    if (!plan?.isolatedNetwork) return ctx.skip();
+    const target = await sandboxed(await wrongHintHandIn(path.join(tmp, 'hand-in')));
     try {
       const report = await runSuite({ target, cases: ['5.1.1', '5.2.2'] });
       expect(report.cases.find((x) => x.id === '5.1.1')?.verdict).toBe('PASSED');
