@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { ScenarioConnection } from './connection.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import { CaseResult, RunReport } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
-import { caseEvidence, ownLines } from './server-evidence.ts';
+import { caseEvidence, openEvidenceWindow, ownLines } from './server-evidence.ts';
 import { StepFailure } from './step-failure.ts';
 import { WireLog } from './wire-log.ts';
 import { wrongHintHandIn } from '../testing/wrong-hint-hand-in.ts';
@@ -216,5 +216,72 @@ describe("behind the grader's sandbox relay, a case's evidence is its own connec
       await target.abort();
     }
   }, 120_000);
+});
+
+// A server whose connection threads print a line 150 ms after their client closed (or, with --spin,
+// spin for good instead): what a previous case's connection prints late.
+const LATE_SERVER = `import socket, sys, threading, time
+port = int(sys.argv[sys.argv.index('--port') + 1])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', port))
+srv.listen(5)
+print(f'Server listening on 127.0.0.1:{port}', flush=True)
+def handle(conn, addr):
+    while conn.recv(4096):
+        pass
+    if '--spin' in sys.argv:
+        while True:
+            pass
+    time.sleep(0.15)
+    print(f'Late line of {addr}', flush=True)
+    conn.close()
+while True:
+    c, a = srv.accept()
+    threading.Thread(target=handle, args=(c, a), daemon=True).start()
+`;
+
+describe("a case's window opens once the previous case's threads are done", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'evidence-window-'));
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    await writeFile(path.join(dir, 'late.py'), LATE_SERVER);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function closeOneConnection(port: number): Promise<void> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.destroy();
+  }
+
+  test('a line a closed connection prints late falls before the window', async () => {
+    const instance = await spawnedTarget({ command: 'python3 late.py --port {port}', cwd: dir }).start();
+    try {
+      await closeOneConnection(instance.port);
+      const window = await openEvidenceWindow(instance);
+      expect(window.settled).toBe(true);
+      expect(instance.outputBetween?.(0, performance.now()).some((l) => l.startsWith('Late line'))).toBe(true);
+      expect(instance.outputBetween?.(window.from, performance.now())).toEqual([]);
+    } finally {
+      await instance.stop();
+    }
+  }, 180_000);
+
+  test('a server that never settles opens the window anyway, saying it did not settle', async () => {
+    const instance = await spawnedTarget({ command: 'python3 late.py --spin --port {port}', cwd: dir }).start();
+    try {
+      await closeOneConnection(instance.port);
+      expect((await openEvidenceWindow(instance)).settled).toBe(false);
+      expect((await openEvidenceWindow(instance)).settled).toBe(false);
+    } finally {
+      await instance.stop();
+    }
+  }, 180_000);
 });
 

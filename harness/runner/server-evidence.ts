@@ -20,6 +20,8 @@ const SETTLE_STEP_MS = 40;
 const SETTLE_MAX_MS = 240;
 /** The most of the server's own time the window waits for the previous case's threads to finish. */
 const QUIET_MAX_MS = 300;
+/** After a wait that did not settle (a thread spinning for good?), the next cases wait this little. */
+const QUIET_RETRY_MS = 60;
 export const UNATTRIBUTED_NOTE =
   "(kit: which connection printed each line below could not be told; these are all the server's lines while the case ran)";
 
@@ -41,25 +43,31 @@ export interface EvidenceWindow {
   settled: boolean;
 }
 
-/** Instances whose threads did not settle once: a spinning thread stays, so they are not waited for again. */
+/**
+ * Instances whose last wait did not settle: a thread that spins for good would cost every case the
+ * whole wait, so they get a short one until they settle again (a busy moment passes).
+ */
 const restless = new WeakSet<TargetInstance>();
 
 /**
  * Opens a case's window once the server has done all it will with the previous case: its threads
  * all blocked on input, no CPU used (own-time.ts's quiet), so what a closed connection's thread
- * prints late falls before the window. Bounded by QUIET_MAX_MS of the server's own time.
+ * prints late falls before the window. Bounded in the server's own time (a starved server is waited
+ * for, up to ten times as long on the clock), and it charges nothing: it is the kit's care.
  */
 export async function openEvidenceWindow(instance: TargetInstance): Promise<EvidenceWindow> {
   const progress = instance.progress;
-  if (!instance.outputBetween || !progress || restless.has(instance)) return { from: performance.now(), settled: false };
-  if ((await progress.threads().catch(() => undefined)) === undefined) {
-    restless.add(instance);
-    return { from: performance.now(), settled: false };
-  }
-  const clock = new OwnClock(progress, QUIET_MAX_MS, { quietMs: 20, quietSamples: 2, minWallCapMs: QUIET_MAX_MS * 10 });
+  if (!instance.outputBetween || !progress) return { from: performance.now(), settled: false };
+  // Threads that cannot be watched (not Linux) never look quiet: no wait at all.
+  if ((await progress.threads().catch(() => undefined)) === undefined) return { from: performance.now(), settled: false };
+  const budget = restless.has(instance) ? QUIET_RETRY_MS : QUIET_MAX_MS;
+  const clock = new OwnClock(progress, budget, { quietMs: 20, quietSamples: 2, wallFactor: 10, minWallCapMs: budget * 10 });
   for (;;) {
     const verdict = await clock.check();
-    if (verdict.kind === 'stuck') return { from: performance.now(), settled: true };
+    if (verdict.kind === 'stuck') {
+      restless.delete(instance);
+      return { from: performance.now(), settled: true };
+    }
     if (verdict.kind !== 'waiting') {
       restless.add(instance);
       return { from: performance.now(), settled: false };

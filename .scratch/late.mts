@@ -1,0 +1,14 @@
+import net from 'node:net';
+import { spawnedTarget } from '/work/wt-evidence/harness/targets/spawned-target.ts';
+import { openEvidenceWindow } from '/work/wt-evidence/harness/runner/server-evidence.ts';
+let t = performance.now();
+const lap = (w: string) => { console.log(w, Math.round(performance.now() - t)); t = performance.now(); };
+const inst = await spawnedTarget({ command: 'python3 late.py --port {port}', cwd: '/tmp/ev-late' }).start();
+lap('started');
+const s = net.connect(inst.port, '127.0.0.1'); await new Promise((r) => s.once('connect', r)); s.destroy();
+lap('closed');
+const w = await openEvidenceWindow(inst);
+lap(`window settled=${w.settled}`);
+console.log(inst.outputBetween!(0, performance.now()), inst.outputBetween!(w.from, performance.now()));
+await inst.stop();
+lap('stopped');
