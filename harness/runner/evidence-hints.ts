@@ -15,14 +15,15 @@ interface EvidenceRule {
 const RULES: readonly EvidenceRule[] = [
   {
     // server.py prints "Error handling client ...: 'utf-8' codec can't decode byte 0xd8 in position 79:
-    // unexpected end of data": the loop accumulates, but it decodes bytes that end inside a character
-    // (each chunk as it comes, or the buffer so far without catching UnicodeDecodeError: issue 22's
-    // hand-in). The generic "append raw bytes" advice reads as already done to this student.
+    // unexpected end of data": the bytes decoded ended inside a character: each chunk decoded as it
+    // comes, the buffer so far decoded without catching UnicodeDecodeError (issue 22's hand-in), or
+    // one recv() taken as the message (json-single-recv), so the advice must not assume a loop. The
+    // generic "append raw bytes" advice alone reads as already done to the first two.
     pattern: /'utf-?8' codec can't decode byte (0x[0-9a-f]{2}) in position (\d+): ([^\n]+)/i,
     replace: (m) =>
-      `Your server said: 'utf-8' codec can't decode byte ${m[1]} in position ${m[2]}: ${m[3]?.trim()}. receive_json_message already keeps reading, `
-      + 'but it decodes bytes that can end inside a character (a recv() chunk, or the buffer so far) and gives up there: decode only once the whole message is in; a character can be split across reads. '
-      + "Keep the buffer as bytes (buffer += chunk), try json.loads(buffer.decode('utf-8')) on the whole buffer, and on a UnicodeDecodeError read more, like on a JSONDecodeError.",
+      `Your server said: 'utf-8' codec can't decode byte ${m[1]} in position ${m[2]}: ${m[3]?.trim()}. receive_json_message decoded bytes `
+      + 'that end inside a character (a recv() chunk, or the buffer so far) and gave up there: decode only once the whole message is in; a character can be split across reads. '
+      + "Keep the buffer as bytes (buffer += chunk), keep calling recv, try json.loads(buffer.decode('utf-8')) on the whole buffer, and on a UnicodeDecodeError read more, like on a JSONDecodeError.",
     fallback: '',
   },
   {

@@ -58,8 +58,11 @@ const restless = new WeakSet<TargetInstance>();
 export async function openEvidenceWindow(instance: TargetInstance): Promise<EvidenceWindow> {
   const progress = instance.progress;
   if (!instance.outputBetween || !progress) return { from: performance.now(), settled: false };
+  const threads = await progress.threads().catch(() => undefined);
   // Threads that cannot be watched (not Linux) never look quiet: no wait at all.
-  if ((await progress.threads().catch(() => undefined)) === undefined) return { from: performance.now(), settled: false };
+  if (threads === undefined) return { from: performance.now(), settled: false };
+  // A server that is gone prints nothing more.
+  if (threads.length === 0) return { from: performance.now(), settled: true };
   const budget = restless.has(instance) ? QUIET_RETRY_MS : QUIET_MAX_MS;
   const clock = new OwnClock(progress, budget, { quietMs: 20, quietSamples: 2, wallFactor: 10, minWallCapMs: budget * 10 });
   for (;;) {
