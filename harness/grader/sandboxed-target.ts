@@ -127,6 +127,7 @@ export class SandboxedTarget implements GraderTarget {
       output: () => ({ stdout: proc.stdout.text(), stderr: proc.stderr.text() }),
       outputBetween: (from, to) => proc.lines.between(from, to),
       lastOutputAt: () => proc.lines.lastAt,
+      serverSidePort: (clientPort) => proc.serverSidePort(clientPort),
       stop: async () => {
         const crashed = !proc.running;
         const quota = proc.diskQuotaExceeded;

@@ -80,6 +80,7 @@ export class ServerProcess {
   private quotaHit: string | undefined;
   private stopped: Promise<StopResult> | undefined;
   private readonly relay: Promise<InboundRelay | Error> | undefined;
+  private inbound: InboundRelay | undefined;
 
   constructor(private readonly options: ServerProcessOptions) {
     this.stdout = new CappedOutput(options.outputLimitBytes);
@@ -106,6 +107,9 @@ export class ServerProcess {
       // Bound before the sandbox starts: the port is ours from the start, and a port taken meanwhile
       // fails here as "address already in use", which the sandboxed target retries on a new port.
       this.relay = listenInbound({ port: options.port, socketPath: options.relaySocket }).catch((error: Error) => error);
+      void this.relay.then((relay) => {
+        if (!(relay instanceof Error)) this.inbound = relay;
+      });
     }
     if (options.diskLimitBytes !== undefined) {
       this.diskTimer = setInterval(() => void this.checkDisk(), 500);
@@ -119,6 +123,16 @@ export class ServerProcess {
 
   /** The server's threads (its whole process tree), for waits measured in its own time. */
   readonly progress: ProgressProbe = treeProbe({ pid: () => this.group.pid, running: () => this.running });
+
+  /**
+   * The client port the server sees for a connection the kit opened from `clientPort`: the same one
+   * without a relay; behind the sandbox's relay the one it dialled from inside, undefined while (or
+   * when) the relay cannot say.
+   */
+  serverSidePort(clientPort: number): number | undefined {
+    if (!this.options.relaySocket) return clientPort;
+    return this.inbound?.seenAs(clientPort);
+  }
 
   /** How the server ended; undefined while it runs. */
   get exitInfo(): ExitInfo | undefined {

@@ -15,14 +15,22 @@ interface EvidenceRule {
 const RULES: readonly EvidenceRule[] = [
   {
     // server.py prints "Error handling client ...: 'utf-8' codec can't decode byte 0xd8 in position 79:
-    // unexpected end of data": the loop accumulates, but each chunk is decoded as it comes. The
-    // generic "append raw bytes" advice reads as already done to this student.
+    // unexpected end of data": the bytes decoded ended inside a character: each chunk decoded as it
+    // comes, the buffer so far decoded without catching UnicodeDecodeError (issue 22's hand-in), or
+    // one recv() taken as the message (json-single-recv), so the advice must not assume a loop. The
+    // generic "append raw bytes" advice alone reads as already done to the first two.
     pattern: /'utf-?8' codec can't decode byte (0x[0-9a-f]{2}) in position (\d+): ([^\n]+)/i,
     replace: (m) =>
-      `Your server said: 'utf-8' codec can't decode byte ${m[1]} in position ${m[2]}: ${m[3]?.trim()}. receive_json_message already keeps reading, `
-      + 'but it decodes each recv() chunk as it arrives: decode only once the whole message is in; a character can be split across reads. '
-      + "Keep the buffer as bytes (buffer += chunk), try json.loads(buffer.decode('utf-8')) on the whole buffer, and on a UnicodeDecodeError read more, like on a JSONDecodeError.",
+      `Your server said: 'utf-8' codec can't decode byte ${m[1]} in position ${m[2]}: ${m[3]?.trim()}. receive_json_message decoded bytes `
+      + 'that end inside a character (a recv() chunk, or the buffer so far) and gave up there: decode only once the whole message is in; a character can be split across reads. '
+      + "Keep the buffer as bytes (buffer += chunk), keep calling recv, try json.loads(buffer.decode('utf-8')) on the whole buffer, and on a UnicodeDecodeError read more, like on a JSONDecodeError.",
     fallback: '',
+  },
+  {
+    // The starter's receive_and_save_image prints what receive_image raised (or what writing the
+    // file raised, which a test image never does): the image exchange is where the case broke.
+    pattern: /Error saving image: [^\n]+/,
+    fallback: 'receive_image failed on the image the kit sent: read the length header whole (loop until all of its bytes are in), then exactly that many image bytes.',
   },
   {
     pattern: /struct\.error: unpack requires a buffer of \d+ bytes/,
@@ -36,14 +44,20 @@ const RULES: readonly EvidenceRule[] = [
 
 const quoted = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text).trim();
 
-/** The hint the server's own output points to, if it matches a known cause; `hint` is the case's own. */
+/**
+ * The hint the server's own output points to, if it matches a known cause; `hint` is the case's own.
+ * The first error printed is the cause; what follows is its consequence (after a failed image the
+ * starter reads the unread image bytes as the next request, and the decode error that follows is
+ * no advice for receive_json_message), so the earliest match wins, not the first rule.
+ */
 export function evidenceHint(serverOutput: readonly string[], hint?: string): string | undefined {
   const text = serverOutput.join('\n');
-  for (const rule of RULES) {
+  const matches = RULES.flatMap((rule) => {
     const m = rule.pattern.exec(text);
-    if (!m) continue;
-    if (rule.replace) return rule.replace(m);
-    return `${hint ?? rule.fallback} (Your server said: ${quoted(m[0])})`;
-  }
-  return undefined;
+    return m ? [{ rule, m }] : [];
+  });
+  const first = matches.sort((a, b) => a.m.index - b.m.index)[0];
+  if (!first) return undefined;
+  if (first.rule.replace) return first.rule.replace(first.m);
+  return `${hint ?? first.rule.fallback} (Your server said: ${quoted(first.m[0])})`;
 }

@@ -9,7 +9,7 @@ import { INTERRUPTED_REASON, REPORT_FORMAT_VERSION } from './report-format.ts';
 import { requirementCoverage } from './requirement-coverage.ts';
 import { runIdOf, runOutcome } from './run-outcome.ts';
 import { selectIds } from './select.ts';
-import { withServerEvidence } from './server-evidence.ts';
+import { openEvidenceWindow, withServerEvidence } from './server-evidence.ts';
 import { Clock } from './templates.ts';
 import { failureVerdict, tally } from './verdicts.ts';
 
@@ -195,8 +195,9 @@ async function runCase(run: SuiteRun, s: LoadedScenario, server: BatchInstance):
   } catch (error) {
     return run.interrupted() ? interruptedResult(s, profile) : startFailure(s, profile, error, server.record);
   }
+  // Opened before the case starts, once the previous case's threads have printed their last lines.
+  const window = await openEvidenceWindow(started);
   options.onCaseStart?.(s);
-  const caseStart = performance.now();
   const clientPorts = new Set<number>();
   const executed = await executeScenario(s, started, {
     timeoutMs: run.timeoutMs,
@@ -207,7 +208,7 @@ async function runCase(run: SuiteRun, s: LoadedScenario, server: BatchInstance):
     ...(options.password ? { password: options.password } : {}),
     ...(options.imageEncoder ? { imageEncoder: options.imageEncoder } : {}),
   });
-  const result = await withServerEvidence(executed, started, { from: caseStart, clientPorts });
+  const result = await withServerEvidence(executed, started, { ...window, clientPorts });
   // A case cut short by the interrupt failed because its server was stopped, not by its own fault.
   return run.interrupted() && result.verdict !== 'PASSED' ? interruptedResult(s, profile) : result;
 }

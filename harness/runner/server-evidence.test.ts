@@ -1,6 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Rubric } from '../grader/rubric-format.ts';
+import { SandboxedTarget } from '../grader/sandboxed-target.ts';
+import { prepareWorkspace } from '../grader/workspace.ts';
+import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type SandboxPlan } from '../sandbox/sandbox.ts';
 import { studentReportHtml } from '../grader/student-report.ts';
 import { blameOf } from '../grader/blame.ts';
 import { GRADE_FORMAT_VERSION, SubmissionGrade } from '../grader/grade-format.ts';
@@ -11,13 +18,17 @@ import { ScenarioConnection } from './connection.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import { CaseResult, RunReport } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
-import { ownLines } from './server-evidence.ts';
+import { caseEvidence, openEvidenceWindow, ownLines } from './server-evidence.ts';
 import { StepFailure } from './step-failure.ts';
 import { WireLog } from './wire-log.ts';
+import { wrongHintHandIn } from '../testing/wrong-hint-hand-in.ts';
 
 // Issue 11, point 5: the student server's own words are evidence of the case that was running.
 
 const SUBMISSIONS = fileURLToPath(new URL('../../fixtures/submissions/', import.meta.url));
+
+/** Client ports a server line names ("('127.0.0.1', 43250)"). */
+const portsNamed = (lines: readonly string[]) => new Set(lines.flatMap((l) => [...l.matchAll(/\('127\.0\.0\.1', (\d+)\)/g)].map((m) => Number(m[1]))));
 
 describe('the lines a server printed, per case', () => {
   test('lines are stamped when they begin; a line split over two chunks keeps its first stamp', () => {
@@ -32,8 +43,29 @@ describe('the lines a server printed, per case', () => {
   test("another client's lines are left out when the case's own client is named", () => {
     const lines = ["Connection closed: ('127.0.0.1', 1111)", "Connection from ('127.0.0.1', 2222)", 'Traceback: x', "Error handling client ('127.0.0.1', 2222): boom"];
     expect(ownLines(lines, new Set([2222]))).toEqual(lines.slice(1));
-    // Behind the grader's relay the server sees other ports: then nothing is dropped.
-    expect(ownLines(lines, new Set([9999]))).toEqual(lines);
+    // Issue 22: a case whose own connection printed nothing with its port still loses the other
+    // client's lines (the old rule kept every line then, and the hint quoted another connection).
+    expect(ownLines(lines, new Set([9999]))).toEqual(['Traceback: x']);
+  });
+
+  test("the cause is drawn only from lines provably the case's; what cannot be told is shown, and said", () => {
+    const lines = ["Error handling client ('127.0.0.1', 1111): Expecting value: line 1 column 1 (char 0)", 'Error saving image: Incomplete image size received', "Error handling client ('127.0.0.1', 2222): 'utf-8' codec can't decode byte 0x88 in position 4: invalid start byte"];
+    // The ports known, the server settled before the window: a line naming no client is the case's.
+    expect(caseEvidence(lines, new Set([2222]), { settled: true })).toEqual({ shown: lines.slice(1), cause: lines.slice(1), unattributed: false });
+    // Not settled (a thread still busy from the previous case): a line naming no client is shown, never the cause.
+    expect(caseEvidence(lines, new Set([2222]), { settled: false })).toEqual({ shown: lines.slice(1), cause: [lines[2]], unattributed: false });
+    // The ports not known (a relay that did not say): every line is shown; only a settled unnamed line may be the cause.
+    expect(caseEvidence(lines, undefined, { settled: true })).toEqual({ shown: lines, cause: [lines[1]], unattributed: true });
+    // The server's own listening port is not another client.
+    expect(caseEvidence(["Client 127.0.0.1:5001 <- ('127.0.0.1', 2222): boom", 'listening on 127.0.0.1:5001'], new Set([2222]), { settled: true, serverPort: 5001 }).shown).toHaveLength(2);
+  });
+
+  test('the first error is the cause: a decode error that follows a failed image does not choose the advice', () => {
+    const own = ['Error saving image: Incomplete image size received', "Error handling client ('127.0.0.1', 2222): 'utf-8' codec can't decode byte 0x88 in position 4: invalid start byte"];
+    const hint = evidenceHint(own, 'receive_image must keep reading until all 8 bytes of the length have arrived.');
+    expect(hint).toBe('receive_image must keep reading until all 8 bytes of the length have arrived. (Your server said: Error saving image: Incomplete image size received)');
+    // The same decode error first is the cause, and gets its own advice.
+    expect(evidenceHint([...own].reverse())).toContain('decode only once the whole message is in');
   });
 
   test('the hint follows the evidence: a UTF-8 decode error gets the decode-once advice', () => {
@@ -101,3 +133,155 @@ describe('the lines a server printed, per case', () => {
     }
   });
 });
+
+describe("behind the grader's sandbox relay, a case's evidence is its own connection's", () => {
+  let tmp: string;
+  let plan: SandboxPlan | undefined;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'evidence-relay-'));
+    const probe = await probeBwrap();
+    if (probe.ok) plan = await planSandbox('bwrap');
+  });
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  /** The grader's sandboxed target for a hand-in folder: its own network namespace, reached through the relay. */
+  async function sandboxed(handIn: string): Promise<SandboxedTarget> {
+    const python = await resolvePython();
+    const base = path.join(tmp, `base-${path.basename(handIn)}`);
+    await prepareWorkspace(handIn, base, { users: { count: 6, prefix: 'user', password: '123' } } as unknown as Rubric); // only users are read
+    const limits = { cpuSeconds: 60, memoryMiB: 1024, processes: 32, fileSizeMiB: 64 };
+    return new SandboxedTarget({
+      baseWorkspace: base,
+      scratch: path.join(tmp, `scratch-${path.basename(handIn)}`),
+      command: [python.executable, 'server.py', '--port', '{port}'],
+      wrap: (argv, ws, expose) => sandboxCommand(argv, ws, { plan: plan as SandboxPlan, limits, python, hide: [tmp], expose: [expose] }),
+      readyMs: 15_000,
+      outputLimitBytes: 256 * 1024,
+      diskLimitBytes: 64 * 1024 * 1024,
+      description: `${path.basename(handIn)}, isolated network`,
+    });
+  }
+
+  test("the relay reports the port the server sees for each of the kit's connections", async (ctx) => {
+    if (!plan?.isolatedNetwork) return ctx.skip();
+    const target = await sandboxed(path.join(SUBMISSIONS, 'correct'));
+    try {
+      const instance = await target.start();
+      const seen: (number | undefined)[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const socket = await new Promise<net.Socket>((resolve, reject) => {
+          const s = net.connect({ host: '127.0.0.1', port: instance.port }, () => resolve(s));
+          s.once('error', reject);
+        });
+        socket.write('{"action": "get_all_users"}');
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no reply within 10 s')), 10_000);
+          socket.once('data', () => resolve(clearTimeout(timer)));
+        });
+        seen.push(instance.serverSidePort?.(socket.localPort as number));
+        socket.destroy();
+      }
+      // server.py prints "Connection from ('127.0.0.1', N)" with the port it sees: the relay's (the
+      // first such line is the readiness probe's).
+      const printed = () => [...portsNamed((instance.outputBetween?.(0, performance.now()) ?? []).filter((l) => l.startsWith('Connection from')))].slice(-3);
+      for (let i = 0; i < 100 && !seen.every((p) => printed().includes(p as number)); i += 1) await new Promise((r) => setTimeout(r, 100));
+      expect(seen.every((p) => p !== undefined)).toBe(true);
+      expect(printed()).toEqual(seen);
+      await instance.stop();
+    } finally {
+      await target.abort();
+    }
+  }, 60_000);
+
+  test('5.2.2 shows receive_image\'s own error and its hint quotes it, not another line of the window', async (ctx) => {
+    if (!plan?.isolatedNetwork) return ctx.skip();
+    const target = await sandboxed(await wrongHintHandIn(path.join(tmp, 'hand-in')));
+    try {
+      const report = await runSuite({ target, cases: ['5.1.1', '5.2.2'] });
+      expect(report.cases.find((x) => x.id === '5.1.1')?.verdict).toBe('PASSED');
+      const c = report.cases.find((x) => x.id === '5.2.2') as CaseResult;
+      expect(c.verdict).toBe('FAILED');
+      const output = c.serverOutput ?? [];
+      expect(output).toContain('Error saving image: Incomplete image size received');
+      // One connection ran 5.2.2 (u5): every line that names a client names that one.
+      expect([...portsNamed(output)], output.join('\n')).toHaveLength(1);
+      expect(output.join('\n')).not.toContain('Expecting value');
+      // The hint is chosen from the cause, the first error of the case's own connection.
+      expect(c.hint).toContain('Incomplete image size received');
+      expect(c.hint).toContain('receive_image');
+      expect(c.hint).not.toContain("codec can't decode");
+    } finally {
+      await target.abort();
+    }
+  }, 120_000);
+});
+
+// A server whose connection threads print a line 150 ms after their client closed (or, with --spin,
+// spin for good instead): what a previous case's connection prints late.
+const LATE_SERVER = `import socket, sys, threading, time
+port = int(sys.argv[sys.argv.index('--port') + 1])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(('127.0.0.1', port))
+srv.listen(5)
+print(f'Server listening on 127.0.0.1:{port}', flush=True)
+def handle(conn, addr):
+    while conn.recv(4096):
+        pass
+    if '--spin' in sys.argv:
+        while True:
+            pass
+    time.sleep(0.15)
+    print(f'Late line of {addr}', flush=True)
+    conn.close()
+while True:
+    c, a = srv.accept()
+    threading.Thread(target=handle, args=(c, a), daemon=True).start()
+`;
+
+describe("a case's window opens once the previous case's threads are done", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'evidence-window-'));
+    await mkdir(path.join(dir, 'data'), { recursive: true });
+    await writeFile(path.join(dir, 'late.py'), LATE_SERVER);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function closeOneConnection(port: number): Promise<void> {
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+      s.once('error', reject);
+    });
+    socket.destroy();
+  }
+
+  test('a line a closed connection prints late falls before the window', async () => {
+    const instance = await spawnedTarget({ command: 'python3 late.py --port {port}', cwd: dir }).start();
+    try {
+      await closeOneConnection(instance.port);
+      const window = await openEvidenceWindow(instance);
+      expect(window.settled).toBe(true);
+      expect(instance.outputBetween?.(0, performance.now()).some((l) => l.startsWith('Late line'))).toBe(true);
+      expect(instance.outputBetween?.(window.from, performance.now())).toEqual([]);
+    } finally {
+      await instance.stop();
+    }
+  }, 180_000);
+
+  test('a server that never settles opens the window anyway, saying it did not settle', async () => {
+    const instance = await spawnedTarget({ command: 'python3 late.py --spin --port {port}', cwd: dir }).start();
+    try {
+      await closeOneConnection(instance.port);
+      expect((await openEvidenceWindow(instance)).settled).toBe(false);
+      expect((await openEvidenceWindow(instance)).settled).toBe(false);
+    } finally {
+      await instance.stop();
+    }
+  }, 180_000);
+});
+

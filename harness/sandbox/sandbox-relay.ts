@@ -12,6 +12,12 @@ export interface InboundRelay {
   readonly port: number;
   /** Whether the server inside accepted a connection made through the relay (readiness). */
   probe(timeoutMs: number): Promise<boolean>;
+  /**
+   * The client port the server inside sees for a connection made to the relay from `clientPort`
+   * (the sandbox half dials from a port of its own); undefined until that connection was forwarded,
+   * or when the sandbox half could not tell.
+   */
+  seenAs(clientPort: number): number | undefined;
   close(): Promise<void>;
 }
 
@@ -19,19 +25,34 @@ export interface OutboundRelay {
   close(): Promise<void>;
 }
 
-/** Opens the relay's Unix socket and resolves with what the sandbox half sent first (its status byte). */
-function dialInside(socketPath: string, timeoutMs: number): Promise<{ socket: net.Socket; rest: Buffer } | undefined> {
+/** What the sandbox half sends ahead of the server's bytes: a status byte, then (when READY) the port it dialled from. */
+const PREAMBLE_BYTES = 3;
+
+interface Inside {
+  socket: net.Socket;
+  /** The client port the server sees for this connection; 0 when the sandbox half could not tell. */
+  seenAs: number;
+  /** Server bytes that came with the preamble. */
+  rest: Buffer;
+}
+
+/** Opens the relay's Unix socket and resolves once the sandbox half said whether the server accepted. */
+function dialInside(socketPath: string, timeoutMs: number): Promise<Inside | undefined> {
   return new Promise((resolve) => {
     const socket = net.connect({ path: socketPath, allowHalfOpen: true });
-    const done = (value: { socket: net.Socket; rest: Buffer } | undefined) => {
+    let got = Buffer.alloc(0);
+    const done = (value: Inside | undefined) => {
       clearTimeout(timer);
       socket.removeListener('data', onData);
       if (!value) socket.destroy();
       resolve(value);
     };
     const onData = (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got[0] !== READY) return done(undefined);
+      if (got.length < PREAMBLE_BYTES) return;
       socket.pause();
-      done(chunk[0] === READY ? { socket, rest: chunk.subarray(1) } : undefined);
+      done({ socket, seenAs: got.readUInt16BE(1), rest: got.subarray(PREAMBLE_BYTES) });
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
     socket.on('data', onData);
@@ -68,12 +89,17 @@ export function listenInbound(options: { port: number; socketPath: string; host?
     sockets.add(s);
     s.once('close', () => sockets.delete(s));
   };
+  const seen = new SeenPorts();
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
     track(client);
     client.on('error', () => undefined);
+    const clientPort = client.remotePort;
     void dialInside(options.socketPath, options.connectTimeoutMs ?? 10_000).then((inside) => {
       // Nothing listens inside (or the sandbox is gone): a reset is the closest to "refused".
       if (!inside) return void reset(client);
+      // Recorded before a byte of the server's is passed on: whoever reads the server's lines about
+      // this connection already knows which port they name.
+      if (clientPort !== undefined && inside.seenAs > 0) seen.set(clientPort, inside.seenAs);
       track(inside.socket);
       if (client.destroyed) return void inside.socket.destroy();
       if (inside.rest.length > 0) client.write(inside.rest);
@@ -95,10 +121,31 @@ export function listenInbound(options: { port: number; socketPath: string; host?
           inside?.socket.destroy();
           return inside !== undefined;
         },
+        seenAs: (clientPort) => seen.get(clientPort),
         close: () => closeAll(server, sockets),
       });
     });
   });
+}
+
+/**
+ * Client port on the host -> the port the server inside sees, for the most recent connections (an
+ * instance serves a few hundred; the bound only keeps a server that is never restarted small). A
+ * port the host reuses is overwritten by its newer connection.
+ */
+class SeenPorts {
+  static readonly MAX = 4096;
+  readonly #map = new Map<number, number>();
+
+  set(clientPort: number, seenAs: number): void {
+    this.#map.delete(clientPort);
+    this.#map.set(clientPort, seenAs);
+    if (this.#map.size > SeenPorts.MAX) this.#map.delete(this.#map.keys().next().value as number);
+  }
+
+  get(clientPort: number): number | undefined {
+    return this.#map.get(clientPort);
+  }
 }
 
 /** A Unix listener at socketPath forwarding every connection from inside the sandbox to host:port. */

@@ -173,6 +173,7 @@ async function launch(options: SpawnedTargetOptions, copy: WorkspaceCopy, mayRet
     output: () => output(proc),
     outputBetween: (from, to) => proc.lines.between(from, to),
     lastOutputAt: () => proc.lines.lastAt,
+    serverSidePort: (clientPort) => proc.serverSidePort(clientPort),
     stop: () => stop(),
   };
 }

@@ -18,6 +18,12 @@ export interface TargetInstance {
   /** performance.now() when the server last printed anything; lets the runner wait for a traceback to finish. */
   lastOutputAt?(): number;
   /**
+   * The client port the server sees (and prints) for a connection the harness opened from
+   * `clientPort`; undefined when that cannot be told. Absent: the server sees the harness's own port.
+   * Behind the grader's sandbox relay the two differ, and the server's lines name the inside one.
+   */
+  serverSidePort?(clientPort: number): number | undefined;
+  /**
    * How to watch the server's threads, so a wait is measured in the server's own time, not the
    * machine's (only servers the kit started; a --target server's processes are not ours to watch).
    */

@@ -11,6 +11,9 @@ binds in:
   --expose SOCKET=PORT   the grader connects to SOCKET; each connection is forwarded to 127.0.0.1:PORT
                          inside. The first byte sent back is 1 once the server accepted the forwarded
                          connection, 0 when it refused: a readiness probe that goes through the relay.
+                         After a 1 come two bytes (big-endian): the port the forwarded connection comes
+                         from inside, the client port the server sees and prints, so the grader can
+                         tell which of the server's lines belong to which of its connections.
   --connect PORT=SOCKET  code inside dials 127.0.0.1:PORT; each connection is forwarded to SOCKET, where
                          the grader listens and forwards on (e.g. to the reference server).
 
@@ -86,7 +89,11 @@ class Pair:
                 return self.close()
             self.connected = True
             if self.status:
-                self.out[self.near] += READY
+                try:
+                    seen_as = self.far.getsockname()[1]
+                except OSError:
+                    seen_as = 0  # 0: not known; the grader then cannot attribute the server's lines
+                self.out[self.near] += READY + struct.pack("!H", seen_as)
             return self.update()
         try:
             if mask & selectors.EVENT_READ:
