@@ -48,10 +48,10 @@ import sys
 import threading
 import time
 
-HOLD_READY_SECONDS = 0.15  # how long the proxy holds "ready" back to see whether the client waits for it
+HOLD_READY_SECONDS = 0.15  # own time the proxy holds "ready" back to see whether the client waits for it
 # The final reply is held back while send_json_message_with_image has not returned, so the
 # acknowledgement arrives alone, as on a warmed-up course server; a function that waits for the
-# final reply itself gets it after this long (and client.py's own read then finds nothing).
+# final reply itself gets it after this much own time (and client.py's own read then finds nothing).
 FINAL_HOLD_SECONDS = 1.0
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'student_runner.py')
 # How long the runner's socket calls may block by the wall clock: only a net under the judge's own
@@ -159,6 +159,26 @@ def follow_grace(stream):
 
 
 _grace_after_close = [0.0]
+
+
+def own_confirmed():
+    """The hand-in's own time as far as the grader has confirmed it (no running ahead)."""
+    last = _own[0]
+    return own_now() if last is None else last[0]
+
+
+def hold_own(seconds, until=None):
+    """Holds for `seconds` of the hand-in's own time, confirmed by the grader, or until the event
+    `until` is set (returns whether it was). The judge's holds are verdicts: how long a client is given
+    to misbehave (send before ready) or to return (before the final reply): a starved client must get
+    its time, so the wall clock, and the run-ahead own_now allows, never end one."""
+    target = own_now() + seconds
+    while own_confirmed() < target:
+        if until is None:
+            time.sleep(0.02)
+        elif until.wait(0.02):
+            return True
+    return until is not None and until.is_set()
 
 
 def wait_own(wait, own_deadline, step=0.1):
@@ -517,7 +537,7 @@ class RecordingProxy:
             reply, exchange.buffer = exchange.buffer[:size], exchange.buffer[size:]
             exchange.replies += 1
             if exchange.replies == 1:
-                time.sleep(HOLD_READY_SECONDS)
+                hold_own(HOLD_READY_SECONDS)
                 with record.lock:
                     exchange.c2s_at_ready = len(record.c2s)
                 sink.sendall(reply)
@@ -532,8 +552,7 @@ class RecordingProxy:
                 if exchange.mode == 'together':
                     sink.sendall(exchange.held + reply)
                 else:
-                    exchange.returned.wait(FINAL_HOLD_SECONDS)
-                    exchange.final_sent_before_return = not exchange.returned.is_set()
+                    exchange.final_sent_before_return = not hold_own(FINAL_HOLD_SECONDS, until=exchange.returned)
                     sink.sendall(reply)
         record.exchange = None
         rest, exchange.buffer = exchange.buffer, b''
