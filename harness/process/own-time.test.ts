@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OwnClock, type ProgressProbe, type WaitVerdict } from './own-time.ts';
+import { OwnClock, waitInOwnTime, type ProgressProbe, type WaitVerdict } from './own-time.ts';
 import { classifyWait, type ThreadSample } from './thread-sample.ts';
 
 // The rule that replaces wall-clock timeouts, replayed on scripted /proc samples and a clock of the
@@ -115,5 +115,21 @@ describe('OwnClock: a wait measured in the hand-in’s own time', () => {
   it('a server that uses CPU between samples is not stuck, even if each sample finds it blocked', async () => {
     const { verdict } = await replay(1000, (i) => ({ state: 'S', wait: 'input', cpuMs: i, delayMs: 0 }));
     expect(verdict.kind).toBe('expired');
+  });
+});
+
+describe('waitInOwnTime: a slice that ends late is the kit held up', () => {
+  it('a hand-in idle by its own choice while the kit’s slices end late never runs out of its own time', async () => {
+    const idle: ProgressProbe = {
+      threads: async () => [{ tid: 1, state: 'S', wait: 'timer', cpuNs: 0n, runDelayNs: 0n }],
+      kitInFlight: () => 0,
+    };
+    // Budget 300 ms; the wall cap (4x) ends the wait as the kit's failure. Each attempt takes 200 ms
+    // more than its slice, as when the kit is not scheduled and its read's timer fires late: those
+    // intervals count only the hand-in's CPU (none), so the budget can never be spent.
+    const clock = new OwnClock(idle, 300, { detectStuck: false, wallFactor: 4, minWallCapMs: 0 });
+    const outcome = await waitInOwnTime<string>(clock, (sliceMs) => new Promise((r) => setTimeout(() => r(undefined), sliceMs + 200)));
+    expect(outcome.kind).toBe('kit-busy');
+    expect(clock.ownMs).toBe(0);
   });
 });

@@ -168,9 +168,15 @@ function describeStuck(now: Snapshot): string {
   return `every thread of the server (${n}) is blocked waiting for input, nothing more is on its way from the kit, and no CPU was used`;
 }
 
+/** How late a slice of waiting may end before the kit itself counts as held up. */
+export const KIT_LATE_MS = 50;
+
 /**
  * Waits for `attempt` in slices of own time: `attempt(sliceMs)` resolves with a value, or with
  * `undefined` when its slice ran out (the partial state it holds must survive for the next slice).
+ * A slice that ends late means the kit was not scheduled: a reply may then sit unread behind the
+ * slice's timer while the hand-in idles, and that time is the machine's, so the interval counts only
+ * the CPU the hand-in got (as while the kit has bytes in flight).
  */
 export async function waitInOwnTime<T>(
   clock: OwnClock,
@@ -178,9 +184,12 @@ export async function waitInOwnTime<T>(
 ): Promise<{ kind: 'value'; value: T } | Exclude<WaitVerdict, { kind: 'waiting' }>> {
   const slice = SLICE_MS;
   for (;;) {
-    const value = await attempt(Math.max(10, Math.min(slice, clock.remainingMs || slice)));
+    const sliceMs = Math.max(10, Math.min(slice, clock.remainingMs || slice));
+    const startedAt = performance.now();
+    const value = await attempt(sliceMs);
     if (value !== undefined) return { kind: 'value', value };
-    const verdict = await clock.check();
+    const late = performance.now() - startedAt > sliceMs + KIT_LATE_MS;
+    const verdict = await clock.check(late ? 1 : 0);
     if (verdict.kind !== 'waiting') return verdict;
   }
 }

@@ -7,7 +7,7 @@ import { throttleOutput } from './output-throttle.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
 import { KitBusyError } from '../errors.ts';
-import { OwnClock, type ProgressProbe } from './own-time.ts';
+import { KIT_LATE_MS, OwnClock, type ProgressProbe } from './own-time.ts';
 import { TimedLines } from './timed-lines.ts';
 import { treeProbe } from './tree-probe.ts';
 
@@ -16,7 +16,8 @@ import { treeProbe } from './tree-probe.ts';
 // exits or runs out of time, and always stopped with its whole process tree.
 
 export type StartFailure =
-  | { status: 'no-listen'; detail: string }
+  /** wallMs: the clock's time for the own-time budget the server spent without listening. */
+  | { status: 'no-listen'; detail: string; wallMs: number }
   | { status: 'crashed'; detail: string }
   | { status: 'disk-quota'; detail: string } // bytes or files: "workspace grew past N MiB" / "workspace holds more than N files"
   | { status: 'aborted'; detail: string }
@@ -69,6 +70,8 @@ export interface ServerProcessOptions {
 // "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
 const LISTENING_ON = /listening on (?:port\s+|\[?[\w.:-]*?\]?:)(\d{1,5})\b/i;
 const PROBE_MS = 1000;
+/** The pause between two probes. */
+const PAUSE_MS = 50;
 
 export class ServerProcess {
   readonly stdout: CappedOutput;
@@ -170,15 +173,24 @@ export class ServerProcess {
     for (;;) {
       const early = await this.earlyFailure(isAborted);
       if (early) return early;
+      const askedAt = performance.now();
       const probe = await this.probe();
       if (probe === 'ready') return undefined;
       if (probe !== 'not-yet') return probe;
-      await Promise.race([this.group.exited, delay(50)]);
-      const verdict = await clock.check();
+      const probeMs = performance.now() - askedAt;
+      const pausedAt = performance.now();
+      await Promise.race([this.group.exited, delay(PAUSE_MS)]);
+      const pauseMs = performance.now() - pausedAt;
+      // A probe or a pause that ended late means the kit was not scheduled: a listening server idle in
+      // accept() can then look unreachable (the probe's timer fires before its connection is seen),
+      // and that time is the machine's. Such an interval counts only the CPU the server got, as while
+      // the kit has bytes in flight (own-time.ts).
+      const kitHeldUp = probeMs > PROBE_MS + KIT_LATE_MS || pauseMs > PAUSE_MS + KIT_LATE_MS;
+      const verdict = await clock.check(kitHeldUp ? 1 : 0);
       if (verdict.kind === 'kit-busy') {
         throw new KitBusyError(`the server on port ${this.options.port} could not be started: the machine gave it too little CPU (${Math.round(verdict.ownMs)} ms of its own time in ${Math.round(verdict.wallMs)} ms)`);
       }
-      if (verdict.kind !== 'waiting') return this.lateFailure();
+      if (verdict.kind !== 'waiting') return this.lateFailure(verdict);
     }
   }
 
@@ -225,7 +237,7 @@ export class ServerProcess {
     return undefined;
   }
 
-  private async lateFailure(): Promise<StartFailure> {
+  private async lateFailure(spent: { ownMs: number; wallMs: number }): Promise<StartFailure> {
     if (!this.running) {
       const detail = await this.finalCrashLine();
       return (await this.launched()) ? { status: 'crashed', detail } : sandboxFailed(detail);
@@ -235,7 +247,8 @@ export class ServerProcess {
     if (this.quotaHit) return { status: 'disk-quota', detail: this.quotaHit };
     return {
       status: 'no-listen',
-      detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s (server.py must take the port from --port)`,
+      wallMs: spent.wallMs,
+      detail: `did not listen on port ${this.options.port} within ${this.options.readyMs / 1000} s of its own time (${seconds(spent.wallMs)} s on the clock; server.py must take the port from --port)`,
     };
   }
 
@@ -321,6 +334,8 @@ function describeExit(info: ExitInfo): string {
 }
 
 /** An unreferenced wait: it never keeps the kit alive by itself. */
+const seconds = (ms: number) => (Math.round(ms / 100) / 10).toString();
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

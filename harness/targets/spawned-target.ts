@@ -192,7 +192,7 @@ function startFailureMessage(failure: StartFailure, proc: ServerProcess, file: s
     case 'wrong-port':
       return failure.detail;
     case 'no-listen':
-      return `the server did not accept connections on port ${port} within ${readyMs} ms`;
+      return `the server did not accept connections on port ${port} within ${readyMs} ms of its own time (${Math.round(failure.wallMs)} ms on the clock)`;
     default:
       return `the server did not start: ${failure.detail}`;
   }
