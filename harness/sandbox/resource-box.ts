@@ -372,26 +372,46 @@ function cgroupBox(name: string, kind: Exclude<BoxKind, 'none'>, limits: BoxLimi
     pidsRefused: () => files.pidsRefused(),
     destroy: async () => {
       await killAll(box);
-      removeDirs(box);
+      await removeDirsWhenFree(box);
     },
   };
   for (const dir of files.all) if (/['\\]/.test(dir)) throw new ResourceBoxError(`a cgroup folder with a quote in its name: ${dir}`);
   return box;
 }
 
+/** How long the kill of a box may take: a killed process must still be scheduled to die. */
+const KILL_ALL_MS = 30_000;
+
 /**
  * SIGKILL every process in the box until none is left: a process forking while the list is read is
- * caught on the next round (its child joins the box before it can run). Bounded: a process stuck in
- * the kernel (D state) may outlive it, and the folder is then left to the next start's sweep.
+ * caught on the next round (its child joins the box before it can run). Bounded in time, not rounds:
+ * on a busy machine hundreds of killed processes (fork-many's) took longer than 200 short rounds to
+ * die, and the box outlived its grade. A process stuck in the kernel (D state) may outlive even this
+ * bound, and the folder is then left to the next start's sweep.
  */
 async function killAll(box: BoxInternals): Promise<void> {
   if (box.destroyed) return;
   if (box.files.kill) tryWrite(box.files.kill, '1');
-  for (let round = 0; round < 200; round++) {
+  const until = performance.now() + KILL_ALL_MS;
+  for (let round = 0; performance.now() < until; round++) {
     const pids = procsOf(box.files.all);
     if (pids.length === 0) return;
     for (const pid of pids) signal(pid);
     await new Promise((resolve) => setTimeout(resolve, round < 20 ? 5 : 25));
+  }
+}
+
+/** How long a box's emptied folders may refuse removal: the last killed processes are still being reaped. */
+const REMOVE_DIRS_MS = 5_000;
+
+/** Removes the box's folders, retrying while the kernel still holds them (seen: the twin's box left behind on a busy machine). */
+async function removeDirsWhenFree(box: BoxInternals): Promise<void> {
+  const until = performance.now() + REMOVE_DIRS_MS;
+  removeDirs(box);
+  while (!box.destroyed && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (procsOf(box.files.all).length > 0) await killAll(box);
+    removeDirs(box);
   }
 }
 
