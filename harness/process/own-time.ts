@@ -51,6 +51,8 @@ interface Snapshot {
 }
 
 const NS_PER_MS = 1_000_000;
+/** How late a step of the kit's may end before the kit itself counts as held up. */
+const KIT_LATE_MS = 50;
 /** How long one slice of waiting lasts before the hand-in's threads are sampled again. */
 const SLICE_MS = 100;
 const QUIET_MS = 400;
@@ -99,9 +101,15 @@ export class OwnClock {
     return Math.max(0, this.#budgetMs - this.#ownMs);
   }
 
-  /** Takes a sample, adds the interval since the last one to the own time, and says where the wait stands. */
-  async check(extraInFlight = 0): Promise<WaitVerdict> {
-    const now = await this.#snapshot(extraInFlight);
+  /**
+   * Takes a sample, adds the interval since the last one to the own time, and says where the wait
+   * stands. `lateMs`: how late the kit's own step before this sample (a slice, a tick, a probe) ended.
+   * Past KIT_LATE_MS the kit was not scheduled, and a reply may have sat unread while the hand-in
+   * idled: that time is the machine's, so the interval counts only the hand-in's CPU, as while the
+   * kit has bytes in flight.
+   */
+  async check(lateMs = 0): Promise<WaitVerdict> {
+    const now = await this.#snapshot(lateMs > KIT_LATE_MS ? 1 : 0);
     const previous = this.#last;
     this.#last = now;
     const wallMs = now.at - this.#startedAt;
@@ -168,28 +176,22 @@ function describeStuck(now: Snapshot): string {
   return `every thread of the server (${n}) is blocked waiting for input, nothing more is on its way from the kit, and no CPU was used`;
 }
 
-/** How late a slice of waiting may end before the kit itself counts as held up. */
-export const KIT_LATE_MS = 50;
-
 /**
  * Waits for `attempt` in slices of own time: `attempt(sliceMs)` resolves with a value, or with
  * `undefined` when its slice ran out (the partial state it holds must survive for the next slice).
- * A slice that ends late means the kit was not scheduled: a reply may then sit unread behind the
- * slice's timer while the hand-in idles, and that time is the machine's, so the interval counts only
- * the CPU the hand-in got (as while the kit has bytes in flight).
+ * A slice that ends late is the kit held up (OwnClock.check): a reply may then sit unread behind
+ * the slice's timer while the hand-in idles.
  */
 export async function waitInOwnTime<T>(
   clock: OwnClock,
   attempt: (sliceMs: number) => Promise<T | undefined>,
 ): Promise<{ kind: 'value'; value: T } | Exclude<WaitVerdict, { kind: 'waiting' }>> {
-  const slice = SLICE_MS;
   for (;;) {
-    const sliceMs = Math.max(10, Math.min(slice, clock.remainingMs || slice));
+    const sliceMs = Math.max(10, Math.min(SLICE_MS, clock.remainingMs || SLICE_MS));
     const startedAt = performance.now();
     const value = await attempt(sliceMs);
     if (value !== undefined) return { kind: 'value', value };
-    const late = performance.now() - startedAt > sliceMs + KIT_LATE_MS;
-    const verdict = await clock.check(late ? 1 : 0);
+    const verdict = await clock.check(performance.now() - startedAt - sliceMs);
     if (verdict.kind !== 'waiting') return verdict;
   }
 }

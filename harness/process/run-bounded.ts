@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { CappedOutput } from './capped-output.ts';
 import { mib, watchQuota, type QuotaLimits } from './disk-quota.ts';
-import { KIT_LATE_MS, OwnClock } from './own-time.ts';
+import { OwnClock } from './own-time.ts';
 import { spawnGroup, sweepProcesses, type GroupProcess } from './process-groups.ts';
 import { delay } from './server-process.ts';
 import { treeProbe } from './tree-probe.ts';
@@ -72,7 +72,7 @@ function ownTimekeeper(group: GroupProcess, timeoutMs: number): Timekeeper {
   return {
     tick: async (lateMs) => {
       // A late tick means this process (the kit: the reference server, the relays) was starved.
-      const verdict = await clock.check(lateMs > KIT_LATE_MS ? 1 : 0);
+      const verdict = await clock.check(lateMs);
       const graceSeconds = Math.max(0, clock.wallMs - clock.ownMs) / 1000;
       if (group.child.stdin?.writable) group.child.stdin.write(`grace ${graceSeconds.toFixed(3)}\n`);
       if (verdict.kind === 'expired') return 'timeout';

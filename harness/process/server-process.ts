@@ -7,7 +7,7 @@ import { throttleOutput } from './output-throttle.ts';
 import { listenerOwnedBy } from './port-owner.ts';
 import { spawnGroup, sweepProcesses, type ExitInfo, type GroupProcess } from './process-groups.ts';
 import { KitBusyError } from '../errors.ts';
-import { KIT_LATE_MS, OwnClock, type ProgressProbe } from './own-time.ts';
+import { OwnClock, type ProgressProbe } from './own-time.ts';
 import { TimedLines } from './timed-lines.ts';
 import { treeProbe } from './tree-probe.ts';
 
@@ -181,12 +181,9 @@ export class ServerProcess {
       const pausedAt = performance.now();
       await Promise.race([this.group.exited, delay(PAUSE_MS)]);
       const pauseMs = performance.now() - pausedAt;
-      // A probe or a pause that ended late means the kit was not scheduled: a listening server idle in
-      // accept() can then look unreachable (the probe's timer fires before its connection is seen),
-      // and that time is the machine's. Such an interval counts only the CPU the server got, as while
-      // the kit has bytes in flight (own-time.ts).
-      const kitHeldUp = probeMs > PROBE_MS + KIT_LATE_MS || pauseMs > PAUSE_MS + KIT_LATE_MS;
-      const verdict = await clock.check(kitHeldUp ? 1 : 0);
+      // A probe or a pause that ended late is the kit held up (OwnClock.check): a listening server idle
+      // in accept() can then look unreachable, its probe's timer firing before its connection is seen.
+      const verdict = await clock.check(Math.max(probeMs - PROBE_MS, pauseMs - PAUSE_MS));
       if (verdict.kind === 'kit-busy') {
         throw new KitBusyError(`the server on port ${this.options.port} could not be started: the machine gave it too little CPU (${Math.round(verdict.ownMs)} ms of its own time in ${Math.round(verdict.wallMs)} ms)`);
       }
@@ -333,9 +330,9 @@ function describeExit(info: ExitInfo): string {
   return `exited by itself (code ${info.code}, signal ${info.signal})`;
 }
 
-/** An unreferenced wait: it never keeps the kit alive by itself. */
 const seconds = (ms: number) => (Math.round(ms / 100) / 10).toString();
 
+/** An unreferenced wait: it never keeps the kit alive by itself. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
