@@ -195,3 +195,18 @@ export async function waitInOwnTime<T>(
     if (verdict.kind !== 'waiting') return verdict;
   }
 }
+
+/**
+ * Waits until the hand-in is quiet (every thread blocked on input, no CPU used, nothing of the kit's
+ * in flight: the stuck rule, on two short samples) for at most `budgetMs` of its own time, and
+ * `wallFactor` times that on the clock. True when it settled; false when it did not in time (a thread
+ * busy for good, or a machine too busy to tell). Charges nothing: the kit waits for its own care.
+ */
+export async function waitUntilQuiet(probe: ProgressProbe, budgetMs: number, wallFactor: number): Promise<boolean> {
+  const clock = new OwnClock(probe, budgetMs, { quietMs: 20, quietSamples: 2, wallFactor, minWallCapMs: budgetMs * wallFactor });
+  for (;;) {
+    const verdict = await clock.check();
+    if (verdict.kind !== 'waiting') return verdict.kind === 'stuck';
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { CodecError, FrameSocket, PeerClosedError, ReadTimeoutError, dialTcp, type JsonObject } from '../../spec/codec/index.ts';
 import { withDeadline } from '../base/deadline.ts';
-import { OwnClock, waitInOwnTime, type ProgressProbe } from '../process/own-time.ts';
+import { OwnClock, waitInOwnTime, waitUntilQuiet, type ProgressProbe } from '../process/own-time.ts';
 import { KitBusyError } from '../errors.ts';
 import { StepFailure } from './step-failure.ts';
 import type { SentKind, WireLog } from './wire-log.ts';
@@ -15,6 +15,8 @@ const ANSWER_GRACE_MS = 100;
 const SETTLE_MAX_PIECES = 256;
 /** The most own time one settling waits. */
 export const SETTLE_MAX_MS = 500;
+/** A settling's cap on the clock, as a multiple of SETTLE_MAX_MS (own-time.ts's default for waits). */
+const SETTLE_WALL_FACTOR = 20;
 /**
  * What a server may push unasked before its connection is paused: a reply being read always flows,
  * but 8 MB of `{}` after each reply sat in every lane's decoder (issue 20: the grader at 574 MiB for
@@ -181,13 +183,7 @@ export class ScenarioConnection {
    * server that never settles (busy threads) gets the pieces after SETTLE_MAX_MS of its own time.
    */
   async #settled(): Promise<void> {
-    if (!this.progress) return;
-    const clock = new OwnClock(this.progress, SETTLE_MAX_MS, { quietMs: 20, quietSamples: 2, minWallCapMs: SETTLE_MAX_MS * 10 });
-    for (;;) {
-      const verdict = await clock.check();
-      if (verdict.kind !== 'waiting') return;
-      await sleep(5);
-    }
+    if (this.progress) await waitUntilQuiet(this.progress, SETTLE_MAX_MS, SETTLE_WALL_FACTOR);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { OwnClock } from '../process/own-time.ts';
+import { waitUntilQuiet } from '../process/own-time.ts';
 import type { TargetInstance } from '../targets/target.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import type { CaseResult } from './report-format.ts';
@@ -63,20 +63,10 @@ export async function openEvidenceWindow(instance: TargetInstance): Promise<Evid
   if (threads === undefined) return { from: performance.now(), settled: false };
   // A server that is gone prints nothing more.
   if (threads.length === 0) return { from: performance.now(), settled: true };
-  const budget = restless.has(instance) ? QUIET_RETRY_MS : QUIET_MAX_MS;
-  const clock = new OwnClock(progress, budget, { quietMs: 20, quietSamples: 2, wallFactor: 10, minWallCapMs: budget * 10 });
-  for (;;) {
-    const verdict = await clock.check();
-    if (verdict.kind === 'stuck') {
-      restless.delete(instance);
-      return { from: performance.now(), settled: true };
-    }
-    if (verdict.kind !== 'waiting') {
-      restless.add(instance);
-      return { from: performance.now(), settled: false };
-    }
-    await sleep(5);
-  }
+  const settled = await waitUntilQuiet(progress, restless.has(instance) ? QUIET_RETRY_MS : QUIET_MAX_MS, 10);
+  if (settled) restless.delete(instance);
+  else restless.add(instance);
+  return { from: performance.now(), settled };
 }
 
 // "('127.0.0.1', 43250)" as server.py prints a client, or "127.0.0.1:43250".
