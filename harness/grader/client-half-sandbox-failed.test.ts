@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientDriverInside } from '../sandbox/sandbox-layout.ts';
-import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan } from '../sandbox/sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type SandboxPlan } from '../sandbox/sandbox.ts';
+import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
 import { CLIENT_DRIVER_DIR, STUDENT_RUNNER, runClientHalf } from './client-half.ts';
 import { loadRubric } from './rubric-loader.ts';
 import { prepareWorkspace, rubricUsers } from './workspace.ts';
@@ -22,8 +23,7 @@ let plan: SandboxPlan | undefined;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'client-sandbox-failed-'));
-  python = await resolvePython();
-  if ((await probeBwrap()).ok) plan = await planSandbox('bwrap');
+  ({ python, plan } = await bwrapTestSetup());
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

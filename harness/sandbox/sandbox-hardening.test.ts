@@ -9,7 +9,8 @@ import { runBounded } from '../process/run-bounded.ts';
 import { processesUnder } from '../process/process-groups.ts';
 import { SANDBOX_UID_BASE } from './sandbox-uid.ts';
 import { listenOutbound } from './sandbox-relay.ts';
-import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
+import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
 import { SandboxedTarget } from '../grader/sandboxed-target.ts';
 import { freePort } from '../process/free-port.ts';
 import { ServerProcess } from '../process/server-process.ts';
@@ -27,10 +28,7 @@ let plan: SandboxPlan | undefined;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'grader-harden-'));
-  python = await resolvePython();
-  const probe = await probeBwrap();
-  if (probe.ok) plan = await planSandbox('bwrap');
-  else console.log(`bwrap tests skipped: ${probe.reason}`);
+  ({ python, plan } = await bwrapTestSetup());
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -7,7 +7,8 @@ import { processesUnder } from '../process/process-groups.ts';
 import { ServerProcess } from '../process/server-process.ts';
 import { SandboxedTarget } from '../grader/sandboxed-target.ts';
 import { HIDDEN_FOLDERS, kitFolderInside } from './sandbox-layout.ts';
-import { planSandbox, probeBwrap, resolvePython, sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
+import { sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
+import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
 
 // Where the kit's folder goes inside a sandbox (issue 22: Gradescope's image has no /run, and bwrap
 // cannot make a mount point on the read-only root), and what a sandbox that cannot start is: the
@@ -22,10 +23,7 @@ let plan: SandboxPlan | undefined;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'sandbox-layout-'));
-  python = await resolvePython();
-  const probe = await probeBwrap();
-  if (probe.ok) plan = await planSandbox('bwrap');
-  else console.log(`bwrap tests skipped: ${probe.reason}`);
+  ({ python, plan } = await bwrapTestSetup());
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processesUnder } from '../process/process-groups.ts';
-import { planSandbox, probeBwrap, resolvePython, wrapCommand, type PythonRuntime, type SandboxPlan } from './sandbox.ts';
+import { wrapCommand, type PythonRuntime, type SandboxPlan } from './sandbox.ts';
+import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
 import { freePort } from '../process/free-port.ts';
 import { ServerProcess } from '../process/server-process.ts';
 
@@ -18,10 +19,7 @@ const plain: SandboxPlan = { kind: 'none', userNamespace: false };
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'grader-sandbox-'));
-  python = await resolvePython();
-  const probe = await probeBwrap();
-  if (probe.ok) bwrapPlan = await planSandbox('bwrap');
-  else console.log(`bwrap tests skipped: ${probe.reason}`);
+  ({ python, plan: bwrapPlan } = await bwrapTestSetup());
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
