@@ -13,7 +13,7 @@ export const END_TO_END_TESTS = [
   'fixtures/transcripts/**',
   'harness/cli/**',
   'harness/grader/ci/**',
-  'harness/grader/{grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check,startup-blame,client-half-ports,client-second-look,client-half-sandbox-failed,sandbox-kit-error,judge-holds,student-image-encoder,starter-grade,starter,class-files}.test.ts',
+  'harness/grader/{box-findings,grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check,startup-blame,client-half-ports,client-second-look,client-half-sandbox-failed,sandbox-kit-error,judge-holds,student-image-encoder,starter-grade,starter,class-files}.test.ts',
   'harness/sandbox/{sandbox,sandbox-hardening,sandbox-layout,sandbox-probe}.test.ts',
   'harness/process/{port-owner,thread-sample}.test.ts',
   'harness/sandbox/resource-box.test.ts',

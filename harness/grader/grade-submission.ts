@@ -177,6 +177,16 @@ const TAIL_LANES = 2;
 const STARTING_AT_ONCE = 3;
 
 /**
+ * Every sandbox of one hand-in that may be alive at once, which its resource box must hold at the
+ * rubric's process count each (rubric-limits.ts): a server instance in each lane and one started
+ * ahead for each (run-parallel.ts's pool), the start-up probe's, the client half's runner, and two
+ * being stopped while their last processes are reaped.
+ */
+function sandboxesAtOnce(serverParts: number): number {
+  return 2 * serverParts + 1 + 1 + 2;
+}
+
+/**
  * The per-submission budget and the "only waiting is left" signal the worker uses to start the next
  * submission early (grade-run.ts). Both halves read `aborted`; the budget aborts the server target.
  * The tail comes when the submission is down to its last TAIL_LANES lanes: the client half counts as
@@ -276,7 +286,7 @@ export async function gradeSubmission(
     }
     const checked = ctx.starter ? await checkAgainstStarter(where.serverDir, ctx.starter, ctx.python.executable, scratch) : undefined;
     if (checked) Object.assign(base, { checked });
-    box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits)) : undefined;
+    box = ctx.boxes?.kind && ctx.boxes.kind !== 'none' ? await createBox(source.name, boxLimitsOf(ctx.limits, sandboxesAtOnce(ctx.serverParts))) : undefined;
     watch = box ? new BoxWatch(box) : undefined;
     // A container keeps its own limits (that is its box); the client half still runs here, boxed.
     const target = await prepareTarget(source, where.serverDir, scratch, ctx, ctx.plan.kind === 'container' ? undefined : box);
@@ -291,7 +301,7 @@ export async function gradeSubmission(
     if (encoder.incident) server.incidents.push(encoder.incident);
     clock.serverFinished();
     const client = await clientHalf;
-    const boxed = box ? await boxFindings(box, watch?.stop()) : undefined;
+    const boxed = box ? await boxFindings(box, watch?.stop() ?? { mostRunnable: 0, mostThreads: 0 }, ctx.limits.processes) : undefined;
     return assembleGrade({ ...base, where, server, client, ...(boxed ? { boxed } : {}) });
   } catch (error) {
     const detail = error instanceof GraderError ? `${error.code}: ${error.message}` : (error as Error).message;
@@ -354,6 +364,7 @@ async function prepareTarget(
     outputLimitBytes: ctx.rubric.limits.outputKiB * 1024,
     diskLimitBytes: ctx.rubric.limits.diskMiB * 1024 * 1024,
     description: `${source.name} (python3 server.py, sandbox ${ctx.plan.kind})`,
+    ...(box ? { handInCpuNs: () => box.cpuUsageNs() } : {}),
   });
 }
 

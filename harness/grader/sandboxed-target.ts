@@ -58,6 +58,8 @@ export interface SandboxedTargetOptions {
   outputLimitBytes: number;
   diskLimitBytes: number;
   description: string;
+  /** CPU (ns) of every process of the hand-in (its resource box): its servers' own time counts it. */
+  handInCpuNs?: () => Promise<number>;
 }
 
 export class SandboxedTarget implements GraderTarget {
@@ -104,6 +106,7 @@ export class SandboxedTarget implements GraderTarget {
         diskLimitBytes: this.options.diskLimitBytes,
         ...(relaySocket ? { relaySocket } : {}),
         ...(sandboxed.startedFd !== undefined ? { startSignal: true } : {}),
+        ...(this.options.handInCpuNs ? { handInCpuNs: this.options.handInCpuNs } : {}),
       });
       this.relayDirs.set(proc, relaySocket ? socketDir : undefined);
       this.live.add(proc);

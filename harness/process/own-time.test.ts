@@ -34,6 +34,8 @@ interface Script {
   cpuMs: number;
   delayMs: number;
   inFlight?: number;
+  /** CPU of every process of the hand-in (its resource box), when it has one. */
+  handInCpuMs?: number;
 }
 
 /** Replays `step(i)` as the i-th sample, 100 ms apart, until the clock gives a verdict. */
@@ -52,6 +54,7 @@ async function replay(budgetMs: number, step: (i: number) => Script, maxSamples 
       },
     ],
     kitInFlight: () => current.inFlight ?? 0,
+    handInCpuNs: async () => (current.handInCpuMs === undefined ? undefined : current.handInCpuMs * 1e6),
   };
   const clock = new OwnClock(probe, budgetMs, { now: () => t, minWallCapMs: 5000, wallFactor: 5 });
   for (; i < maxSamples; i++) {
@@ -131,5 +134,20 @@ describe('waitInOwnTime: a slice that ends late is the kit held up', () => {
     const outcome = await waitInOwnTime<string>(clock, (sliceMs) => new Promise((r) => setTimeout(() => r(undefined), sliceMs + 200)));
     expect(outcome.kind).toBe('kit-busy');
     expect(clock.ownMs).toBe(0);
+  });
+
+  it('in a resource box, a server starved by its own busy loops is charged all the CPU its box got, two cores in an interval of one', async () => {
+    // Its own thread never ran (runnable throughout); its loops took both cores: 200 ms a sample.
+    const { verdict, atMs } = await replay(1000, (i) => ({ state: 'R', cpuMs: 0, delayMs: i * 100, handInCpuMs: i * 200 }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(500);
+  });
+
+  it('the same hand-in beside eight busy loops gets a smaller share, and the same own time for the same CPU: the verdict does not move', async () => {
+    const quiet = await replay(1000, (i) => ({ state: 'R', cpuMs: i * 10, delayMs: i * 90, handInCpuMs: i * 200 }));
+    const loaded = await replay(1000, (i) => ({ state: 'R', cpuMs: i * 2, delayMs: i * 98, handInCpuMs: i * 25 }));
+    expect([quiet.verdict.kind, loaded.verdict.kind]).toEqual(['expired', 'expired']);
+    // 1000 ms of its box's CPU either way: five samples quietly, forty beside the loops.
+    expect([quiet.atMs, loaded.atMs]).toEqual([500, 4000]);
   });
 });

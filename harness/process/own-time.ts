@@ -7,7 +7,10 @@ import type { ThreadSample } from './thread-sample.ts';
 //   - an interval in which no thread of the hand-in waited for a CPU, and nothing of the kit's was
 //     still on its way to the hand-in, counts whole (it ran, or slept by its own choice);
 //   - otherwise only the CPU time the hand-in actually got counts (a spinning hand-in still uses up
-//     its budget, however many threads it starts; a starved one does not).
+//     its budget, however many threads it starts; a starved one does not). With a resource box
+//     that is the CPU of all its processes, uncapped: the box's share is the hand-in's, and what it
+//     spends on busy loops in another process (another instance's) is its time spent, so a server
+//     its own loops starve gets the same own time for a reply on a quiet or a busy machine.
 // And a hand-in whose every thread is blocked waiting for input, with nothing of the kit's in flight
 // and no CPU used, is provably stuck: nothing but the kit could wake it, so it fails at once instead
 // of after its timeout. When the wall clock runs far past the own-time budget (the machine gave the
@@ -18,6 +21,11 @@ export interface ProgressProbe {
   threads(): Promise<readonly ThreadSample[] | undefined>;
   /** Bytes the kit has taken on for the hand-in and not yet handed over (relays, proxies). */
   kitInFlight(): number;
+  /**
+   * CPU time (ns) every process of the hand-in has used so far, this tree's and its other ones' (its
+   * resource box); absent when it has no box.
+   */
+  handInCpuNs?(): Promise<number | undefined>;
 }
 
 export type WaitVerdict =
@@ -48,6 +56,7 @@ interface Snapshot {
   at: number;
   threads: ReadonlyMap<number, ThreadSample>;
   inFlight: number;
+  handInCpuNs: number | undefined;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -126,12 +135,13 @@ export class OwnClock {
   }
 
   async #snapshot(extraInFlight: number): Promise<Snapshot> {
-    const threads = await this.#probe.threads().catch(() => undefined);
+    const [threads, handInCpuNs] = await Promise.all([this.#probe.threads().catch(() => undefined), this.#probe.handInCpuNs?.().catch(() => undefined)]);
     if (threads === undefined) this.#unobservable = true;
     return {
       at: this.#now(),
       threads: new Map((threads ?? []).map((t) => [t.tid, t])),
       inFlight: this.#probe.kitInFlight() + extraInFlight,
+      handInCpuNs,
     };
   }
 
@@ -145,7 +155,7 @@ export class OwnClock {
       const delay = t.runDelayNs - (before?.runDelayNs ?? 0n);
       if (delay > worstDelayNs) worstDelayNs = delay;
     }
-    const cpuMs = Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
+    const cpuMs = handInCpuMs(previous, now) ?? Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
     const starvedMs = Math.min(dtMs, Number(worstDelayNs) / NS_PER_MS);
     const kitBusy = previous.inFlight > 0 || now.inFlight > 0;
     // A runnable thread may be waiting for a CPU whose delay is booked only once it runs; a thread in
@@ -169,6 +179,12 @@ export class OwnClock {
     this.#quietSince ??= previous.at;
     this.#quietSamples += 1;
   }
+}
+
+/** The CPU all of the hand-in's processes used between two snapshots (ms); undefined without a box. */
+function handInCpuMs(previous: Snapshot, now: Snapshot): number | undefined {
+  if (previous.handInCpuNs === undefined || now.handInCpuNs === undefined) return undefined;
+  return Math.max(0, now.handInCpuNs - previous.handInCpuNs) / NS_PER_MS;
 }
 
 function describeStuck(now: Snapshot): string {

@@ -65,6 +65,8 @@ export interface ServerProcessOptions {
    * an exit without that signal is `sandbox-failed`, never `crashed`.
    */
   startSignal?: boolean;
+  /** CPU (ns) of every process of the hand-in this server belongs to (its resource box), for own time. */
+  handInCpuNs?: () => Promise<number>;
 }
 
 // "Server listening on 127.0.0.1:5000", "listening on port 5000": what servers print when bound.
@@ -86,6 +88,11 @@ export class ServerProcess {
   private inbound: InboundRelay | undefined;
 
   constructor(private readonly options: ServerProcessOptions) {
+    this.progress = treeProbe({
+      pid: () => this.group.pid,
+      running: () => this.running,
+      ...(options.handInCpuNs ? { handInCpuNs: options.handInCpuNs } : {}),
+    });
     this.stdout = new CappedOutput(options.outputLimitBytes);
     this.stderr = new CappedOutput(options.outputLimitBytes);
     this.group = spawnGroup(options.argv, {
@@ -125,7 +132,7 @@ export class ServerProcess {
   }
 
   /** The server's threads (its whole process tree), for waits measured in its own time. */
-  readonly progress: ProgressProbe = treeProbe({ pid: () => this.group.pid, running: () => this.running });
+  readonly progress: ProgressProbe;
 
   /**
    * The client port the server sees for a connection the kit opened from `clientPort`: the same one

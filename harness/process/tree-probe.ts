@@ -14,6 +14,8 @@ export interface TreeProbeSource {
   running(): boolean;
   /** Bytes the kit has taken on for the tree and not yet handed over; default none. */
   kitInFlight?(): number;
+  /** CPU (ns) of every process of the hand-in the tree belongs to (its resource box); none without one. */
+  handInCpuNs?(): Promise<number>;
 }
 
 export function treeProbe(source: TreeProbeSource): ProgressProbe {
@@ -31,5 +33,6 @@ export function treeProbe(source: TreeProbeSource): ProgressProbe {
       return cache.threads;
     },
     kitInFlight: () => source.kitInFlight?.() ?? 0,
+    ...(source.handInCpuNs ? { handInCpuNs: source.handInCpuNs } : {}),
   };
 }
