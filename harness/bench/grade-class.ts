@@ -20,6 +20,16 @@ export interface GradeSummary {
   status: string;
   total: number;
   tasks: number[];
+  /** Each case or check that did not pass: its verdict and why, so a moved grade can be diagnosed. */
+  failing?: Record<string, string>;
+}
+
+const PASSING = new Set(['PASSED', 'INFORMATIONAL', 'NON-STRICT']);
+
+function failingCases(grade: SubmissionGrade): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of grade.cases) if (!PASSING.has(c.verdict)) out[c.id] = `${c.verdict}: ${(c.detail ?? '').slice(0, 200)}`;
+  return out;
 }
 
 export interface ClassRun {
@@ -146,7 +156,7 @@ export async function gradeClass(options: GradeClassOptions): Promise<ClassRun> 
     statuses,
     leftoverProcesses: [...new Set([...leaks, ...psLeaks])],
     exitCode,
-    grades: grades.map((g) => ({ name: g.name, status: g.status, total: g.total, tasks: g.tasks.map((t) => t.earned) })),
+    grades: grades.map((g) => ({ name: g.name, status: g.status, total: g.total, tasks: g.tasks.map((t) => t.earned), failing: failingCases(g) })),
   };
 }
 

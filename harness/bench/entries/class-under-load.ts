@@ -51,14 +51,25 @@ function stopBusyLoops(loops: readonly GroupProcess[]): void {
 
 const key = (g: GradeSummary) => `${g.status} ${g.total} [${g.tasks.join(', ')}]`;
 
-/** Every hand-in whose status, total or points per task differ between two runs. */
+/**
+ * Every hand-in whose status, total or points per task differ between two runs, with the cases whose
+ * verdict differs (when both runs know them: EXPECTED.yaml has points only).
+ */
 function differences(reference: readonly GradeSummary[], run: readonly GradeSummary[]): string[] {
   const byName = new Map(run.map((g) => [g.name, g]));
   return reference.flatMap((want) => {
     const got = byName.get(want.name);
     if (!got) return [`${want.name}: no grade`];
-    return key(got) === key(want) ? [] : [`${want.name}: ${key(want)} -> ${key(got)}`];
+    return key(got) === key(want) ? [] : [`${want.name}: ${key(want)} -> ${key(got)}${casesMoved(want, got)}`];
   });
+}
+
+function casesMoved(want: GradeSummary, got: GradeSummary): string {
+  if (!want.failing || !got.failing) return '';
+  const ids = [...new Set([...Object.keys(want.failing), ...Object.keys(got.failing)])].sort();
+  const verdict = (text: string | undefined) => text?.split(':')[0] ?? 'PASSED';
+  const moved = ids.filter((id) => verdict(want.failing?.[id]) !== verdict(got.failing?.[id])).map((id) => `${id} ${want.failing?.[id] ?? 'passed'} -> ${got.failing?.[id] ?? 'passed'}`);
+  return moved.length ? `; cases: ${moved.join(' | ')}` : '';
 }
 
 /** The samples EXPECTED.yaml reasons out from the course app, as GradeSummary rows. */
