@@ -21,14 +21,14 @@ export interface GradeSummary {
   total: number;
   tasks: number[];
   /** Each case or check that did not pass: its verdict and why, so a moved grade can be diagnosed. */
-  failing?: Record<string, string>;
+  failing?: Record<string, { verdict: string; detail: string }>;
 }
 
 const PASSING = new Set(['PASSED', 'INFORMATIONAL', 'NON-STRICT']);
 
-function failingCases(grade: SubmissionGrade): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const c of grade.cases) if (!PASSING.has(c.verdict)) out[c.id] = `${c.verdict}: ${(c.detail ?? '').slice(0, 200)}`;
+function failingCases(grade: SubmissionGrade): Record<string, { verdict: string; detail: string }> {
+  const out: Record<string, { verdict: string; detail: string }> = {};
+  for (const c of grade.cases) if (!PASSING.has(c.verdict)) out[c.id] = { verdict: c.verdict, detail: (c.detail ?? '').slice(0, 200) };
   return out;
 }
 

@@ -19,20 +19,24 @@ export interface TreeProbeSource {
 }
 
 export function treeProbe(source: TreeProbeSource): ProgressProbe {
-  let cache: { at: number; threads: Promise<readonly ThreadSample[] | undefined> } | undefined;
+  // The box's CPU is read with the threads and kept as long, so the waits that share one reading of
+  // /proc also share one reading of the box. A failed read is "not known" (own-time.ts then counts the
+  // tree's CPU), never a rejection left for nobody to take when only the threads were asked for.
+  let cache: { at: number; threads: Promise<readonly ThreadSample[] | undefined>; handInCpuNs: Promise<number | undefined> | undefined } | undefined;
   const read = async (): Promise<readonly ThreadSample[] | undefined> => {
     const pid = source.pid();
     if (pid === undefined) return undefined;
     if (!source.running()) return [];
     return sampleThreads(await processTree(pid));
   };
+  const fresh = () => {
+    const now = performance.now();
+    if (!cache || now - cache.at > CACHE_MS) cache = { at: now, threads: read(), handInCpuNs: source.handInCpuNs?.().catch(() => undefined) };
+    return cache;
+  };
   return {
-    threads: () => {
-      const now = performance.now();
-      if (!cache || now - cache.at > CACHE_MS) cache = { at: now, threads: read() };
-      return cache.threads;
-    },
+    threads: () => fresh().threads,
     kitInFlight: () => source.kitInFlight?.() ?? 0,
-    ...(source.handInCpuNs ? { handInCpuNs: source.handInCpuNs } : {}),
+    ...(source.handInCpuNs ? { handInCpuNs: () => fresh().handInCpuNs ?? Promise.resolve(undefined) } : {}),
   };
 }

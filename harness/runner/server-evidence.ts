@@ -1,5 +1,6 @@
 import { waitUntilQuiet } from '../process/own-time.ts';
 import type { TargetInstance } from '../targets/target.ts';
+import { sleep } from './connection.ts';
 import { evidenceHint } from './evidence-hints.ts';
 import type { CaseResult } from './report-format.ts';
 
@@ -24,8 +25,6 @@ const QUIET_MAX_MS = 300;
 const QUIET_RETRY_MS = 60;
 export const UNATTRIBUTED_NOTE =
   "(kit: which connection printed each line below could not be told; these are all the server's lines while the case ran)";
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function settle(instance: TargetInstance): Promise<void> {
   if (!instance.lastOutputAt) return;

@@ -67,8 +67,12 @@ function differences(reference: readonly GradeSummary[], run: readonly GradeSumm
 function casesMoved(want: GradeSummary, got: GradeSummary): string {
   if (!want.failing || !got.failing) return '';
   const ids = [...new Set([...Object.keys(want.failing), ...Object.keys(got.failing)])].sort();
-  const verdict = (text: string | undefined) => text?.split(':')[0] ?? 'PASSED';
-  const moved = ids.filter((id) => verdict(want.failing?.[id]) !== verdict(got.failing?.[id])).map((id) => `${id} ${want.failing?.[id] ?? 'passed'} -> ${got.failing?.[id] ?? 'passed'}`);
+  const verdict = (summary: GradeSummary, id: string) => summary.failing?.[id]?.verdict ?? 'PASSED';
+  const said = (summary: GradeSummary, id: string) => {
+    const c = summary.failing?.[id];
+    return c ? `${c.verdict}: ${c.detail}` : 'passed';
+  };
+  const moved = ids.filter((id) => verdict(want, id) !== verdict(got, id)).map((id) => `${id} ${said(want, id)} -> ${said(got, id)}`);
   return moved.length ? `; cases: ${moved.join(' | ')}` : '';
 }
 
