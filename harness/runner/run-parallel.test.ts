@@ -52,16 +52,20 @@ describe('runSuiteParallel', () => {
     const live = new Set<number>();
     let n = 0;
     const inner = referenceTarget({ mode: 'course' });
+    const controller = new AbortController();
+    const aborted = new Promise((resolve) => controller.signal.addEventListener('abort', resolve));
     const counting: Target = {
       description: 'counting',
       async start(): Promise<TargetInstance> {
         const id = n++;
+        // The two lanes' first instances start at once; any later one only after the abort, so on a
+        // busy machine the lanes cannot have run every case before the first one is reported.
+        if (id >= 2) await aborted;
         const instance = await inner.start();
         live.add(id);
         return { ...instance, stop: async () => { live.delete(id); return instance.stop(); } };
       },
     };
-    const controller = new AbortController();
     const scenarios = [...scenarioGroup(2, loginCase('2.1.1')), ...scenarioGroup(3, loginCase('3.1.1')), ...scenarioGroup(4, loginCase('4.1.1')), ...scenarioGroup(5, loginCase('5.1.1'))];
     const report = await runSuiteParallel({
       target: counting,
