@@ -45,7 +45,13 @@ const DriverCheck = z
   .passthrough();
 
 const DriverOutput = z
-  .object({ checks: z.array(DriverCheck), import_error: z.string().nullish(), port_taken: z.string().nullish(), sandbox_failed: z.string().nullish() })
+  .object({
+    checks: z.array(DriverCheck),
+    import_error: z.string().nullish(),
+    port_taken: z.string().nullish(),
+    sandbox_failed: z.string().nullish(),
+    own_time_feed: z.object({ lines: z.number(), latest_ms: z.number() }).nullish(),
+  })
   .passthrough();
 
 /** Runs of the judge when another process takes one of its proxy ports first (the kit's fault). */
@@ -100,6 +106,8 @@ export interface ClientHalfResult {
   notRerun?: readonly string[];
   /** The checks judged again after running out of time (sandboxed-client-half.ts). */
   secondLook?: SecondLookSummary;
+  /** When a check ran out of own time: how the grader's word on own time reached the judge, for the TA. */
+  ownTimeFeed?: string;
   stderr: string;
 }
 
@@ -269,5 +277,8 @@ async function judge(argv: string[], options: ClientHalfOptions, seconds: number
       timedOut: new Set(),
       notRerun: parsed.checks.filter((c) => c.not_rerun).map((c) => c.id),
       ...(parsed.import_error ? { importError: parsed.import_error } : {}),
+      ...(parsed.own_time_feed && ran.some((c) => c.timed_out && !c.passed)
+        ? { ownTimeFeed: `a check ran out of the hand-in's own time; the grader's word on it reached the judge ${parsed.own_time_feed.lines} time(s), at most ${parsed.own_time_feed.latest_ms} ms after it was measured` }
+        : {}),
     };
 }

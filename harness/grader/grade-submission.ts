@@ -393,6 +393,7 @@ async function runClientHalfOf(serverDir: string, scratch: string, ctx: GradeCon
     ...(client.failure ? [`client half: ${client.failure}`] : []),
     ...(client.importError ? [`client half: socket_utils could not be imported: ${client.importError}`] : []),
     ...(client.secondLook ? secondLookIncidents(client.secondLook).map((line) => `client half: ${line}`) : []),
+    ...(client.ownTimeFeed ? [`client half: ${client.ownTimeFeed}`] : []),
   ];
   return { outcomes: client.outcomes, assumes: client.assumes ?? new Map(), output: client.stderr, failure: client.failure, quotaHit: client.quotaHit, kitError: client.kitError, incidents };
 }

@@ -151,3 +151,42 @@ describe('waitInOwnTime: a slice that ends late is the kit held up', () => {
     expect([quiet.atMs, loaded.atMs]).toEqual([500, 4000]);
   });
 });
+
+describe('OwnClock under a judge of the kit’s (the client half: the judge starts the student’s runner)', () => {
+  /** Samples 100 ms apart of a judge thread (the kit’s) and a runner thread (the hand-in’s). */
+  async function judged(budgetMs: number, step: (i: number) => { judge: Partial<ThreadSample>; runner: Partial<ThreadSample> }): Promise<{ verdict: WaitVerdict; atMs: number }> {
+    let t = 0;
+    let current = step(0);
+    const thread = (tid: number, s: Partial<ThreadSample>): ThreadSample => ({ tid, state: 'S', wait: 'input', cpuNs: 0n, runDelayNs: 0n, ...s });
+    const probe: ProgressProbe = { threads: async () => [thread(1, { ...current.judge, kit: true }), thread(2, current.runner)], kitInFlight: () => 0 };
+    const clock = new OwnClock(probe, budgetMs, { now: () => t, detectStuck: false, minWallCapMs: 0, wallFactor: 50 });
+    for (let i = 0; i < 2000; i++) {
+      t = i * 100;
+      current = step(i);
+      const verdict = await clock.check();
+      if (verdict.kind !== 'waiting') return { verdict, atMs: t };
+    }
+    throw new Error('no verdict');
+  }
+  const ms = (n: number) => BigInt(Math.round(n * 1e6));
+
+  it('the judge’s CPU for other flows is not the hand-in’s: a runner starved beside a busy judge is charged only its own CPU', async () => {
+    // Both want a CPU; the judge gets a whole one (flows side by side), the runner 10 ms a sample.
+    // Counting the tree's CPU, 1000 ms would be spent after 10 samples; the runner's alone takes 100.
+    const { verdict, atMs } = await judged(1000, (i) => ({
+      judge: { state: 'R', cpuNs: ms(i * 100) },
+      runner: { state: 'R', cpuNs: ms(i * 10), runDelayNs: ms(i * 90) },
+    }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(10_000);
+  });
+
+  it('a runner waiting on a judge that stays runnable (held up) is not charged the wait; once the judge sleeps, the wait counts whole', async () => {
+    const held = await judged(1000, () => ({ judge: { state: 'R' }, runner: { state: 'S', wait: 'input' } }));
+    expect(held.verdict.kind).toBe('kit-busy');
+    // A judge caught running at one sample and asleep at the next (a quiet machine) holds nothing up.
+    const quiet = await judged(1000, (i) => ({ judge: { state: i % 2 ? 'R' : 'S' }, runner: { state: 'S', wait: 'input' } }));
+    expect(quiet.verdict.kind).toBe('expired');
+    expect(quiet.atMs).toBe(1000);
+  });
+});

@@ -105,6 +105,14 @@ export class OwnClock {
     return this.#now() - this.#startedAt;
   }
 
+  /**
+   * The own time as of the latest sample, and when (on this clock) that sample was taken: a reader
+   * elsewhere that gets the figure late must not count the delay as the hand-in's (run-bounded.ts).
+   */
+  get confirmed(): { ownMs: number; at: number; startedAt: number } {
+    return { ownMs: this.#ownMs, at: this.#last?.at ?? this.#startedAt, startedAt: this.#startedAt };
+  }
+
   /** The own time still left, for the next slice of waiting. */
   get remainingMs(): number {
     return Math.max(0, this.#budgetMs - this.#ownMs);
@@ -151,18 +159,22 @@ export class OwnClock {
     let worstDelayNs = 0n;
     for (const [tid, t] of now.threads) {
       const before = previous.threads.get(tid);
-      cpuNs += t.cpuNs - (before?.cpuNs ?? 0n);
+      // A kit thread's CPU (the judge's, for flows side by side) is the kit's work, not the hand-in's.
+      if (!t.kit) cpuNs += t.cpuNs - (before?.cpuNs ?? 0n);
       const delay = t.runDelayNs - (before?.runDelayNs ?? 0n);
       if (delay > worstDelayNs) worstDelayNs = delay;
     }
     const cpuMs = handInCpuMs(previous, now) ?? Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
     const starvedMs = Math.min(dtMs, Number(worstDelayNs) / NS_PER_MS);
-    const kitBusy = previous.inFlight > 0 || now.inFlight > 0;
+    // A kit thread runnable at both ends of the interval was busy or held up all along (its delay is
+    // booked only once it runs): the hand-in was waiting on the kit.
+    const kitHeld = [...now.threads.values()].some((t) => t.kit && t.state === 'R' && previous.threads.get(t.tid)?.state === 'R');
+    const kitBusy = previous.inFlight > 0 || now.inFlight > 0 || kitHeld;
     // A runnable thread may be waiting for a CPU whose delay is booked only once it runs; a thread in
     // uninterruptible sleep (D) waits for the disk or for memory, which a neighbour's memory pressure
     // slows as it slows a CPU (a correct client's import took 8 s of wall clock beside a memfd hog).
     // While the hand-in waits for the machine (or on the kit), only the CPU it actually got counts.
-    const wantsCpu = [...now.threads.values()].some((t) => t.state === 'R' || t.state === 'D');
+    const wantsCpu = [...now.threads.values()].some((t) => !t.kit && (t.state === 'R' || t.state === 'D'));
     this.#ownMs += kitBusy || wantsCpu ? cpuMs : dtMs - starvedMs;
     this.#trackQuiet(previous, now, cpuNs, worstDelayNs, kitBusy);
   }

@@ -44,14 +44,31 @@ export interface BoundedOptions {
   quota?: Quota;
   env?: Record<string, string>;
   /**
-   * Measure timeoutMs in the command's own time (own-time.ts) over its whole process tree, and tell
-   * it on stdin, as `grace SECONDS` lines, how much of the time so far was the machine's, so its own
-   * deadlines can be kept in own time too (the client half's judge).
+   * Measure timeoutMs in the hand-in's own time (own-time.ts): the command is the kit's (a judge)
+   * and the hand-in is every process it starts, whose CPU alone counts while anything waits; tell
+   * it on stdin, as `own OWN AT` lines (ownTimeLine), so its own deadlines can be kept in own time
+   * too (the client half's judge).
    */
   ownTime?: boolean;
 }
 
 const TICK_MS = 200;
+
+/** performance.now() is CLOCK_MONOTONIC from an origin of its own; process.hrtime is CLOCK_MONOTONIC itself. */
+const MONOTONIC_OFFSET_MS = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+/**
+ * `own OWN AT`: at CLOCK_MONOTONIC second AT (the sample the figure comes from), the command's own
+ * time stood at OWN, on the monotonic scale (the clock's start plus the own time since). Python's
+ * time.monotonic() reads the same clock, so the reader counts from AT, not from when the line
+ * reached it: a line that sat in the pipe while the reader was starved (it said `grace SECONDS`,
+ * read on arrival, before) adds nothing to the hand-in's time.
+ */
+export function ownTimeLine(confirmed: { ownMs: number; at: number; startedAt: number }): string {
+  const own = (confirmed.startedAt + MONOTONIC_OFFSET_MS + confirmed.ownMs) / 1000;
+  const at = (confirmed.at + MONOTONIC_OFFSET_MS) / 1000;
+  return `own ${own.toFixed(6)} ${at.toFixed(6)}\n`;
+}
 
 /** Decides, tick by tick, whether a bounded run is over its time: by the wall clock or in own time. */
 interface Timekeeper {
@@ -66,15 +83,15 @@ function wallTimekeeper(timeoutMs: number): Timekeeper {
 }
 
 function ownTimekeeper(group: GroupProcess, timeoutMs: number): Timekeeper {
-  const probe = treeProbe({ pid: () => group.pid, running: () => group.exit() === undefined });
+  // The command is the kit's judge; the hand-in is what it starts (rootIsKit).
+  const probe = treeProbe({ pid: () => group.pid, running: () => group.exit() === undefined, rootIsKit: true });
   // The judge waits on timers of its own, so it never looks stuck; only its budget can run out.
   const clock = new OwnClock(probe, timeoutMs, { detectStuck: false, wallFactor: 5, minWallCapMs: 0 });
   return {
     tick: async (lateMs) => {
       // A late tick means this process (the kit: the reference server, the relays) was starved.
       const verdict = await clock.check(lateMs);
-      const graceSeconds = Math.max(0, clock.wallMs - clock.ownMs) / 1000;
-      if (group.child.stdin?.writable) group.child.stdin.write(`grace ${graceSeconds.toFixed(3)}\n`);
+      if (group.child.stdin?.writable) group.child.stdin.write(ownTimeLine(clock.confirmed));
       if (verdict.kind === 'expired') return 'timeout';
       if (verdict.kind === 'kit-busy') return 'kit-busy';
       return undefined;

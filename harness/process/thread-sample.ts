@@ -17,6 +17,8 @@ export interface ThreadSample {
   /** ns spent runnable but waiting for a CPU so far (schedstat field 2): the machine's doing. */
   runDelayNs: bigint;
   wait: WaitKind;
+  /** A thread of the kit's own (a judge that starts the hand-in): its CPU is never the hand-in's time. */
+  kit?: boolean;
 }
 
 // x86_64 system calls a blocked thread can sit in, and which argument (0-based) says whether it
@@ -79,12 +81,13 @@ async function sampleThread(pid: number, tid: number): Promise<ThreadSample | un
   };
 }
 
-/** Every thread of the given processes that still exists. */
-export async function sampleThreads(pids: readonly number[]): Promise<ThreadSample[]> {
+/** Every thread of the given processes that still exists; those of `kitPids` marked as the kit's. */
+export async function sampleThreads(pids: readonly number[], kitPids?: ReadonlySet<number>): Promise<ThreadSample[]> {
   const perProcess = await Promise.all(
     pids.map(async (pid) => {
       const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-      return Promise.all(tids.map((t) => sampleThread(pid, Number(t))));
+      const samples = await Promise.all(tids.map((t) => sampleThread(pid, Number(t))));
+      return kitPids?.has(pid) ? samples.map((s) => s && { ...s, kit: true }) : samples;
     }),
   );
   return perProcess.flat().filter((s): s is ThreadSample => s !== undefined);

@@ -16,6 +16,11 @@ export interface TreeProbeSource {
   kitInFlight?(): number;
   /** CPU (ns) of every process of the hand-in the tree belongs to (its resource box); none without one. */
   handInCpuNs?(): Promise<number>;
+  /**
+   * The root is the kit's (the client half's judge, which starts the student's runner): its threads
+   * are watched for being held up, but their CPU is never the hand-in's time.
+   */
+  rootIsKit?: boolean;
 }
 
 export function treeProbe(source: TreeProbeSource): ProgressProbe {
@@ -27,7 +32,7 @@ export function treeProbe(source: TreeProbeSource): ProgressProbe {
     const pid = source.pid();
     if (pid === undefined) return undefined;
     if (!source.running()) return [];
-    return sampleThreads(await processTree(pid));
+    return sampleThreads(await processTree(pid), source.rootIsKit ? new Set([pid]) : undefined);
   };
   const fresh = () => {
     const now = performance.now();

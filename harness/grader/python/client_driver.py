@@ -30,9 +30,11 @@ connection and users), each with its own deadline, and the whole run has a hard 
 
 Every deadline is in the hand-in's own time, not the wall clock's: the grader watches the student's
 processes and this one (harness/process/own-time.ts, the kit's one rule for it) and writes
-`grace SECONDS` lines on stdin, the time so far that the machine, not the hand-in, spent (runnable
-but not scheduled). own_now() is the monotonic clock less that grace; without a grader feeding it
-(run by hand) it is the monotonic clock.
+`own OWN AT` lines on stdin (harness/process/run-bounded.ts ownTimeLine): at monotonic second AT the
+own time stood at OWN, on the monotonic clock's scale (the time the machine, not the hand-in, spent
+is left out: runnable but not scheduled, or waiting on the kit). own_now() runs on from OWN, counted
+from AT, never from when the line arrived; without a grader feeding it (run by hand) it is the
+monotonic clock.
 """
 import argparse
 import base64
@@ -119,12 +121,14 @@ CHECK_IDS = [c[0] for c in CHECKS]
 ASSUMES = {'client.4.1': ['4.3.1']}
 
 
-# The last word from the grader: (own time then, monotonic time it arrived); None when not fed.
+# The last word from the grader: (own time then, monotonic time it was measured); None when not fed.
 _own = [None]
 # Between two words from the grader, own time runs on with the monotonic clock, but never further
 # than this: a grader too starved to speak (the kit's reference server and relays live in it) stops
 # the judge's clock rather than letting the machine's time count against the hand-in.
 OWN_TIME_RUNS_AHEAD = 0.3
+# How the feed went, for the run's stderr: lines read, and the longest a line took to arrive.
+_feed = {'lines': 0, 'latest_ms': 0.0}
 
 
 def own_now():
@@ -133,28 +137,32 @@ def own_now():
     last = _own[0]
     if last is None:
         return now - _grace_after_close[0]
-    own_then, arrived = last
-    return own_then + min(now - arrived, OWN_TIME_RUNS_AHEAD)
+    own_then, measured = last
+    return own_then + min(max(0.0, now - measured), OWN_TIME_RUNS_AHEAD)
 
 
 def follow_grace(stream):
-    """Reads `grace SECONDS` lines from the grader; once it closes the pipe, the monotonic clock
-    less the last grace runs on (the grader's own wall-clock cap still bounds the run)."""
+    """Reads `own OWN AT` lines from the grader; once it closes the pipe, the monotonic clock less
+    the last machine's share runs on (the grader's own wall-clock cap still bounds the run)."""
     _own[0] = (time.monotonic(), time.monotonic())
 
     def read():
-        grace = 0.0
+        machine = 0.0
         for line in stream:
             parts = line.split()
-            if len(parts) == 2 and parts[0] == b'grace':
-                try:
-                    grace = max(grace, float(parts[1]))
-                except ValueError:
-                    continue
-                now = time.monotonic()
-                _own[0] = (now - grace, now)
+            if len(parts) != 3 or parts[0] != b'own':
+                continue
+            try:
+                own, measured = float(parts[1]), float(parts[2])
+            except ValueError:
+                continue
+            # Measured at AT, read now: the time the line sat in the pipe is not the hand-in's.
+            _own[0] = (own, measured)
+            machine = max(machine, measured - own)
+            _feed['lines'] += 1
+            _feed['latest_ms'] = max(_feed['latest_ms'], (time.monotonic() - measured) * 1000)
         _own[0] = None
-        _grace_after_close[0] = grace
+        _grace_after_close[0] = machine
     threading.Thread(target=read, daemon=True).start()
 
 
@@ -182,9 +190,10 @@ def hold_own(seconds, until=None):
 
 
 def wait_own(wait, own_deadline, step=0.1):
-    """Calls wait(seconds) in short steps until it returns True or own_deadline (own time) passes."""
+    """Calls wait(seconds) in short steps until it returns True or own_deadline (own time) passes;
+    own_deadline may be a function, for a deadline that moves on (a flow's, by its held-back time)."""
     while True:
-        remaining = own_deadline - own_now()
+        remaining = (own_deadline() if callable(own_deadline) else own_deadline) - own_now()
         if remaining <= 0:
             return False
         if wait(min(remaining, step)):
@@ -287,10 +296,12 @@ class StudentProcess:
                     self.answers[answer['id']] = answer
                     pending[0].set()
 
-    def request(self, op, wait, interrupt=None, **fields):
+    def request(self, op, wait, interrupt=None, extended=None, **fields):
         """Sends a request and waits `wait` seconds of own time for its answer. With `interrupt` (the
         socket handles the call uses), a call still running near the end is interrupted in the runner,
-        so its traceback says where it stalled."""
+        so its traceback says where it stalled. `extended()`: seconds added to the wait since it began
+        (the kit's own holds past their length, Flow.held_back)."""
+        extended = extended or (lambda: 0.0)
         with self.lock:
             request_id = self.next_id
             self.next_id += 1
@@ -306,9 +317,9 @@ class StudentProcess:
         except (BrokenPipeError, OSError):
             raise Hung(f'the student process has exited ({self.proc.poll()})')
         asked = own_now()
-        if interrupt is not None and not wait_own(event.wait, asked + wait * INTERRUPT_AT):
+        if interrupt is not None and not wait_own(event.wait, lambda: asked + wait * INTERRUPT_AT + extended()):
             self._send({'id': 0, 'op': 'interrupt', 'call': request_id, 'sockets': interrupt})
-        if not wait_own(event.wait, asked + wait):
+        if not wait_own(event.wait, lambda: asked + wait + extended()):
             raise Hung(f'no answer within {wait:.1f} s')
         with self.lock:
             return self.answers.pop(request_id)
@@ -441,6 +452,10 @@ class RecordingProxy:
         self.listener = listener if listener is not None else proxy_listener()
         self.port = self.listener.getsockname()[1]
         self.closed = False
+        # Own time this proxy's holds took past their length: the grader's word on own time comes in
+        # steps (a second or more apart on a busy machine, for a big process tree), so a 0.15 s hold
+        # can last a whole step. That time the kit held a reply back; the flow gets it back.
+        self.held_back = 0.0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def last(self):
@@ -537,7 +552,7 @@ class RecordingProxy:
             reply, exchange.buffer = exchange.buffer[:size], exchange.buffer[size:]
             exchange.replies += 1
             if exchange.replies == 1:
-                hold_own(HOLD_READY_SECONDS)
+                self._hold(HOLD_READY_SECONDS)
                 with record.lock:
                     exchange.c2s_at_ready = len(record.c2s)
                 sink.sendall(reply)
@@ -552,12 +567,20 @@ class RecordingProxy:
                 if exchange.mode == 'together':
                     sink.sendall(exchange.held + reply)
                 else:
-                    exchange.final_sent_before_return = not hold_own(FINAL_HOLD_SECONDS, until=exchange.returned)
+                    exchange.final_sent_before_return = not self._hold(FINAL_HOLD_SECONDS, until=exchange.returned)
                     sink.sendall(reply)
         record.exchange = None
         rest, exchange.buffer = exchange.buffer, b''
         if rest:
             sink.sendall(rest)
+
+    def _hold(self, seconds, until=None):
+        """hold_own, and what it took past `seconds` recorded as held back (see held_back)."""
+        started = own_now()
+        ended_by_until = hold_own(seconds, until)
+        with self.lock:
+            self.held_back += max(0.0, own_now() - started - seconds)
+        return ended_by_until
 
     def close(self):
         self.closed = True
@@ -739,13 +762,22 @@ class Flow:
         self.exchange = None
         self.notes = []
 
+    def held_back(self):
+        """Own time the kit held replies of this flow back past its holds' length (RecordingProxy)."""
+        return self.proxy.held_back if self.proxy is not None else 0.0
+
+    def extended_since_now(self):
+        """For a wait starting now: how much the flow's deadline has moved on since (held_back)."""
+        base = self.held_back()
+        return lambda: self.held_back() - base
+
     def remaining(self):
-        return max(0.0, self.ends - own_now())
+        return max(0.0, self.ends + self.held_back() - own_now())
 
     def call(self, name, *args):
         """Calls the student's function `name` in the runner; returns its (encoded) result."""
         handles = sorted({s.handle for s in self.sockets} | {a.handle for a in args if isinstance(a, StudentSocket)})
-        answer = self.d.student.request('call', self.remaining(), interrupt=handles, fn=name,
+        answer = self.d.student.request('call', self.remaining(), interrupt=handles, extended=self.extended_since_now(), fn=name,
                                         args=[encode_arg(a) for a in args])
         if not answer.get('ok'):
             raise StudentError(name, answer.get('error') or {})
@@ -783,7 +815,7 @@ class Flow:
 
     def course_login(self, sock, user):
         """client.py's login: a raw send and one recv(4096) on the student's socket (no socket_utils)."""
-        answer = self.d.student.request('course_login', self.remaining(), interrupt=[sock.handle],
+        answer = self.d.student.request('course_login', self.remaining(), interrupt=[sock.handle], extended=self.extended_since_now(),
                                         socket=sock.handle, username=user,
                                         password='123')
         if not answer.get('ok'):
@@ -1192,7 +1224,10 @@ def finish_flow(entry, state, deadline):
     def joined(seconds):
         state['worker'].join(seconds)
         return not state['worker'].is_alive()
-    wait_own(joined, min(state['ends'], deadline))
+    def ends():
+        flow = state.get('flow')
+        return min(state['ends'] + (flow.held_back() if flow is not None else 0.0), deadline)
+    wait_own(joined, ends)
     flow = state.get('flow')
     if state['worker'].is_alive():
         outcome = stalled(flow, f'timed out after {state["timeout"]:.1f} s') if flow else \
@@ -1231,7 +1266,7 @@ def main():
     parser.add_argument('--one-at-a-time', action='store_true',
                         help='run the checks one after another, each alone (the grader\'s second look)')
     parser.add_argument('--own-time', action='store_true',
-                        help='keep deadlines in the hand-in\'s own time, fed as "grace SECONDS" lines on stdin')
+                        help='keep deadlines in the hand-in\'s own time, fed as "own OWN AT" lines on stdin')
     parser.add_argument('--proxy-ports', default='',
                         type=lambda text: [int(p) for p in text.split(',') if p],
                         help='comma-separated ports for the recording proxies (relayed into an isolated sandbox)')
@@ -1261,6 +1296,9 @@ def main():
                                else 'not run'})
         checks.sort(key=lambda c: CHECK_IDS.index(c['id']))
         extra = {'sandbox_failed': sandbox_failed} if sandbox_failed else {}
+        if args.own_time:
+            # How late the grader's word on own time came: the evidence when a check ran out of it.
+            extra['own_time_feed'] = {'lines': _feed['lines'], 'latest_ms': round(_feed['latest_ms'])}
         out.write(json.dumps({'checks': checks, 'import_error': import_error, **extra}, ensure_ascii=False) + '\n')
         out.flush()
 
