@@ -17,18 +17,33 @@ const HARNESS_LAYERS = [
   ['bench', 'tools', 'build', 'testing'],
   ['cli'],
 ];
-const folderPattern = (names) => `^harness/(${names.map((n) => n.replace('.', '\\.')).join('|')})(/|$)`;
-const layerRules = HARNESS_LAYERS.flatMap((layer, i) =>
-  layer.map((folder) => ({ folder, above: [...layer.filter((other) => other !== folder), ...HARNESS_LAYERS.slice(i + 1).flat()] })),
-)
-  .filter(({ above }) => above.length > 0)
-  .map(({ folder, above }) => ({
-    name: `harness-${folder.replace('.ts', '')}-imports-only-lower-layers`,
-    severity: 'error',
-    comment: `harness/${folder} may import only lower layers, not ${above.join(', ')} (CONTRIBUTING.md, "Layout")`,
-    from: { path: folderPattern([folder]), pathNot: '\\.test\\.ts$|/test-support/|/testing/' },
-    to: { path: folderPattern(above), dependencyTypesNot: ['dynamic-import'] },
-  }));
+// harness/grader's subfolders the same way (harness/grader/README.md, "Layout"), lowest first: each
+// folder one layer, the shared leaves at the grader's top below them all.
+const GRADER_LAYERS = [
+  ['errors.ts', 'kit-root.ts'],
+  ['rubric'],
+  ['submissions'],
+  ['starter'],
+  ['client-half'],
+  ['server-half'],
+  ['outputs'],
+  ['grade'],
+  ['gradescope'],
+  ['ci'],
+];
+const folderPattern = (base, names) => `^${base}/(${names.map((n) => n.replace('.', '\\.')).join('|')})(/|$)`;
+const layerRulesOf = (base, layers, doc) =>
+  layers
+    .flatMap((layer, i) => layer.map((folder) => ({ folder, above: [...layer.filter((other) => other !== folder), ...layers.slice(i + 1).flat()] })))
+    .filter(({ above }) => above.length > 0)
+    .map(({ folder, above }) => ({
+      name: `${base.replaceAll('/', '-')}-${folder.replace('.ts', '')}-imports-only-lower-layers`,
+      severity: 'error',
+      comment: `${base}/${folder} may import only lower layers, not ${above.join(', ')} (${doc})`,
+      from: { path: folderPattern(base, [folder]), pathNot: '\\.test\\.ts$|/test-support/|/testing/' },
+      to: { path: folderPattern(base, above), dependencyTypesNot: ['dynamic-import'] },
+    }));
+const layerRules = [...layerRulesOf('harness', HARNESS_LAYERS, 'CONTRIBUTING.md, "Layout"'), ...layerRulesOf('harness/grader', GRADER_LAYERS, 'harness/grader/README.md, "Layout"')];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -13,7 +13,12 @@ export const END_TO_END_TESTS = [
   'fixtures/transcripts/**',
   'harness/cli/**',
   'harness/grader/ci/**',
-  'harness/grader/{box-findings,grade-run,grade-budget,gradescope-run,gradescope-autograder,class-rows,identical-hand-ins,import-check,startup-blame,client-half-ports,client-second-look,client-half-sandbox-failed,sandbox-kit-error,judge-holds,student-image-encoder,starter-grade,starter,class-files}.test.ts',
+  'harness/grader/grade/{box-findings,grade-run,grade-budget,class-rows,identical-hand-ins,class-files}.test.ts',
+  'harness/grader/gradescope/{run,autograder}.test.ts',
+  'harness/grader/client-half/{ports,second-look,sandbox-failed,judge-holds}.test.ts',
+  'harness/grader/server-half/{import-check,sandbox-kit-error,student-image-encoder}.test.ts',
+  'harness/grader/starter/{starter-grade,starter}.test.ts',
+  'harness/grader/rubric/startup-blame.test.ts',
   // sandbox-relay waits 11 s for a slow accept on purpose.
   'harness/sandbox/{sandbox,sandbox-hardening,sandbox-layout,sandbox-probe,sandbox-relay}.test.ts',
   'harness/process/{port-owner,thread-sample}.test.ts',

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { SubmissionGrade } from '../grader/grade-format.ts';
+import type { SubmissionGrade } from '../grader/outputs/grade-format.ts';
 import { spawnGroup } from '../process/process-groups.ts';
 import { samplePeakMemory } from './process-tree-memory.ts';
 

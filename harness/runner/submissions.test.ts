@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { spawnedTarget } from '../targets/spawned-target.ts';
 import type { RunReport, Verdict } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
-import { STUDENT_RUNNER } from '../grader/client-half.ts';
-import { StudentImageEncoder } from '../grader/student-image-encoder.ts';
+import { STUDENT_RUNNER } from '../grader/client-half/client-half.ts';
+import { StudentImageEncoder } from '../grader/server-half/student-image-encoder.ts';
 
 // The harness proven against servers whose defects we know: every mutant is caught by the case
 // written for it, and the correct and benign samples fail nothing. The table lists every case that

@@ -11,11 +11,11 @@ import { SANDBOX_UID_BASE } from './sandbox-uid.ts';
 import { listenOutbound } from './sandbox-relay.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
 import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
-import { SandboxedTarget } from '../grader/sandboxed-target.ts';
+import { SandboxedTarget } from '../grader/server-half/sandboxed-target.ts';
 import { freePort } from '../process/free-port.ts';
 import { ServerProcess } from '../process/server-process.ts';
-import { prepareWorkspace } from '../grader/workspace.ts';
-import type { Rubric } from '../grader/rubric-format.ts';
+import { prepareWorkspace } from '../grader/submissions/workspace.ts';
+import type { Rubric } from '../grader/rubric/format.ts';
 
 // Each row of issue 14's report, reproduced for real under the bwrap sandbox: the attack runs as a
 // small Python program and the test shows it contained. No timing is asserted; every wait is bounded.

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../process/free-port.ts';
 import { processesUnder } from '../process/process-groups.ts';
 import { ServerProcess } from '../process/server-process.ts';
-import { SandboxedTarget } from '../grader/sandboxed-target.ts';
+import { SandboxedTarget } from '../grader/server-half/sandboxed-target.ts';
 import { HIDDEN_FOLDERS, kitFolderInside } from './sandbox-layout.ts';
 import { sandboxCommand, type PythonRuntime, type SandboxPlan, type WrapOptions } from './sandbox.ts';
 import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
@@ -14,7 +14,7 @@ import { bwrapTestSetup } from '../testing/bwrap-plan.ts';
 // cannot make a mount point on the read-only root), and what a sandbox that cannot start is: the
 // kit's failure (`sandbox-failed`, a grade's kit-error), never the student's crash, and a student
 // cannot make their own crash look like one. The whole chain in a root without /run is
-// harness/grader/gradescope-autograder.test.ts.
+// harness/grader/gradescope/autograder.test.ts.
 
 const LIMITS = { cpuSeconds: 30, memoryMiB: 1024, processes: 64, fileSizeMiB: 16 };
 let tmp: string;

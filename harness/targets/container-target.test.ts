@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InstaNetClient } from '../../reference/client/index.ts';
 import { loadExpectedTable } from '../../fixtures/submissions/expected-table.ts';
-import { runGrade } from '../grader/grade-run.ts';
+import { runGrade } from '../grader/grade/grade-run.ts';
 import { DEFAULT_CONTAINER_IMAGE } from './container-image.ts';
 import { assertContainerRuntime, containerTarget, type ContainerLimits } from './container-target.ts';
 

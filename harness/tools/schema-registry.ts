@@ -42,7 +42,7 @@ import {
 import { TranscriptEvent, TranscriptHeader, TranscriptLine } from '../transcript/format.ts';
 import { ScenarioFile } from '../scenarios/format.ts';
 import { RunReport } from '../runner/report-format.ts';
-import { Rubric } from '../grader/rubric-format.ts';
+import { Rubric } from '../grader/rubric/format.ts';
 
 // Every JSON Schema file under schemas/ comes from one entry here; `npm run schemas` writes them and
 // a test fails when schemas/ and this list disagree. To publish a new format, import its Zod schema

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadRubric } from '../grader/rubric-loader.ts';
-import { prepareWorkspace } from '../grader/workspace.ts';
+import { loadRubric } from '../grader/rubric/loader.ts';
+import { prepareWorkspace } from '../grader/submissions/workspace.ts';
 import { spawnedTarget } from '../targets/spawned-target.ts';
 
 // A hand-in folder that already holds links and a FIFO: both copy steps (the grader's private

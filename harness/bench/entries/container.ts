@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InstaNetClient } from '../../../reference/client/index.ts';
-import { runGrade } from '../../grader/grade-run.ts';
+import { runGrade } from '../../grader/grade/grade-run.ts';
 import { DEFAULT_CONTAINER_IMAGE } from '../../targets/container-image.ts';
 import { assertContainerRuntime, containerTarget } from '../../targets/container-target.ts';
 import { median, type BenchOptions } from '../bench-entry.ts';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FrameDecoder, encodeJson } from '../../../spec/codec/index.ts';
 import { planSandbox, resolvePython, sandboxCommand, type SandboxPlan } from '../../sandbox/sandbox.ts';
-import { SandboxedTarget } from '../../grader/sandboxed-target.ts';
-import { prepareWorkspace } from '../../grader/workspace.ts';
-import type { Rubric } from '../../grader/rubric-format.ts';
+import { SandboxedTarget } from '../../grader/server-half/sandboxed-target.ts';
+import { prepareWorkspace } from '../../grader/submissions/workspace.ts';
+import type { Rubric } from '../../grader/rubric/format.ts';
 import { median, type BenchOptions } from '../bench-entry.ts';
 
 export const description =

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { statusText } from '../../grader/grade-format.ts';
-import { runGrade, type GradeRunResult } from '../../grader/grade-run.ts';
-import { runGradescope } from '../../grader/gradescope-run.ts';
+import { statusText } from '../../grader/outputs/grade-format.ts';
+import { runGrade, type GradeRunResult } from '../../grader/grade/grade-run.ts';
+import { runGradescope } from '../../grader/gradescope/run.ts';
 import { UsageError } from '../../errors.ts';
 import { EXIT } from '../exit-codes.ts';
 import type { GradeFlags } from './grade.ts';

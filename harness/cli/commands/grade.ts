@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { SandboxMode } from '../../sandbox/sandbox.ts';
-import { parseShard, type Shard } from '../../grader/shard.ts';
+import { parseShard, type Shard } from '../../grader/grade/shard.ts';
 
 // `instanet grade`: the flags; the grading itself is imported when the action starts (./grade-action.ts).
 

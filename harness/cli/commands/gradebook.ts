@@ -11,7 +11,7 @@ export function gradebookCommand(): Command {
     .argument('<shards...>', 'output folders of the shard runs')
     .action(async (out: string, shards: string[]) => {
       // A MergeError (INSTANET_ERR_GRADEBOOK_MERGE) reaches main, which prints it and exits 2.
-      const { mergeGradebooks } = await import('../../grader/merge.ts');
+      const { mergeGradebooks } = await import('../../grader/grade/merge.ts');
       const { grades, warnings } = await mergeGradebooks(out, shards);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${grades.length} submission(s) merged into ${out}\n`);
@@ -21,7 +21,7 @@ export function gradebookCommand(): Command {
     .description('print the class as Markdown (mean, median, one row per student): a CI job summary')
     .argument('<dir>', 'an `instanet grade --out` or `gradebook merge` folder')
     .action(async (dir: string) => {
-      const { gradebookSummaryOf } = await import('../../grader/gradebook-summary.ts');
+      const { gradebookSummaryOf } = await import('../../grader/grade/gradebook-summary.ts');
       process.stdout.write(await gradebookSummaryOf(dir));
     });
   return gradebook;

@@ -11,7 +11,7 @@ export function gradescopeCommand(): Command {
     .option('--rubric <file>', 'course rubric (YAML) graded instead of the kit\'s fixtures/rubrics/cpe356.yaml')
     .action(async (flags: { out: string; rubric?: string }) => {
       const { mkdir } = await import('node:fs/promises');
-      const { buildAutograderZip } = await import('../../grader/gradescope-build.ts');
+      const { buildAutograderZip } = await import('../../grader/gradescope/build.ts');
       await mkdir(flags.out, { recursive: true });
       const zip = await buildAutograderZip({ out: flags.out, ...(flags.rubric ? { rubricFile: flags.rubric } : {}) });
       process.stdout.write(`${zip.file} (${zip.entries} files): upload it as the assignment's autograder (Ubuntu base image)\n`);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EnvironmentError, UsageError } from '../../errors.ts';
 import { resolvePython, type PythonRuntime } from '../../sandbox/sandbox.ts';
-import { extractZip, locateServer } from '../../grader/submissions.ts';
+import { extractZip, locateServer } from '../../grader/submissions/submissions.ts';
 
 // `instanet test --client / --submission DIR`: the student's folder, found the way the grader finds
 // it (the shallowest server.py with socket_utils.py beside it), so a hand-in the grader would call

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { clientRunReport } from '../../grader/client-run-report.ts';
+import { clientRunReport } from '../../grader/client-half/run-report.ts';
 import { KIT_ROOT } from '../../grader/kit-root.ts';
-import { loadRubric } from '../../grader/rubric-loader.ts';
-import { runSandboxedClientHalf } from '../../grader/sandboxed-client-half.ts';
+import { loadRubric } from '../../grader/rubric/loader.ts';
+import { runSandboxedClientHalf } from '../../grader/client-half/sandboxed-client-half.ts';
 import { planSandbox } from '../../sandbox/sandbox.ts';
-import { limitsOf } from '../../grader/rubric-limits.ts';
-import { costsPoints } from '../../grader/rubric-score.ts';
+import { limitsOf } from '../../grader/rubric/limits.ts';
+import { costsPoints } from '../../grader/rubric/score.ts';
 import { ConsoleReporter } from '../../reporters/console.ts';
 import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';

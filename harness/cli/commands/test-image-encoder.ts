@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { STUDENT_RUNNER } from '../../grader/client-half.ts';
-import { StudentImageEncoder } from '../../grader/student-image-encoder.ts';
+import { STUDENT_RUNNER } from '../../grader/client-half/client-half.ts';
+import { StudentImageEncoder } from '../../grader/server-half/student-image-encoder.ts';
 import { REFERENCE_FRAMING } from '../../runner/image-framing.ts';
 import type { TestFlags } from './test.ts';
 

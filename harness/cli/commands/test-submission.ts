@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { runGrade } from '../../grader/grade-run.ts';
-import { pointsText } from '../../grader/points-text.ts';
+import { runGrade } from '../../grader/grade/grade-run.ts';
+import { pointsText } from '../../grader/outputs/points-text.ts';
 import pc from 'picocolors';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { studentFolder, studentPython } from './student-folder.ts';

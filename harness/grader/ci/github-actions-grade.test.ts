@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { readGrades } from '../merge.ts';
-import { shardOf } from '../shard.ts';
+import { readGrades } from '../grade/merge.ts';
+import { shardOf } from '../grade/shard.ts';
 
 // The workflow template, run as GitHub Actions would run it but on this machine: its YAML is parsed,
 // the `run:` steps of the shard job are executed once per matrix value (each in its own folder, as
