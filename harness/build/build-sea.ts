@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,8 +96,11 @@ async function assetFiles(): Promise<string[]> {
   const files: string[] = [];
   for (const asset of RUNTIME_ASSETS) {
     const full = path.join(KIT_ROOT, asset);
-    const entries = asset.endsWith('.json') ? [] : await readdir(full, { recursive: true, withFileTypes: true });
-    if (asset.endsWith('.json')) files.push(asset);
+    if ((await stat(full)).isFile()) {
+      files.push(asset);
+      continue;
+    }
+    const entries = await readdir(full, { recursive: true, withFileTypes: true });
     for (const e of entries) if (e.isFile()) files.push(path.relative(KIT_ROOT, path.join(e.parentPath, e.name)).split(path.sep).join('/'));
   }
   return files.filter(shipped).sort();

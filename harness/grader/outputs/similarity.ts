@@ -45,7 +45,9 @@ export function similarity(a: Set<string>, b: Set<string>, starter: ReadonlySet<
 const STARTER = new URL('../../../fixtures/broken-submissions/skeleton/socket_utils.py', import.meta.url);
 
 export async function starterShingles(): Promise<Set<string>> {
-  return shingles(await readFile(STARTER, 'utf8').catch(() => ''));
+  // Never a silent empty starter: every hand-in would then share the starter's shingles and look alike
+  // (an installed kit once lacked the file: it was not among the runtime assets).
+  return shingles(await readFile(STARTER, 'utf8'));
 }
 
 /**

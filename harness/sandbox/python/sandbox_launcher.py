@@ -1,4 +1,4 @@
-"""Trusted launcher run as the first program inside the grader's sandbox (harness/grader/sandbox.ts).
+"""Trusted launcher run as the first program inside the grader's sandbox (harness/sandbox/sandbox.ts).
 
 It enters the workspace, starts the kit's relays, then execs the student's command, so the student's
 program is the sandbox's main process (its exit is the sandbox's exit) and the relays die with the
