@@ -305,6 +305,9 @@ export class ServerProcess {
   private async stopOnce(): Promise<StopResult> {
     const result = await this.endGroup();
     await sweepProcesses(this.options.workspace);
+    // What it wrote before it ended may still sit in the pipes: output read after stop() is whole
+    // (bounded: a process the sweep did not find could still hold them open).
+    await settlesWithin(this.group.closed, 1000);
     this.group.release();
     const relay = await this.relay;
     if (relay && !(relay instanceof Error)) await relay.close();

@@ -40,9 +40,11 @@ beforeAll(async () => {
       'import socket, subprocess, sys',
       'child = subprocess.Popen(["sleep", "300"])',
       'open("child.pid", "w").write(str(child.pid))',
+      // Written before it listens: the kit calls it up once a connection is accepted, and a stop
+      // right after must not race these lines (seen once: stderr empty, the server stopped first).
+      'print("up", flush=True); print("warning on stderr", file=sys.stderr, flush=True)',
       's = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
       's.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)',
-      'print("up", flush=True); print("warning on stderr", file=sys.stderr, flush=True)',
       'while True: s.accept()',
     ].join('\n'),
   );
