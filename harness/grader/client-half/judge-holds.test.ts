@@ -20,7 +20,7 @@ import sys, time
 sys.path.insert(0, ${JSON.stringify(DRIVER_DIR)})
 import client_driver as d
 if sys.argv[1] == "fed":
-    d.follow_grace(sys.stdin.buffer)
+    d.follow_own_time(sys.stdin.buffer)
 print("ready", flush=True)
 t = time.monotonic()
 d.hold_own(float(sys.argv[2]))
@@ -117,7 +117,7 @@ describe('the judge holds in own time (client_driver.py hold_own)', () => {
 import sys
 sys.path.insert(0, ${JSON.stringify(DRIVER_DIR)})
 import client_driver as d
-d.follow_grace(sys.stdin.buffer)
+d.follow_own_time(sys.stdin.buffer)
 proxy = d.RecordingProxy('127.0.0.1', 9)
 flow = d.Flow(None, 'client.5.1', 3.0)
 flow.proxy = proxy

@@ -136,12 +136,12 @@ def own_now():
     now = time.monotonic()
     last = _own[0]
     if last is None:
-        return now - _grace_after_close[0]
+        return now - _machine_after_close[0]
     own_then, measured = last
     return own_then + min(max(0.0, now - measured), OWN_TIME_RUNS_AHEAD)
 
 
-def follow_grace(stream):
+def follow_own_time(stream):
     """Reads `own OWN AT` lines from the grader; once it closes the pipe, the monotonic clock less
     the last machine's share runs on (the grader's own wall-clock cap still bounds the run)."""
     _own[0] = (time.monotonic(), time.monotonic())
@@ -162,11 +162,11 @@ def follow_grace(stream):
             _feed['lines'] += 1
             _feed['latest_ms'] = max(_feed['latest_ms'], (time.monotonic() - measured) * 1000)
         _own[0] = None
-        _grace_after_close[0] = machine
+        _machine_after_close[0] = machine
     threading.Thread(target=read, daemon=True).start()
 
 
-_grace_after_close = [0.0]
+_machine_after_close = [0.0]
 
 
 def own_confirmed():
@@ -1273,7 +1273,7 @@ def main():
     args = parser.parse_args()
 
     if args.own_time:
-        follow_grace(sys.stdin.buffer)
+        follow_own_time(sys.stdin.buffer)
     started = own_now()
     hard_deadline = started + (args.deadline if args.deadline is not None else 3 * args.timeout + 15)
     results = []
