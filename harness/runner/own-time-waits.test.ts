@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJson } from '../../spec/codec/index.ts';
 import { spawnGroup, type GroupProcess } from '../process/process-groups.ts';
@@ -9,6 +7,7 @@ import { treeProbe } from '../process/tree-probe.ts';
 import { ScenarioConnection } from './connection.ts';
 import { StepFailure } from './step-failure.ts';
 import { WireLog } from './wire-log.ts';
+import { canThrottle, throttledCpuGroup, type ThrottledCpuGroup } from '../testing/throttled-cpu-group.ts';
 
 // "Time in which the hand-in was runnable but not scheduled never counts against it", shown with a
 // real starved server: a Python server in a cgroup allowed 4% of one CPU (CFS quota), so a reply
@@ -17,20 +16,7 @@ import { WireLog } from './wire-log.ts';
 // the other two rules visible: a server blocked on input is stuck at once, and one that spins is
 // charged the CPU it gets.
 
-const CPU_ROOT = '/sys/fs/cgroup/cpu';
 const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
-
-function canThrottle(): boolean {
-  if (process.platform !== 'linux' || process.arch !== 'x64' || !existsSync(path.join(CPU_ROOT, 'cpu.cfs_quota_us'))) return false;
-  try {
-    const probe = path.join(CPU_ROOT, `instanet-probe-${process.pid}`);
-    mkdirSync(probe);
-    rmdirSync(probe);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** More than loopback's socket buffers hold, so the write waits on the server's reads. */
 const BIG = 16 * 1024 * 1024;
@@ -67,15 +53,11 @@ c.recv(4096)
 `;
 
 const throttled = canThrottle();
-let group: string;
+let group: ThrottledCpuGroup;
 const started: GroupProcess[] = [];
 
 beforeAll(() => {
-  if (!throttled) return;
-  group = path.join(CPU_ROOT, `instanet-own-time-test-${process.pid}`);
-  mkdirSync(group);
-  writeFileSync(path.join(group, 'cpu.cfs_period_us'), '100000');
-  writeFileSync(path.join(group, 'cpu.cfs_quota_us'), '4000');
+  if (throttled) group = throttledCpuGroup('own-time-test', 4);
 });
 
 afterEach(() => {
@@ -83,21 +65,12 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  if (!throttled) return;
-  // The group can be removed only once its processes are gone.
-  for (let i = 0; i < 50; i++) {
-    try {
-      rmdirSync(group);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  if (throttled) await group.remove();
 });
 
 /** Starts the server inside the throttled group (it joins before python runs) and returns its port. */
 async function startThrottled(mode: 'answer' | 'silent' | 'spin' | 'slowread' | 'deaf', burn: number): Promise<{ port: number; proc: GroupProcess }> {
-  const argv = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', group, PYTHON, '-c', SERVER, mode, String(burn)];
+  const argv = group.wrap([PYTHON, '-c', SERVER, mode, String(burn)]);
   const proc = spawnGroup(argv, { cwd: os.tmpdir() });
   started.push(proc);
   const port = await new Promise<number>((resolve, reject) => {

@@ -4,11 +4,15 @@
 // sample's send_image, not read from the code's output.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KitBusyError } from '../../errors.ts';
+import { referenceTarget } from '../../targets/reference-target.ts';
+import { runSuite } from '../../runner/run-suite.ts';
+import { canThrottle, throttledCpuGroup, type ThrottledCpuGroup } from '../../testing/throttled-cpu-group.ts';
 import { photo } from '../../runner/test-images.ts';
 import { referenceEncoder, splitInsideHeader } from '../../runner/image-framing.ts';
 import { STUDENT_RUNNER } from '../client-half/client-half.ts';
-import { StudentImageEncoder, boundedLines } from './student-image-encoder.ts';
+import { StudentEncoderError, StudentImageEncoder, boundedLines } from './student-image-encoder.ts';
 
 const SAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'fixtures', 'submissions');
 const IMAGE = photo(5000);
@@ -72,6 +76,61 @@ describe("the student's send_image frames the server half's images", () => {
     open.push(broken);
     await expect(broken.encode(IMAGE)).rejects.toThrow(/could not be imported/);
   }, 30_000);
+});
+
+// A CI machine once starved the runner past a 20 s wall-clock limit on its import: the reference
+// framing stood in, and two samples whose pair agrees on another framing failed every image case.
+const throttled = canThrottle();
+describe.runIf(throttled)('a runner the machine starves (held to a few % of a CPU)', () => {
+  let slow: ThrottledCpuGroup;
+  let starved: ThrottledCpuGroup;
+  beforeAll(() => {
+    slow = throttledCpuGroup('encoder-slow', 4);
+    starved = throttledCpuGroup('encoder-starved', 1);
+  });
+  afterAll(async () => {
+    await Promise.all(open.splice(0).map((e) => e.close()));
+    await Promise.all([slow.remove(), starved.remove()]);
+  });
+
+  const throttledEncoder = (group: ThrottledCpuGroup, sample: string, extra: { wallCapMs?: number } = {}) => {
+    const dir = path.join(SAMPLES, sample);
+    const encoder = new StudentImageEncoder({ argv: group.wrap(['python3', '-B', STUDENT_RUNNER]), cwd: dir, submissionDir: dir, callTimeoutMs: 1000, ...extra });
+    open.push(encoder);
+    return encoder;
+  };
+
+  it("is waited for in its own time: the image comes in the student's framing though the wall clock blew the budget", async () => {
+    const started = performance.now();
+    const encoded = await throttledEncoder(slow, 'native-order-struct').encode(IMAGE);
+    // The precondition that makes the test mean something: by the wall clock the 1 s budget was blown.
+    expect(performance.now() - started).toBeGreaterThan(1000);
+    expect(encoded.bytes.equals(Buffer.concat([le8(5000), IMAGE]))).toBe(true);
+  }, 120_000);
+
+  it("starved past the clock's cap is the kit's failure (KitBusyError), never the student's send_image failing", async () => {
+    const encoder = throttledEncoder(starved, 'native-order-struct', { wallCapMs: 300 });
+    const error = await encoder.encode(IMAGE).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KitBusyError);
+    expect((error as Error).message).toMatch(/^the student runner \(import\): the machine gave it too little CPU to finish \(\d+ ms of its own time, \d+ ms on the clock\)$/);
+  }, 60_000);
+});
+
+describe("a framing the student's send_image cannot give", () => {
+  /** An encoder that always fails with `error`, as a runner would. */
+  const failing = (error: Error) => ({ source: "the student's send_image", encode: () => Promise.reject(error) });
+
+  it("when send_image itself failed, the reference framing stands in (the client half charges send_image)", async () => {
+    const report = await runSuite({ target: referenceTarget(), cases: ['5.1.1'], imageEncoder: failing(new StudentEncoderError('send_image failed: ValueError: x')) });
+    expect(report.cases[0]).toMatchObject({ id: '5.1.1', verdict: 'PASSED' });
+    expect(report.cases[0]?.log.join('\n')).toMatch(/could not frame a \d+-byte image \(send_image failed: ValueError: x\); the reference framing stands in/);
+  }, 60_000);
+
+  it("when the machine was too busy to run it, the case is the kit's ERROR, not a run in a framing the student never wrote", async () => {
+    const report = await runSuite({ target: referenceTarget(), cases: ['5.1.1'], imageEncoder: failing(new KitBusyError('the student runner (import): the machine gave it too little CPU to finish')) });
+    expect(report.cases[0]).toMatchObject({ id: '5.1.1', verdict: 'ERROR' });
+    expect(report.cases[0]?.reason).toMatch(/^the harness failed: KitBusyError: the student runner \(import\)/);
+  }, 60_000);
 });
 
 describe('split points inside a header', () => {

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
 import { mib, watchQuota, type QuotaLimits } from '../../process/disk-quota.ts';
+import { OwnClock, waitInOwnTime } from '../../process/own-time.ts';
 import { spawnGroup, type GroupProcess } from '../../process/process-groups.ts';
+import { treeProbe } from '../../process/tree-probe.ts';
 import { analyseFraming, type EncodedImage, type ImageEncoder } from '../../runner/image-framing.ts';
-import { InstaNetError } from '../../errors.ts';
+import { InstaNetError, KitBusyError } from '../../errors.ts';
 
 // The server half's stand-in for the student's own client: in the course app only the student's
 // send_image writes the bytes their receive_image reads, so the kit asks their send_image (in the
@@ -21,8 +24,14 @@ export interface StudentImageEncoderOptions {
   cwd: string;
   /** The folder the runner imports socket_utils.py from, as the runner sees it. */
   submissionDir: string;
-  /** How long one send_image may take (a 2 MiB image on a busy machine). */
+  /**
+   * How much of the runner's own time (harness/process/own-time.ts) one request may take: its start
+   * and import, or one send_image. Past it, send_image is the student's to blame and the reference
+   * framing stands in; a machine too busy to give the runner that much is the kit's (KitBusyError).
+   */
   callTimeoutMs?: number;
+  /** The wall clock past which a starved runner is the kit's failure (default: own-time.ts's cap, at least 60 s). */
+  wallCapMs?: number;
   /**
    * The runner's folder may hold this much (the grader: the rubric's disk limits, as for the server
    * and the client half); past it the runner is stopped, its folder emptied, and the reference framing
@@ -67,6 +76,10 @@ export class StudentImageEncoder implements ImageEncoder {
     if (!framed) {
       framed = this.#frame(image);
       this.#cache.set(key, framed);
+      // The kit's failure is not the framing's answer: the next image of this size asks again.
+      framed.catch((error: unknown) => {
+        if (error instanceof KitBusyError) this.#cache.delete(key);
+      });
     }
     return framed;
   }
@@ -87,7 +100,16 @@ export class StudentImageEncoder implements ImageEncoder {
   }
 
   #start(): Promise<void> {
-    this.#ready ??= this.#spawn();
+    if (!this.#ready) {
+      const ready = this.#spawn();
+      this.#ready = ready;
+      // A runner the machine starved before it imported the hand-in is started afresh next time.
+      ready.catch((error: unknown) => {
+        if (!(error instanceof KitBusyError) || this.#ready !== ready) return;
+        this.#ready = undefined;
+        void this.#stopRunner();
+      });
+    }
     return this.#ready;
   }
 
@@ -98,7 +120,9 @@ export class StudentImageEncoder implements ImageEncoder {
     proc.child.stderr?.resume();
     proc.child.stdin?.on('error', () => undefined);
     proc.child.stdout?.on('data', boundedLines(MAX_ANSWER_CHARS, (line) => this.#answer(line)));
-    void proc.exited.then(() => this.#failAll('the student runner exited'));
+    void proc.exited.then(() => {
+      if (this.#process === proc) this.#failAll('the student runner exited');
+    });
     const quota = this.options.quota;
     if (quota) {
       this.#watch = watchQuota(quota.dirs, quota.limits, (breach) => {
@@ -126,26 +150,29 @@ export class StudentImageEncoder implements ImageEncoder {
     pending.resolve(answer);
   }
 
-  #request(fields: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
-    const stdin = this.#process?.child.stdin;
-    if (!stdin || this.#closed) return Promise.reject(new StudentEncoderError('the student runner is not running'));
+  /**
+   * One request, answered within `budgetMs` of the runner's own time. The wall clock alone decides
+   * nothing: a runner the machine starves (a loaded CI box took over 20 s to import a hand-in) is
+   * waited for, and one starved past the clock's cap is the kit's failure, never a fallback framing
+   * that the student's receive_image cannot read.
+   */
+  async #request(fields: Record<string, unknown>, budgetMs: number): Promise<Record<string, unknown>> {
+    const proc = this.#process;
+    const stdin = proc?.child.stdin;
+    if (!proc || !stdin || this.#closed) throw new StudentEncoderError('the student runner is not running');
     const id = this.#next++;
     const nonce = randomBytes(18).toString('base64');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new StudentEncoderError(`no answer from the student runner within ${Math.round(timeoutMs / 1000)} s (${String(fields.op)})`));
-      }, timeoutMs);
-      timer.unref();
-      this.#pending.set(id, {
-        nonce,
-        resolve: (answer) => {
-          clearTimeout(timer);
-          resolve(answer);
-        },
-      });
-      stdin.write(`${JSON.stringify({ id, nonce, ...fields })}\n`);
-    });
+    const answered = new Promise<Record<string, unknown>>((resolve) => this.#pending.set(id, { nonce, resolve }));
+    stdin.write(`${JSON.stringify({ id, nonce, ...fields })}\n`);
+    const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
+    const cap = this.options.wallCapMs;
+    const clock = new OwnClock(probe, budgetMs, { detectStuck: false, ...(cap !== undefined ? { minWallCapMs: cap, wallFactor: cap / budgetMs } : {}) });
+    const outcome = await waitInOwnTime(clock, (sliceMs) => Promise.race([answered, sleep(sliceMs, undefined)]));
+    if (outcome.kind === 'value') return outcome.value;
+    this.#pending.delete(id);
+    const spent = `${Math.round(outcome.ownMs)} ms of its own time, ${Math.round(outcome.wallMs)} ms on the clock`;
+    if (outcome.kind === 'kit-busy') throw new KitBusyError(`the student runner (${String(fields.op)}): the machine gave it too little CPU to finish (${spent})`);
+    throw new StudentEncoderError(`no answer from the student runner within ${Math.round(budgetMs / 1000)} s of its own time (${String(fields.op)}; ${spent})`);
   }
 
   #failAll(why: string): void {
@@ -157,14 +184,21 @@ export class StudentImageEncoder implements ImageEncoder {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#stopRunner();
+    this.#failAll('the encoder was closed');
+  }
+
+  /** Kills the runner's whole group and waits (at most 3 s) for it to go. */
+  async #stopRunner(): Promise<void> {
     this.#watch?.stop();
+    this.#watch = undefined;
     const proc = this.#process;
     if (!proc) return;
+    this.#process = undefined;
     proc.child.stdin?.end();
     proc.signal('SIGKILL');
-    await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 3000).unref())]);
+    await Promise.race([proc.exited, sleep(3000, undefined, { ref: false })]);
     proc.release();
-    this.#failAll('the encoder was closed');
   }
 }
 

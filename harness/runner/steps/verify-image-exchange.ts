@@ -6,6 +6,7 @@ import { imageBytes } from '../images.ts';
 import { referenceEncoder, splitInsideHeader, type EncodedImage } from '../image-framing.ts';
 import { describePattern, match, splitRaw } from '../matchers.ts';
 import { chunks } from '../shaping.ts';
+import { KitBusyError } from '../../errors.ts';
 import { StepFailure } from '../step-failure.ts';
 import type { StepContext } from '../step-context.ts';
 import { check, summary } from './support.ts';
@@ -94,6 +95,9 @@ async function encodedImage(ctx: StepContext, image: Buffer, index: string): Pro
     ctx.log.push(`${index}: image framing (${encoder.source}): ${encoded.framing}`);
     return encoded;
   } catch (error) {
+    // A machine too busy to run the student's send_image is the kit's failure (the case ends ERROR):
+    // the reference framing would charge their receive_image for bytes their client never writes.
+    if (error instanceof KitBusyError) throw error;
     ctx.log.push(`${index}: ${encoder.source} could not frame a ${image.length}-byte image (${(error as Error).message}); the reference framing stands in`);
     return referenceEncoder.encode(image);
   }
