@@ -2,6 +2,7 @@ import type { LoadedScenario } from '../scenarios/loader.ts';
 import type { TargetInstance } from '../targets/target.ts';
 import { pickHint } from './hints.ts';
 import { effectiveLevel, type Profile } from './levels.ts';
+import { KitBusyError } from '../errors.ts';
 import type { CaseResult } from './report-format.ts';
 import { runSteps, type StepContext } from './execute-steps.ts';
 import { CaseSkip, StepFailure } from './step-failure.ts';
@@ -84,7 +85,7 @@ export async function executeScenario(s: LoadedScenario, instance: TargetInstanc
     return finish({
       verdict: 'ERROR',
       reason: `the harness failed: ${message}`,
-      failure: { step: ctx.failedStep ?? 'harness', kind: 'harness', expected: 'the harness to run the case', actual: error instanceof Error ? (error.stack ?? message) : message, mismatches: [] },
+      failure: { step: ctx.failedStep ?? 'harness', kind: error instanceof KitBusyError ? 'kit-busy' : 'harness', expected: 'the harness to run the case', actual: error instanceof Error ? (error.stack ?? message) : message, mismatches: [] },
     });
   } finally {
     for (const conn of ctx.conns.values()) conn.destroy('end of case');

@@ -23,8 +23,8 @@ export const VERDICTS = Verdict.options;
 export const CaseLevelValue = z.enum(['MUST', 'SHOULD', 'INFORMATIONAL']);
 
 export const FailureKind = z
-  .enum(['timeout', 'closed', 'mismatch', 'schema', 'files', 'refused', 'not-started', 'harness'])
-  .describe('what went wrong: no reply in time, connection closed, wrong reply, reply outside the protocol schema, data files wrong, connection refused, server did not start, harness bug');
+  .enum(['timeout', 'closed', 'mismatch', 'schema', 'files', 'refused', 'not-started', 'harness', 'kit-busy'])
+  .describe('what went wrong: no reply in time, connection closed, wrong reply, reply outside the protocol schema, data files wrong, connection refused, server did not start, harness bug, the machine gave the hand-in (or the kit) too little CPU to judge it (an ERROR, judged again by the second look)');
 export type FailureKind = z.infer<typeof FailureKind>;
 
 export const MismatchEntry = z

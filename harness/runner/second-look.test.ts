@@ -141,4 +141,23 @@ describe('second look at timeouts', () => {
     expect(summary.judged).toEqual([]);
     expect(target.starts()).toBe(1);
   });
+
+  test("a case the machine starved past judging (ERROR, kit-busy) is judged again and its second verdict stands; a kit bug's ERROR is not", async () => {
+    const scenarios = scenarioGroup(2, loginCase('2.1.1') + loginCase('2.1.2'));
+    const target = disturbed(() => false);
+    const run = await runSuite({ target, scenarios, timeoutMs: TIMEOUT_MS });
+    const erred = (c: CaseResult, kind: 'kit-busy' | 'harness'): CaseResult => ({
+      ...c,
+      verdict: 'ERROR',
+      reason: 'the harness failed: ...',
+      failure: { step: '1', kind, expected: 'the harness to run the case', actual: '...', mismatches: [] },
+    });
+    const busy = { ...run, cases: run.cases.map((c) => (c.id === '2.1.2' ? erred(c, 'kit-busy') : c)) };
+    expect([...doubtfulCases(busy)]).toEqual(['2.1.2']);
+    const { report, summary } = await secondLook(busy, { target, scenarios, timeoutMs: TIMEOUT_MS });
+    expect(summary.judged).toEqual([{ id: '2.1.2', first: 'ERROR', second: 'PASSED' }]);
+    expect(report.cases.map((c) => c.verdict)).toEqual(['PASSED', 'PASSED']);
+    const bug = { ...run, cases: run.cases.map((c) => (c.id === '2.1.2' ? erred(c, 'harness') : c)) };
+    expect([...doubtfulCases(bug)]).toEqual([]);
+  });
 });

@@ -9,12 +9,17 @@ import { tally } from './verdicts.ts';
 // because the grader's own lanes, or another job, held the CPU. The course client waits on a
 // blocking recv, so lateness alone costs its user nothing. Before such a failure costs a point it
 // is judged again: its batch re-run on a fresh server, alone, after the rest of the suite, and the
-// second verdict stands, whatever it is. Verdicts a timeout cannot explain are never re-judged, so
+// second verdict stands, whatever it is. So is a case the kit could not judge at all, because the
+// machine gave the hand-in (or the kit's own helper) too little CPU (an ERROR of kind kit-busy).
+// Verdicts a timeout cannot explain are never re-judged, so
 // a flaky bug gets no second chance. A server that is really stuck confirms its timeouts on the
 // first re-runs; the look stops there, so a hung hand-in costs a few timeouts more, not all again.
 
-/** Failure kinds a loaded machine can cause: no reply in time, a server not listening in time. */
-const LOAD_KINDS: ReadonlySet<FailureKind> = new Set(['timeout', 'not-started']);
+/**
+ * Failure kinds a loaded machine can cause: no reply in time, a server not listening in time, and
+ * the kit's own "too little CPU to judge" (an ERROR that would make the grade kit-error).
+ */
+const LOAD_KINDS: ReadonlySet<FailureKind> = new Set(['timeout', 'not-started', 'kit-busy']);
 
 /** Re-judged cases in a row that fail again, none passing, before the look stops. */
 const CONFIRMED_TO_STOP = 2;

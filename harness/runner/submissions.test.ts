@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { spawnedTarget } from '../targets/spawned-target.ts';
-import type { RunReport, Verdict } from './report-format.ts';
+import type { CaseResult, RunReport, Verdict } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
+import { secondLook } from './second-look.ts';
 import { STUDENT_RUNNER } from '../grader/client-half/client-half.ts';
 import { StudentImageEncoder } from '../grader/server-half/student-image-encoder.ts';
 
@@ -104,12 +105,19 @@ const TIMING_DEPENDENT: Record<string, Record<string, Verdict[]>> = {
 
 const reports = new Map<string, RunReport | Error>();
 
-/** The sample's suite, as `instanet test --server … --cwd` runs it: images in its own send_image's framing. */
+/**
+ * The sample's suite, as `instanet test --server … --cwd` runs it: images in its own send_image's
+ * framing, and a failure a busy machine may have caused (a wall-clock timeout, a case the kit could
+ * not judge) judged again alone.
+ */
 async function suiteOf(name: string): Promise<RunReport> {
   const dir = path.join(SUBMISSIONS, name);
   const imageEncoder = new StudentImageEncoder({ argv: ['python3', '-B', STUDENT_RUNNER], cwd: dir, submissionDir: dir });
+  const target = spawnedTarget({ command: 'python3 server.py --port {port}', cwd: dir });
   try {
-    return await runSuite({ target: spawnedTarget({ command: 'python3 server.py --port {port}', cwd: dir }), imageEncoder });
+    const first = await runSuite({ target, imageEncoder });
+    const failsRun = (c: CaseResult) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED';
+    return (await secondLook(first, { target, imageEncoder, mayCost: failsRun })).report;
   } finally {
     await imageEncoder.close();
   }
