@@ -181,12 +181,20 @@ describe('OwnClock under a judge of the kit’s (the client half: the judge star
     expect(atMs).toBe(10_000);
   });
 
-  it('a runner waiting on a judge that stays runnable (held up) is not charged the wait; once the judge sleeps, the wait counts whole', async () => {
+  it('a runner waiting on a judge caught runnable at either end of an interval is not charged that interval; a judge asleep at both ends holds nothing up', async () => {
     const held = await judged(1000, () => ({ judge: { state: 'R' }, runner: { state: 'S', wait: 'input' } }));
     expect(held.verdict.kind).toBe('kit-busy');
-    // A judge caught running at one sample and asleep at the next (a quiet machine) holds nothing up.
-    const quiet = await judged(1000, (i) => ({ judge: { state: i % 2 ? 'R' : 'S' }, runner: { state: 'S', wait: 'input' } }));
-    expect(quiet.verdict.kind).toBe('expired');
-    expect(quiet.atMs).toBe(1000);
+    // The judge runnable at samples 0, 10, 20, …: of each ten intervals the two touching such a
+    // sample count nothing (its wait may fall in either), the other eight 100 ms each. 1000 ms are
+    // reached with the interval that ends at sample 13: 800 ms by sample 9, then (11,12) and (12,13).
+    const sometimes = await judged(1000, (i) => ({ judge: { state: i % 10 ? 'S' : 'R' }, runner: { state: 'S', wait: 'input' } }));
+    expect(sometimes.verdict.kind).toBe('expired');
+    expect(sometimes.atMs).toBe(1300);
+    // In uninterruptible sleep (D) the judge waits for the machine (disk, memory) just the same.
+    const disk = await judged(1000, (i) => ({ judge: { state: i % 10 ? 'S' : 'D' }, runner: { state: 'S', wait: 'input' } }));
+    expect(disk.atMs).toBe(1300);
+    const asleep = await judged(1000, () => ({ judge: { state: 'S' }, runner: { state: 'S', wait: 'input' } }));
+    expect(asleep.verdict.kind).toBe('expired');
+    expect(asleep.atMs).toBe(1000);
   });
 });

@@ -166,9 +166,12 @@ export class OwnClock {
     }
     const cpuMs = handInCpuMs(previous, now) ?? Math.min(dtMs, Number(cpuNs) / NS_PER_MS);
     const starvedMs = Math.min(dtMs, Number(worstDelayNs) / NS_PER_MS);
-    // A kit thread runnable at both ends of the interval was busy or held up all along (its delay is
-    // booked only once it runs): the hand-in was waiting on the kit.
-    const kitHeld = [...now.threads.values()].some((t) => t.kit && t.state === 'R' && previous.threads.get(t.tid)?.state === 'R');
+    // A kit thread runnable (or in D) at either end of the interval may have held the hand-in up
+    // for all of it: its delay is booked only once it runs, perhaps in a later interval, where
+    // starvedMs is capped at that interval's length. Under 8 busy loops, a judge caught runnable at
+    // only one end left image-single-recv's wait counted whole, and its 90 s ran out.
+    const kitWorking = (t: ThreadSample) => t.kit === true && (t.state === 'R' || t.state === 'D');
+    const kitHeld = [...previous.threads.values(), ...now.threads.values()].some(kitWorking);
     const kitBusy = previous.inFlight > 0 || now.inFlight > 0 || kitHeld;
     // A runnable thread may be waiting for a CPU whose delay is booked only once it runs; a thread in
     // uninterruptible sleep (D) waits for the disk or for memory, which a neighbour's memory pressure
