@@ -511,7 +511,7 @@ function secondLookIncidents(summary: SecondLookSummary): string[] {
     ...(again ? [`failed again: ${again}`] : []),
     ...(summary.notRerun.length ? [`not run again, once two re-runs in a row had timed out again: ${summary.notRerun.join(', ')}`] : []),
   ];
-  return [`second look at failures by timeout (judged again alone, the second verdict stands): ${parts.join('; ')}`];
+  return [`second look at failures a busy machine may have caused, by timeout or as the kit's ERROR (judged again alone, the second verdict stands): ${parts.join('; ')}`];
 }
 
 /**
