@@ -183,17 +183,20 @@ describe("behind the grader's sandbox relay, a case's evidence is its own connec
         seen.push(instance.serverSidePort?.(socket.localPort as number));
         socket.destroy();
       }
-      // server.py prints "Connection from ('127.0.0.1', N)" with the port it sees: the relay's (the
-      // first such line is the readiness probe's).
-      const printed = () => [...portsNamed((instance.outputBetween?.(0, performance.now()) ?? []).filter((l) => l.startsWith('Connection from')))].slice(-3);
-      for (let i = 0; i < 100 && !seen.every((p) => printed().includes(p as number)); i += 1) await new Promise((r) => setTimeout(r, 100));
+      // server.py prints "Connection from ('127.0.0.1', N)" with the port it sees: the relay's. It
+      // prints in each client's own thread, and the readiness probe's connections print too, so on a
+      // loaded machine a probe's line may come after one of ours (a fresh-clone CI run beside 4 busy
+      // loops had it): each port of ours must be among the printed ones, not the last three in order.
+      const printed = () => [...portsNamed((instance.outputBetween?.(0, performance.now()) ?? []).filter((l) => l.startsWith('Connection from')))];
+      for (let i = 0; i < 300 && !seen.every((p) => printed().includes(p as number)); i += 1) await new Promise((r) => setTimeout(r, 100));
       expect(seen.every((p) => p !== undefined)).toBe(true);
-      expect(printed()).toEqual(seen);
+      expect(new Set(seen).size).toBe(3);
+      expect(printed()).toEqual(expect.arrayContaining(seen));
       await instance.stop();
     } finally {
       await target.abort();
     }
-  }, 60_000);
+  }, 90_000);
 
   test('5.2.2 shows receive_image\'s own error and its hint quotes it, not another line of the window', async (ctx) => {
     if (!plan?.isolatedNetwork) return ctx.skip();
