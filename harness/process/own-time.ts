@@ -46,6 +46,8 @@ export interface OwnClockOptions {
   wallFactor?: number;
   /** The wall-clock cap's floor in ms. */
   minWallCapMs?: number;
+  /** The wall-clock cap in ms, exactly: instead of the factor and the floor. */
+  wallCapMs?: number;
   /** The clock (ms); tests replay samples on a clock of their own. */
   now?: () => number;
   /** false: never call the hand-in stuck (a process that also holds the kit's own waits, such as the judge). */
@@ -91,7 +93,7 @@ export class OwnClock {
     this.#quietMs = options.quietMs ?? QUIET_MS;
     this.#detectStuck = options.detectStuck ?? true;
     this.#quietSamplesNeeded = options.quietSamples ?? QUIET_SAMPLES;
-    this.#wallCapMs = Math.max(options.minWallCapMs ?? 60_000, budgetMs * (options.wallFactor ?? 20));
+    this.#wallCapMs = options.wallCapMs ?? Math.max(options.minWallCapMs ?? 60_000, budgetMs * (options.wallFactor ?? 20));
     this.#now = options.now ?? (() => performance.now());
     this.#startedAt = this.#now();
   }
@@ -234,7 +236,7 @@ export async function waitInOwnTime<T>(
  * busy for good, or a machine too busy to tell). Charges nothing: the kit waits for its own care.
  */
 export async function waitUntilQuiet(probe: ProgressProbe, budgetMs: number, wallFactor: number): Promise<boolean> {
-  const clock = new OwnClock(probe, budgetMs, { quietMs: 20, quietSamples: 2, wallFactor, minWallCapMs: budgetMs * wallFactor });
+  const clock = new OwnClock(probe, budgetMs, { quietMs: 20, quietSamples: 2, wallCapMs: budgetMs * wallFactor });
   for (;;) {
     const verdict = await clock.check();
     if (verdict.kind !== 'waiting') return verdict.kind === 'stuck';

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { spawnedTarget } from '../targets/spawned-target.ts';
-import type { CaseResult, RunReport, Verdict } from './report-format.ts';
+import type { RunReport, Verdict } from './report-format.ts';
 import { runSuite } from './run-suite.ts';
 import { secondLook } from './second-look.ts';
+import { mayFailRun } from './verdicts.ts';
 import { STUDENT_RUNNER } from '../grader/client-half/client-half.ts';
 import { StudentImageEncoder } from '../grader/server-half/student-image-encoder.ts';
 
@@ -116,8 +117,7 @@ async function suiteOf(name: string): Promise<RunReport> {
   const target = spawnedTarget({ command: 'python3 server.py --port {port}', cwd: dir });
   try {
     const first = await runSuite({ target, imageEncoder });
-    const failsRun = (c: CaseResult) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED';
-    return (await secondLook(first, { target, imageEncoder, mayCost: failsRun })).report;
+    return (await secondLook(first, { target, imageEncoder, mayCost: mayFailRun(false) })).report;
   } finally {
     await imageEncoder.close();
   }

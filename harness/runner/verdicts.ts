@@ -18,3 +18,11 @@ export function tally(verdicts: Iterable<Verdict>): Tally {
 export function runOk(t: Tally, strict: boolean): boolean {
   return t.FAILED === 0 && t.ERROR === 0 && (!strict || t['NON-STRICT'] === 0);
 }
+
+/**
+ * Whether a case stands in the way of a passing run: a verdict that fails it (runOk), or a skip
+ * that may hide one. The second look judges such cases again (`instanet test`).
+ */
+export function mayFailRun(strict: boolean): (c: { verdict: Verdict }) => boolean {
+  return (c) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED' || (strict && c.verdict === 'NON-STRICT');
+}

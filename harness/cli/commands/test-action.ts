@@ -5,12 +5,13 @@ import { ConsoleReporter } from '../../reporters/console.ts';
 import { renderJson } from '../../reporters/json.ts';
 import { writeReports } from '../../reporters/write-reports.ts';
 import { effectiveLevel } from '../../runner/levels.ts';
-import { INTERRUPTED_REASON, type CaseResult, type RunReport } from '../../runner/report-format.ts';
+import { INTERRUPTED_REASON, type RunReport } from '../../runner/report-format.ts';
 import { runOutcome } from '../../runner/run-outcome.ts';
 import { secondLook, type SecondLook } from '../../runner/second-look.ts';
 import { runSuiteParallel } from '../../runner/run-parallel.ts';
 import { runSuite } from '../../runner/run-suite.ts';
 import { selectIds } from '../../runner/select.ts';
+import { mayFailRun } from '../../runner/verdicts.ts';
 import { executionOrder, loadScenarios, type LoadedScenario } from '../../scenarios/loader.ts';
 import { addressTarget } from '../../targets/address-target.ts';
 import { referenceTarget } from '../../targets/reference-target.ts';
@@ -110,14 +111,13 @@ async function runCases(flags: TestFlags, target: Target, scenarios: LoadedScena
  */
 async function lookAgain(flags: TestFlags, target: Target, scenarios: LoadedScenario[], report: RunReport, signal: AbortSignal, encoder: RunEncoder): Promise<SecondLook> {
   if (!flags.secondLook || flags.target) return { report, summary: { judged: [], notRerun: [] } };
-  const failsRun = (c: CaseResult) => c.verdict === 'FAILED' || c.verdict === 'ERROR' || c.verdict === 'SKIPPED' || (flags.strict && c.verdict === 'NON-STRICT');
   const looked = await secondLook(report, {
     target,
     scenarios,
     timeoutMs: flags.timeout,
     strict: flags.strict,
     signal,
-    mayCost: failsRun,
+    mayCost: mayFailRun(flags.strict),
     ...(flags.profile ? { profile: flags.profile } : {}),
     ...(encoder.student ? { imageEncoder: encoder.student } : {}),
   });

@@ -166,7 +166,7 @@ export class StudentImageEncoder implements ImageEncoder {
     stdin.write(`${JSON.stringify({ id, nonce, ...fields })}\n`);
     const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
     const cap = this.options.wallCapMs;
-    const clock = new OwnClock(probe, budgetMs, { detectStuck: false, ...(cap !== undefined ? { minWallCapMs: cap, wallFactor: cap / budgetMs } : {}) });
+    const clock = new OwnClock(probe, budgetMs, { detectStuck: false, ...(cap !== undefined ? { wallCapMs: cap } : {}) });
     const outcome = await waitInOwnTime(clock, (sliceMs) => Promise.race([answered, sleep(sliceMs, undefined)]));
     if (outcome.kind === 'value') return outcome.value;
     this.#pending.delete(id);
