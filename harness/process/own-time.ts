@@ -68,6 +68,15 @@ const KIT_LATE_MS = 50;
 const SLICE_MS = 100;
 const QUIET_MS = 400;
 const QUIET_SAMPLES = 3;
+/**
+ * Settling (waitUntilQuiet) decides nothing, it only waits for the kit's own care, so it needs no
+ * margin in time: schedstat counts CPU in ns, and a thread woken by bytes is runnable (R) from the
+ * moment they arrive, so two intervals with every thread blocked on input and no CPU used mean the
+ * hand-in took everything it was sent. A request written a byte at a time settles after each byte:
+ * at 20 ms a window that was 3 s of case 3.3.1's 3.2 s.
+ */
+const SETTLE_QUIET_MS = 4;
+const SETTLE_POLL_MS = 2;
 
 /** A thread that can only be woken by input the kit has not sent (or is gone or stopped). */
 const blockedOnInput = (t: ThreadSample) => (t.state === 'S' && t.wait === 'input') || t.state === 'T' || t.state === 't' || t.state === 'Z' || t.state === 'X';
@@ -236,10 +245,10 @@ export async function waitInOwnTime<T>(
  * busy for good, or a machine too busy to tell). Charges nothing: the kit waits for its own care.
  */
 export async function waitUntilQuiet(probe: ProgressProbe, budgetMs: number, wallFactor: number): Promise<boolean> {
-  const clock = new OwnClock(probe, budgetMs, { quietMs: 20, quietSamples: 2, wallCapMs: budgetMs * wallFactor });
+  const clock = new OwnClock(probe, budgetMs, { quietMs: SETTLE_QUIET_MS, quietSamples: 2, wallCapMs: budgetMs * wallFactor });
   for (;;) {
     const verdict = await clock.check();
     if (verdict.kind !== 'waiting') return verdict.kind === 'stuck';
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+    await new Promise<void>((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
   }
 }

@@ -147,7 +147,29 @@ export class ScenarioConnection {
     }
   }
 
-  /** Resolves true when the server closes the connection within the time, false otherwise. */
+  /**
+   * The server closes the connection within `timeoutMs` of its own time (own-time.ts), else a
+   * StepFailure: a server the machine starves is never failed for the delay, and one that provably
+   * cannot close (every thread blocked on input with no timeout of its own, nothing in flight) fails
+   * as soon as that is seen. An idle limit is a timed wait (poll, select, settimeout), so a server
+   * that keeps one is waited for. Unwatched, the wall clock decides.
+   */
+  async expectClosed(timeoutMs: number): Promise<void> {
+    const expected = 'the server to close the connection';
+    const stillOpen = (spent: string) => `still open after ${spent} (${this.#bytesIn} byte(s) received)`;
+    if (!this.progress) {
+      if (await this.waitClosed(timeoutMs)) return;
+      throw new StepFailure('timeout', expected, stillOpen(`${timeoutMs} ms`));
+    }
+    const outcome = await waitInOwnTime(new OwnClock(this.progress, timeoutMs), async (sliceMs) => ((await this.waitClosed(sliceMs)) ? true : undefined));
+    if (outcome.kind === 'value') return;
+    const spent = `${Math.round(outcome.ownMs)} ms of the server's own time, ${Math.round(outcome.wallMs)} ms on the clock`;
+    if (outcome.kind === 'kit-busy') throw new KitBusyError(`waiting for ${expected}: the machine gave the server too little CPU to judge it (${spent})`);
+    if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `still open, and no close can come: ${outcome.why} (${spent})`, [], true);
+    throw new StepFailure('timeout', expected, stillOpen(`${timeoutMs} ms of its own time (${spent})`), [], true);
+  }
+
+  /** Resolves true when the server closes the connection within the time (on the clock), false otherwise. */
   waitClosed(timeoutMs: number): Promise<boolean> {
     if (this.#closedByPeer) return Promise.resolve(true);
     return new Promise((resolve) => {

@@ -22,7 +22,9 @@ const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)
 const BIG = 16 * 1024 * 1024;
 
 // Reads a request, burns CPU for BURN loop turns, answers; MODE "silent" never answers, "spin" spins;
-// "slowread" reads BIG bytes burning BURN turns per read; "deaf" never reads at all.
+// "slowread" reads BIG bytes burning BURN turns per read; "deaf" never reads at all; "close" burns,
+// then closes instead of answering; "idle" drops the client after 0.6 s without a request (an idle
+// limit: a timed wait).
 const SERVER = `
 import json, socket, sys, time
 mode, burn = sys.argv[1], int(sys.argv[2])
@@ -30,6 +32,13 @@ s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen()
 print(s.getsockname()[1], flush=True)
 c, _ = s.accept()
+if mode == "idle":
+    c.settimeout(0.6)
+    try:
+        c.recv(4096)
+    except socket.timeout:
+        c.close()
+    time.sleep(3600)
 if mode == "deaf":
     time.sleep(3600)
 if mode == "slowread":
@@ -48,6 +57,9 @@ while mode == "spin":
 n = 0
 for i in range(burn):
     n += i * i
+if mode == "close":
+    c.close()
+    time.sleep(3600)
 c.sendall(json.dumps({"status": "success", "n": n % 7}).encode())
 c.recv(4096)
 `;
@@ -69,7 +81,7 @@ afterAll(async () => {
 });
 
 /** Starts the server inside the throttled group (it joins before python runs) and returns its port. */
-async function startThrottled(mode: 'answer' | 'silent' | 'spin' | 'slowread' | 'deaf', burn: number): Promise<{ port: number; proc: GroupProcess }> {
+async function startThrottled(mode: 'answer' | 'silent' | 'spin' | 'slowread' | 'deaf' | 'close' | 'idle', burn: number): Promise<{ port: number; proc: GroupProcess }> {
   const argv = group.wrap([PYTHON, '-c', SERVER, mode, String(burn)]);
   const proc = spawnGroup(argv, { cwd: os.tmpdir() });
   started.push(proc);
@@ -110,6 +122,14 @@ const ask = (port: number, proc: GroupProcess, budgetMs: number) =>
 const push = (port: number, proc: GroupProcess, budgetMs: number) =>
   timed(port, proc, (conn) => conn.writeWithin([Buffer.alloc(BIG, 0x61)], 0, 'raw', 'raw bytes', budgetMs).then(() => 'taken'));
 
+/** Sends a request (unless `quiet`), then expects the server to close within `budgetMs` of its own time. */
+const closing = (port: number, proc: GroupProcess, budgetMs: number, quiet = false) =>
+  timed(port, proc, async (conn) => {
+    if (!quiet) await conn.write([encodeJson({ action: 'get_all_users' })], 0, 'json', 'the request');
+    await conn.expectClosed(budgetMs);
+    return 'closed';
+  });
+
 describe.runIf(throttled)('waits in the server’s own time (a real server held to 4% of a CPU)', () => {
   it('a reply that needs more wall time than the budget, only because the server was not scheduled, still counts', async () => {
     const { port, proc } = await startThrottled('answer', 3_000_000);
@@ -149,5 +169,28 @@ describe.runIf(throttled)('waits in the server’s own time (a real server held 
     expect(outcome).toBeInstanceOf(StepFailure);
     expect((outcome as StepFailure).kind).toBe('timeout');
     expect((outcome as StepFailure).actual).toMatch(/^it stopped reading: not all 16777216 byte\(s\) were taken within \d+ ms of the server's own time/);
+  });
+
+  it('a close that needs more wall time than the budget, only because the server was not scheduled, still counts', async () => {
+    const { port, proc } = await startThrottled('close', 3_000_000);
+    const { wallMs, outcome } = await closing(port, proc, 1000);
+    expect(outcome).toBe('closed');
+    expect(wallMs).toBeGreaterThan(1000);
+  });
+
+  it('a server that keeps an idle limit sleeps in a timed wait: not stuck, and its close comes', async () => {
+    const { port, proc } = await startThrottled('idle', 0);
+    const { outcome } = await closing(port, proc, 5000, true);
+    expect(outcome).toBe('closed');
+  });
+
+  it('a server blocked on input with no timeout can never close: it fails well before its budget, marked own-time', async () => {
+    const { port, proc } = await startThrottled('silent', 0);
+    const { wallMs, outcome } = await closing(port, proc, 30_000);
+    expect(outcome).toBeInstanceOf(StepFailure);
+    const failure = outcome as StepFailure;
+    expect(failure.ownTime).toBe(true);
+    expect(failure.actual).toMatch(/^still open, and no close can come: every thread of the server \(1\) is blocked waiting for input/);
+    expect(wallMs).toBeLessThan(30_000);
   });
 });

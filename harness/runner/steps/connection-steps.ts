@@ -37,9 +37,7 @@ export const expectClosedStep: StepKind<'expectClosed'> = {
   usesConnection: true,
   async run({ ctx, index, client, conn, timeoutMs }) {
     // Replies sent before the close are fine (an error reply, then close); what counts is the close.
-    if (!(await conn.waitClosed(timeoutMs))) {
-      throw new StepFailure('timeout', 'the server to close the connection', `still open after ${timeoutMs} ms (${conn.bytesIn} byte(s) received)`);
-    }
+    await conn.expectClosed(timeoutMs);
     ctx.log.push(`${index}: ${client} closed by the server, as expected`);
   },
 };
