@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OwnClock, waitInOwnTime, type ProgressProbe, type WaitVerdict } from './own-time.ts';
+import { OwnClock, waitInOwnTime, type OwnClockOptions, type ProgressProbe, type WaitVerdict } from './own-time.ts';
 import { classifyWait, type ThreadSample } from './thread-sample.ts';
 
 // The rule that replaces wall-clock timeouts, replayed on scripted /proc samples and a clock of the
@@ -38,32 +38,40 @@ interface Script {
   handInCpuMs?: number;
 }
 
-/** Replays `step(i)` as the i-th sample, 100 ms apart, until the clock gives a verdict. */
-async function replay(budgetMs: number, step: (i: number) => Script, maxSamples = 2000): Promise<{ verdict: WaitVerdict; atMs: number }> {
+/** What the probe reports at one sample: the threads, the kit's bytes in flight, the box's CPU (ns). */
+interface Sampled {
+  threads: ThreadSample[];
+  inFlight?: number;
+  handInCpuNs?: number;
+}
+
+/** Drives a clock of the test's own: `sample(i)` is what /proc shows 100·i ms in, until a verdict. */
+async function drive(budgetMs: number, sample: (i: number) => Sampled, options: OwnClockOptions, maxSamples = 2000): Promise<{ verdict: WaitVerdict; atMs: number }> {
   let t = 0;
-  let i = 0;
-  let current = step(0);
+  let current = sample(0);
   const probe: ProgressProbe = {
-    threads: async () => [
-      {
-        tid: 1,
-        state: current.state,
-        wait: current.wait ?? 'unknown',
-        cpuNs: BigInt(Math.round(current.cpuMs * 1e6)),
-        runDelayNs: BigInt(Math.round(current.delayMs * 1e6)),
-      },
-    ],
+    threads: async () => current.threads,
     kitInFlight: () => current.inFlight ?? 0,
-    handInCpuNs: async () => (current.handInCpuMs === undefined ? undefined : current.handInCpuMs * 1e6),
+    handInCpuNs: async () => current.handInCpuNs,
   };
-  const clock = new OwnClock(probe, budgetMs, { now: () => t, minWallCapMs: 5000, wallFactor: 5 });
-  for (; i < maxSamples; i++) {
+  const clock = new OwnClock(probe, budgetMs, { now: () => t, ...options });
+  for (let i = 0; i < maxSamples; i++) {
     t = i * 100;
-    current = step(i);
+    current = sample(i);
     const verdict = await clock.check();
     if (verdict.kind !== 'waiting') return { verdict, atMs: t };
   }
   throw new Error('no verdict');
+}
+
+/** Replays `step(i)` as the i-th sample of one thread, 100 ms apart, until the clock gives a verdict. */
+function replay(budgetMs: number, step: (i: number) => Script, maxSamples = 2000): Promise<{ verdict: WaitVerdict; atMs: number }> {
+  const sample = (i: number): Sampled => {
+    const s = step(i);
+    const thread = { tid: 1, state: s.state, wait: s.wait ?? 'unknown', cpuNs: BigInt(Math.round(s.cpuMs * 1e6)), runDelayNs: BigInt(Math.round(s.delayMs * 1e6)) } satisfies ThreadSample;
+    return { threads: [thread], inFlight: s.inFlight ?? 0, ...(s.handInCpuMs !== undefined ? { handInCpuNs: s.handInCpuMs * 1e6 } : {}) };
+  };
+  return drive(budgetMs, sample, { minWallCapMs: 5000, wallFactor: 5 }, maxSamples);
 }
 
 describe('OwnClock: a wait measured in the hand-in’s own time', () => {
@@ -154,19 +162,14 @@ describe('waitInOwnTime: a slice that ends late is the kit held up', () => {
 
 describe('OwnClock under a judge of the kit’s (the client half: the judge starts the student’s runner)', () => {
   /** Samples 100 ms apart of a judge thread (the kit’s) and a runner thread (the hand-in’s). */
-  async function judged(budgetMs: number, step: (i: number) => { judge: Partial<ThreadSample>; runner: Partial<ThreadSample> }): Promise<{ verdict: WaitVerdict; atMs: number }> {
-    let t = 0;
-    let current = step(0);
+  /** Two threads: the judge's (the kit's) and the runner's, each as scripted at sample i. */
+  function judged(budgetMs: number, step: (i: number) => { judge: Partial<ThreadSample>; runner: Partial<ThreadSample> }): Promise<{ verdict: WaitVerdict; atMs: number }> {
     const thread = (tid: number, s: Partial<ThreadSample>): ThreadSample => ({ tid, state: 'S', wait: 'input', cpuNs: 0n, runDelayNs: 0n, ...s });
-    const probe: ProgressProbe = { threads: async () => [thread(1, { ...current.judge, kit: true }), thread(2, current.runner)], kitInFlight: () => 0 };
-    const clock = new OwnClock(probe, budgetMs, { now: () => t, detectStuck: false, minWallCapMs: 0, wallFactor: 50 });
-    for (let i = 0; i < 2000; i++) {
-      t = i * 100;
-      current = step(i);
-      const verdict = await clock.check();
-      if (verdict.kind !== 'waiting') return { verdict, atMs: t };
-    }
-    throw new Error('no verdict');
+    const sample = (i: number): Sampled => {
+      const { judge, runner } = step(i);
+      return { threads: [thread(1, { ...judge, kit: true }), thread(2, runner)] };
+    };
+    return drive(budgetMs, sample, { detectStuck: false, minWallCapMs: 0, wallFactor: 50 });
   }
   const ms = (n: number) => BigInt(Math.round(n * 1e6));
 

@@ -18,9 +18,12 @@ const SAMPLES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const IMAGE = photo(5000);
 const open: StudentImageEncoder[] = [];
 
-function encoderOf(sample: string): StudentImageEncoder {
+/** An encoder over a sample's socket_utils.py; `group` holds its runner to a CPU share (cgroup v1). */
+function encoderOf(sample: string, held: { group?: ThrottledCpuGroup; callTimeoutMs?: number; wallCapMs?: number } = {}): StudentImageEncoder {
   const dir = path.join(SAMPLES, sample);
-  const encoder = new StudentImageEncoder({ argv: ['python3', '-B', STUDENT_RUNNER], cwd: dir, submissionDir: dir, callTimeoutMs: 20_000 });
+  const argv = ['python3', '-B', STUDENT_RUNNER];
+  const { group, callTimeoutMs = 20_000, wallCapMs } = held;
+  const encoder = new StudentImageEncoder({ argv: group ? group.wrap(argv) : argv, cwd: dir, submissionDir: dir, callTimeoutMs, ...(wallCapMs !== undefined ? { wallCapMs } : {}) });
   open.push(encoder);
   return encoder;
 }
@@ -93,23 +96,16 @@ describe.runIf(throttled)('a runner the machine starves (held to a few % of a CP
     await Promise.all([slow.remove(), starved.remove()]);
   });
 
-  const throttledEncoder = (group: ThrottledCpuGroup, sample: string, extra: { wallCapMs?: number } = {}) => {
-    const dir = path.join(SAMPLES, sample);
-    const encoder = new StudentImageEncoder({ argv: group.wrap(['python3', '-B', STUDENT_RUNNER]), cwd: dir, submissionDir: dir, callTimeoutMs: 1000, ...extra });
-    open.push(encoder);
-    return encoder;
-  };
-
   it("is waited for in its own time: the image comes in the student's framing though the wall clock blew the budget", async () => {
     const started = performance.now();
-    const encoded = await throttledEncoder(slow, 'native-order-struct').encode(IMAGE);
+    const encoded = await encoderOf('native-order-struct', { group: slow, callTimeoutMs: 1000 }).encode(IMAGE);
     // The precondition that makes the test mean something: by the wall clock the 1 s budget was blown.
     expect(performance.now() - started).toBeGreaterThan(1000);
     expect(encoded.bytes.equals(Buffer.concat([le8(5000), IMAGE]))).toBe(true);
   }, 120_000);
 
   it("starved past the clock's cap is the kit's failure (KitBusyError), never the student's send_image failing", async () => {
-    const encoder = throttledEncoder(starved, 'native-order-struct', { wallCapMs: 300 });
+    const encoder = encoderOf('native-order-struct', { group: starved, callTimeoutMs: 1000, wallCapMs: 300 });
     const error = await encoder.encode(IMAGE).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KitBusyError);
     expect((error as Error).message).toMatch(/^the student runner \(import\): the machine gave it too little CPU to finish \(\d+ ms of its own time, \d+ ms on the clock\)$/);

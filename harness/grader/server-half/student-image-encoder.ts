@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rm } from 'node:fs/promises';
 import { mib, watchQuota, type QuotaLimits } from '../../process/disk-quota.ts';
-import { OwnClock, waitInOwnTime } from '../../process/own-time.ts';
+import { OwnClock, waitInOwnTime, type ProgressProbe } from '../../process/own-time.ts';
 import { spawnGroup, type GroupProcess } from '../../process/process-groups.ts';
 import { treeProbe } from '../../process/tree-probe.ts';
 import { analyseFraming, type EncodedImage, type ImageEncoder } from '../../runner/image-framing.ts';
@@ -56,6 +56,8 @@ interface Pending {
 export class StudentImageEncoder implements ImageEncoder {
   readonly source = "the student's send_image";
   #process: GroupProcess | undefined;
+  /** Watches the runner's process tree for its own time (own-time.ts); one per runner. */
+  #probe: ProgressProbe | undefined;
   #ready: Promise<void> | undefined;
   #next = 1;
   readonly #pending = new Map<number, Pending>();
@@ -117,6 +119,7 @@ export class StudentImageEncoder implements ImageEncoder {
     if (this.#closed) throw new StudentEncoderError('the encoder is closed');
     const proc = spawnGroup(this.options.argv, { cwd: this.options.cwd, stdin: 'pipe' });
     this.#process = proc;
+    this.#probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
     proc.child.stderr?.resume();
     proc.child.stdin?.on('error', () => undefined);
     proc.child.stdout?.on('data', boundedLines(MAX_ANSWER_CHARS, (line) => this.#answer(line)));
@@ -158,13 +161,13 @@ export class StudentImageEncoder implements ImageEncoder {
    */
   async #request(fields: Record<string, unknown>, budgetMs: number): Promise<Record<string, unknown>> {
     const proc = this.#process;
+    const probe = this.#probe;
     const stdin = proc?.child.stdin;
-    if (!proc || !stdin || this.#closed) throw new StudentEncoderError('the student runner is not running');
+    if (!proc || !probe || !stdin || this.#closed) throw new StudentEncoderError('the student runner is not running');
     const id = this.#next++;
     const nonce = randomBytes(18).toString('base64');
     const answered = new Promise<Record<string, unknown>>((resolve) => this.#pending.set(id, { nonce, resolve }));
     stdin.write(`${JSON.stringify({ id, nonce, ...fields })}\n`);
-    const probe = treeProbe({ pid: () => proc.pid, running: () => proc.exit() === undefined });
     const cap = this.options.wallCapMs;
     const clock = new OwnClock(probe, budgetMs, { detectStuck: false, ...(cap !== undefined ? { wallCapMs: cap } : {}) });
     const outcome = await waitInOwnTime(clock, (sliceMs) => Promise.race([answered, sleep(sliceMs, undefined)]));
