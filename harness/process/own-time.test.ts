@@ -162,7 +162,6 @@ describe('waitInOwnTime: a slice that ends late is the kit held up', () => {
 
 describe('OwnClock under a judge of the kit’s (the client half: the judge starts the student’s runner)', () => {
   /** Samples 100 ms apart of a judge thread (the kit’s) and a runner thread (the hand-in’s). */
-  /** Two threads: the judge's (the kit's) and the runner's, each as scripted at sample i. */
   function judged(budgetMs: number, step: (i: number) => { judge: Partial<ThreadSample>; runner: Partial<ThreadSample> }): Promise<{ verdict: WaitVerdict; atMs: number }> {
     const thread = (tid: number, s: Partial<ThreadSample>): ThreadSample => ({ tid, state: 'S', wait: 'input', cpuNs: 0n, runDelayNs: 0n, ...s });
     const sample = (i: number): Sampled => {

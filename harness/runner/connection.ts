@@ -23,6 +23,10 @@ const SETTLE_WALL_FACTOR = 20;
  * one such hand-in). Far above an honest server's unread bytes (none, or a reply or two).
  */
 export const UNREAD_MAX_BYTES = 1024 * 1024;
+/** How much of the server's own time, and of the clock, a wait took: as its failure says it. */
+const ownSpent = (o: { ownMs: number; wallMs: number }) => `${Math.round(o.ownMs)} ms of the server's own time, ${Math.round(o.wallMs)} ms on the clock`;
+/** A wait the machine starved past the clock's cap: the kit's failure, never the server's. */
+const starved = (doing: string, spent: string) => new KitBusyError(`${doing}: the machine gave the server too little CPU to judge it (${spent})`);
 const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text);
 const showBytes = (b: Buffer) => (b.length ? clip(JSON.stringify(b.toString('utf8'))) : 'nothing');
 
@@ -114,7 +118,7 @@ export class ScenarioConnection {
     const outcome = await waitInOwnTime(clock, (sliceMs) => Promise.race([done, sleep(sliceMs).then(() => undefined)]));
     if (outcome.kind === 'value') return;
     const spent = `${Math.round(outcome.ownMs)} ms of the server's own time (${Math.round(outcome.wallMs)} ms on the clock)`;
-    if (outcome.kind === 'kit-busy') throw new KitBusyError(`writing ${what}: the machine gave the server too little CPU to judge it (${spent})`);
+    if (outcome.kind === 'kit-busy') throw starved(`writing ${what}`, spent);
     throw notTaken(spent);
   }
 
@@ -131,8 +135,8 @@ export class ScenarioConnection {
     );
     if (outcome.kind === 'value') return outcome.value;
     const partial = lastTimeout ? partialOf(lastTimeout) : '';
-    const spent = `${Math.round(outcome.ownMs)} ms of the server's own time, ${Math.round(outcome.wallMs)} ms on the clock`;
-    if (outcome.kind === 'kit-busy') throw new KitBusyError(`waiting for ${expected}: the machine gave the server too little CPU to judge it (${spent})`);
+    const spent = ownSpent(outcome);
+    if (outcome.kind === 'kit-busy') throw starved(`waiting for ${expected}`, spent);
     this.log.timeout(this.name, outcome.kind === 'stuck' ? `stuck: ${outcome.why}` : `no reply within ${timeoutMs} ms of the server's own time`);
     if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `no reply, and none can come: ${outcome.why} (${spent})${partial}`, [], true);
     throw new StepFailure('timeout', expected, `no reply within ${timeoutMs} ms (${spent})${partial}`, [], true);
@@ -163,8 +167,8 @@ export class ScenarioConnection {
     }
     const outcome = await waitInOwnTime(new OwnClock(this.progress, timeoutMs), async (sliceMs) => ((await this.waitClosed(sliceMs)) ? true : undefined));
     if (outcome.kind === 'value') return;
-    const spent = `${Math.round(outcome.ownMs)} ms of the server's own time, ${Math.round(outcome.wallMs)} ms on the clock`;
-    if (outcome.kind === 'kit-busy') throw new KitBusyError(`waiting for ${expected}: the machine gave the server too little CPU to judge it (${spent})`);
+    const spent = ownSpent(outcome);
+    if (outcome.kind === 'kit-busy') throw starved(`waiting for ${expected}`, spent);
     if (outcome.kind === 'stuck') throw new StepFailure('timeout', expected, `still open, and no close can come: ${outcome.why} (${spent})`, [], true);
     throw new StepFailure('timeout', expected, stillOpen(`${timeoutMs} ms of its own time (${spent})`), [], true);
   }
