@@ -4,10 +4,17 @@
 Starts every sample from a temporary copy (in parallel), runs seven small probes over raw TCP and
 compares the pass/fail row with the expected one. Cells marked '?' are not deterministic on loopback
 (a fast 2 MiB upload may or may not be cut by a single recv) and are not compared.
+
+No verdict here comes from the wall clock, so the matrix is the same on a quiet and on a busy machine:
+a piece of a split request is sent only once the server has read the one before (it is asleep, its CPU
+unchanged), and a server counts as stalled only when it has slept that way, with nothing of ours still in
+flight, for QUIET_SECONDS. A starved server is runnable, so it is waited for. The tool keeps this rule
+in its own few lines rather than importing the kit's: it vouches for the samples independently of the kit.
 Exit status 0 when every row matches; prints the matrix either way.
 Run: python3 harness/tools/check-submission-defects.py [SAMPLE...]
 """
 import concurrent.futures
+import fcntl
 import glob
 import json
 import os
@@ -15,8 +22,10 @@ import shutil
 import socket
 import struct
 import subprocess
+import select
 import sys
 import tempfile
+import termios
 import time
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'fixtures', 'submissions')
@@ -54,10 +63,72 @@ EXPECTED = {
     'decimal-length-line': {**CLEAN, 'image': '?', 'split-header': '?', 'image-2MiB': '?', 'slow-image': '?'},
     'short-read-heuristic': {**CLEAN, 'image-2MiB': '?', 'slow-image': 'FAIL'},
 }
-TIMEOUT = 3  # per probe; a stalled exchange (little-endian length) costs this much
+QUIET_SECONDS = 1.0  # asleep this long after our last byte landed: the server waits for bytes that never come
+SETTLE_SECONDS = 0.01  # asleep this long: the server has read what we sent so far
+CPU_SECONDS = 10  # a server that burns this much of its own CPU in one wait is spinning, not working
+CAP_SECONDS = 180  # a bound on any single wait, however busy the machine
 
 
-def read_json(sock, count=1):
+def activity(pid):
+    """CPU nanoseconds of the server's threads so far, and whether one of them is runnable or in disk wait."""
+    spent, busy = 0, False
+    try:
+        tasks = os.listdir(f'/proc/{pid}/task')
+    except OSError:
+        return None, False
+    for task in tasks:
+        try:
+            with open(f'/proc/{pid}/task/{task}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+            with open(f'/proc/{pid}/task/{task}/schedstat') as f:
+                spent += int(f.read().split()[0])
+        except (OSError, IndexError, ValueError):
+            continue
+        busy = busy or state in ('R', 'D')
+    return spent, busy
+
+
+def in_flight(sock):
+    """Bytes we sent that the server's kernel has not yet taken (unsent or unacknowledged)."""
+    return struct.unpack('i', fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b'\0' * 4))[0]
+
+
+def wait_for(sock, sample, quiet, readable=False, writable=False):
+    """Until the socket is ready (True), or the server has been asleep for `quiet` seconds or spent
+    CPU_SECONDS of its CPU (False)."""
+    deadline, last, quiet_since = time.monotonic() + CAP_SECONDS, None, time.monotonic()
+    first = activity(sample.process.pid)[0] or 0
+    while True:
+        ready = select.select([sock] if readable else [], [sock] if writable else [], [], 0.002)
+        if ready[0] or ready[1]:
+            return True
+        now = time.monotonic()
+        if now > deadline:
+            raise TimeoutError(f'no progress within {CAP_SECONDS} s')
+        spent, busy = activity(sample.process.pid)
+        if spent is None or spent - first > CPU_SECONDS * 1e9:
+            return False
+        if busy or spent != last or in_flight(sock):
+            last, quiet_since = spent, now
+        elif now - quiet_since >= quiet:
+            return False
+
+
+def settle(sock, sample):
+    """Wait until the server has read what we sent, so that the next piece reaches it as a read of its own.
+    A reply or a close ends the wait too: the server has then read all it is going to."""
+    wait_for(sock, sample, SETTLE_SECONDS, readable=True)
+
+
+def send(sock, sample, data):
+    view = memoryview(data)
+    while view:
+        if not wait_for(sock, sample, QUIET_SECONDS, writable=True):
+            raise TimeoutError('the server stopped reading')
+        view = view[sock.send(view):]
+
+
+def read_json(sock, sample, count=1):
     values, buffer, decoder = [], b'', json.JSONDecoder()
     while len(values) < count:
         try:
@@ -68,6 +139,8 @@ def read_json(sock, count=1):
             continue
         except (UnicodeDecodeError, ValueError):
             pass
+        if not wait_for(sock, sample, QUIET_SECONDS, readable=True):
+            raise TimeoutError('the server is asleep without replying')
         chunk = sock.recv(65536)
         if not chunk:
             raise ConnectionError('closed')
@@ -84,7 +157,7 @@ class Sample:
             self.port = s.getsockname()[1]
         self.process = subprocess.Popen([sys.executable, 'server.py', '--port', str(self.port)], cwd=self.workspace,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + CAP_SECONDS
         while True:
             try:
                 socket.create_connection(('127.0.0.1', self.port), timeout=1).close()
@@ -96,7 +169,9 @@ class Sample:
                 time.sleep(0.05)
 
     def connect(self):
-        return socket.create_connection(('127.0.0.1', self.port), timeout=TIMEOUT)
+        sock = socket.create_connection(('127.0.0.1', self.port), timeout=CAP_SECONDS)
+        sock.setblocking(False)
+        return sock
 
     def stop(self):
         try:
@@ -111,16 +186,16 @@ def probe_fragmented(sample):
     with sample.connect() as s:
         data = json.dumps({'action': 'login', 'username': 'user1', 'password': '123'}).encode()
         for i in range(len(data)):
-            s.sendall(data[i:i + 1])
-            time.sleep(0.002)
-        return read_json(s)[0] == {'status': 'success', 'message': 'Login successful'}
+            send(s, sample, data[i:i + 1])
+            settle(s, sample)
+        return read_json(s, sample)[0] == {'status': 'success', 'message': 'Login successful'}
 
 
 def probe_long(sample):
     with sample.connect() as s:
-        s.sendall(json.dumps({'action': 'send_message', 'sender': 'user1', 'receiver': 'user2', 'message': 'x' * 6000,
-                              'timestamp': '2025-01-01T00:00:00', 'is_image': False}).encode())
-        return read_json(s)[0].get('message') == 'Message sent'
+        send(s, sample, json.dumps({'action': 'send_message', 'sender': 'user1', 'receiver': 'user2', 'message': 'x' * 6000,
+                                    'timestamp': '2025-01-01T00:00:00', 'is_image': False}).encode())
+        return read_json(s, sample)[0].get('message') == 'Message sent'
 
 
 def probe_split_utf8(sample):
@@ -129,13 +204,13 @@ def probe_split_utf8(sample):
         data = json.dumps({'action': 'send_message', 'sender': 'user3', 'receiver': 'user4', 'message': text,
                            'timestamp': '2025-01-01T00:00:01', 'is_image': False}, ensure_ascii=False).encode()
         cut = data.index('😀'.encode()) + 2
-        s.sendall(data[:cut])
-        time.sleep(0.2)
-        s.sendall(data[cut:])
-        if read_json(s)[0].get('message') != 'Message sent':
+        send(s, sample, data[:cut])
+        settle(s, sample)
+        send(s, sample, data[cut:])
+        if read_json(s, sample)[0].get('message') != 'Message sent':
             return False
-        s.sendall(json.dumps({'action': 'get_messages', 'user1': 'user3', 'user2': 'user4'}).encode())
-        return [m['message'] for m in read_json(s)[0]['messages']] == [text]
+        send(s, sample, json.dumps({'action': 'get_messages', 'user1': 'user3', 'user2': 'user4'}).encode())
+        return [m['message'] for m in read_json(s, sample)[0]['messages']] == [text]
 
 
 def image_probe(size, second, split_header=False, slow=False):
@@ -143,24 +218,24 @@ def image_probe(size, second, split_header=False, slow=False):
         timestamp = f'2025-01-01 00:00:{second:02d}'
         data = bytes((i * 7 + size) % 256 for i in range(size))
         with sample.connect() as s:
-            s.sendall(json.dumps({'action': 'upload_post', 'username': 'user1', 'caption': 'c',
-                                  'timestamp': timestamp}).encode())
-            if read_json(s)[0] != {'status': 'ready'}:
+            send(s, sample, json.dumps({'action': 'upload_post', 'username': 'user1', 'caption': 'c',
+                                        'timestamp': timestamp}).encode())
+            if read_json(s, sample)[0] != {'status': 'ready'}:
                 return False
             header = struct.pack('!Q', size)
             if split_header:
-                s.sendall(header[:3])
-                time.sleep(0.2)
-                s.sendall(header[3:])
+                send(s, sample, header[:3])
+                settle(s, sample)
+                send(s, sample, header[3:])
             else:
-                s.sendall(header)
+                send(s, sample, header)
             if slow:
                 for i in range(0, size, 1000):
-                    s.sendall(data[i:i + 1000])
-                    time.sleep(0.02)
+                    send(s, sample, data[i:i + 1000])
+                    settle(s, sample)
             else:
-                s.sendall(data)
-            replies = read_json(s, 2)
+                send(s, sample, data)
+            replies = read_json(s, sample, 2)
         if replies[1].get('message') != 'Post uploaded successfully':
             return False
         stored = glob.glob(os.path.join(sample.workspace, 'data', 'images', f"user1_{timestamp.replace(':', '-')}.jpg"))

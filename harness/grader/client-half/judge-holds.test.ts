@@ -32,7 +32,18 @@ afterEach(() => {
   for (const p of started.splice(0)) p.signal('SIGKILL');
 });
 
-function holder(mode: 'fed' | 'alone', holdSeconds: number): { proc: GroupProcess; line: (prefix: string) => Promise<string> } {
+// Every wait on the holder is bounded (a busy CI machine may be slow, never silent for this long).
+const LINE_WAIT_MS = 60_000;
+
+interface Holder {
+  proc: GroupProcess;
+  /** Before the holder started: own time fed as of this moment is below any hold the holder begins. */
+  spawnedAt: number;
+  line: (prefix: string) => Promise<string>;
+}
+
+function holder(mode: 'fed' | 'alone', holdSeconds: number): Holder {
+  const spawnedAt = performance.now();
   const proc = spawnGroup(['python3', '-c', HOLDER, mode, String(holdSeconds)], { cwd: os.tmpdir(), stdin: 'pipe' });
   started.push(proc);
   let text = '';
@@ -44,22 +55,28 @@ function holder(mode: 'fed' | 'alone', holdSeconds: number): { proc: GroupProces
   });
   const line = (prefix: string) =>
     new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${prefix}" line within ${LINE_WAIT_MS} ms; output: ${text}`)), LINE_WAIT_MS);
+      timer.unref();
       const look = () => {
         const found = text.split('\n').find((l) => l.startsWith(prefix));
-        if (found) resolve(found);
-        else waiters.push(look);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        } else waiters.push(look);
       };
       void proc.exited.then((e) => reject(new Error(`holder exited before "${prefix}": ${JSON.stringify(e)}`)));
       look();
     });
-  return { proc, line };
+  return { proc, spawnedAt, line };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('the judge holds in own time (client_driver.py hold_own)', () => {
   it('stays open while the grader says the machine took the time, and ends once the hand-in gets it', async () => {
-    const { proc, line } = holder('fed', 2);
+    // Own time is fed from before the holder started, so however late this side reads "ready" on a busy
+    // machine, the starved figure is below the hold's start and cannot end it.
+    const { proc, spawnedAt, line } = holder('fed', 2);
     await line('ready');
     const held = line('held');
     let finished = false;
@@ -67,24 +84,23 @@ describe('the judge holds in own time (client_driver.py hold_own)', () => {
     const feedStart = performance.now();
     // Starved: every second on the clock was the machine's, so the own time stays where it started.
     while (performance.now() - feedStart < 4000) {
-      proc.child.stdin?.write(ownTimeLine({ ownMs: 0, at: performance.now(), startedAt: feedStart }));
+      proc.child.stdin?.write(ownTimeLine({ ownMs: 0, at: performance.now(), startedAt: spawnedAt }));
       await sleep(20);
     }
     const finishedWhileStarved = finished;
     const starvedMs = performance.now() - feedStart;
-    // Then the hand-in runs: its own time moves with the clock.
-    const until = performance.now() + 60_000;
-    while (!finished && performance.now() < until) {
+    // Then the hand-in runs: its own time moves with the clock, until the hold ends (`held` is bounded).
+    const feedOn = setInterval(() => {
       const now = performance.now();
-      proc.child.stdin?.write(ownTimeLine({ ownMs: now - feedStart - starvedMs, at: now, startedAt: feedStart }));
-      await sleep(20);
-    }
+      proc.child.stdin?.write(ownTimeLine({ ownMs: now - feedStart - starvedMs, at: now, startedAt: spawnedAt }));
+    }, 20);
+    await held.finally(() => clearInterval(feedOn));
     expect(finishedWhileStarved).toBe(false);
     const seconds = Number((await held).split(' ')[1]);
     // A wall-clock hold would have ended after 2 s; this one ran through the starvation, then most of its 2 s
     // (less a late-read line's few ms).
     expect(seconds).toBeGreaterThan(starvedMs / 1000 + 1);
-  }, 90_000);
+  }, 150_000);
 
   it('does not count the time a line sat in the pipe: a word on own time read late is read as of when it was measured', async () => {
     // The hand-in gets no time at all (its own time stays at 0), while the judge reads each word
@@ -92,7 +108,7 @@ describe('the judge holds in own time (client_driver.py hold_own)', () => {
     // arrival, as the old `grace SECONDS` lines were, each delay would be the hand-in's time and a
     // 3 s hold would end once the delay passed 3 s; counted from when it was measured, the hold
     // stays open.
-    const { proc, line } = holder('fed', 3);
+    const { proc, spawnedAt, line } = holder('fed', 3);
     await line('ready');
     const held = line('held');
     let finished = false;
@@ -100,12 +116,12 @@ describe('the judge holds in own time (client_driver.py hold_own)', () => {
     const feedStart = performance.now();
     for (let now = feedStart; now - feedStart < 4000; now = performance.now()) {
       const delayMs = now - feedStart;
-      proc.child.stdin?.write(ownTimeLine({ ownMs: 0, at: now - delayMs, startedAt: feedStart }));
+      proc.child.stdin?.write(ownTimeLine({ ownMs: 0, at: now - delayMs, startedAt: spawnedAt }));
       await sleep(20);
     }
     const finishedWhileLate = finished;
     expect(finishedWhileLate).toBe(false);
-  }, 60_000);
+  }, 90_000);
 
   it('a hold that lasts a whole step of the grader’s word (coarse on a busy machine) costs the flow only its length', async () => {
     // The grader's word on own time comes once a second (it reads /proc for a tree of 200 processes
@@ -153,5 +169,5 @@ print("held %.3f %.3f %.3f" % (proxy.held_back, extended(), flow.remaining()), f
     const seconds = Number((await line('held')).split(' ')[1]);
     expect(seconds).toBeGreaterThanOrEqual(0.3);
     expect(seconds).toBeLessThan(30);
-  }, 60_000);
+  }, 150_000);
 });
