@@ -36,6 +36,8 @@ interface Script {
   inFlight?: number;
   /** CPU of every process of the hand-in (its resource box), when it has one. */
   handInCpuMs?: number;
+  /** How long the kit's reading of this sample was held up. */
+  readLateMs?: number;
 }
 
 /** What the probe reports at one sample: the threads, the kit's bytes in flight, the box's CPU (ns). */
@@ -43,6 +45,7 @@ interface Sampled {
   threads: ThreadSample[];
   inFlight?: number;
   handInCpuNs?: number;
+  readLateMs?: number;
 }
 
 /** Drives a clock of the test's own: `sample(i)` is what /proc shows 100·i ms in, until a verdict. */
@@ -53,6 +56,7 @@ async function drive(budgetMs: number, sample: (i: number) => Sampled, options: 
     threads: async () => current.threads,
     kitInFlight: () => current.inFlight ?? 0,
     handInCpuNs: async () => current.handInCpuNs,
+    readLateMs: () => current.readLateMs ?? 0,
   };
   const clock = new OwnClock(probe, budgetMs, { now: () => t, ...options });
   for (let i = 0; i < maxSamples; i++) {
@@ -69,7 +73,7 @@ function replay(budgetMs: number, step: (i: number) => Script, maxSamples = 2000
   const sample = (i: number): Sampled => {
     const s = step(i);
     const thread = { tid: 1, state: s.state, wait: s.wait ?? 'unknown', cpuNs: BigInt(Math.round(s.cpuMs * 1e6)), runDelayNs: BigInt(Math.round(s.delayMs * 1e6)) } satisfies ThreadSample;
-    return { threads: [thread], inFlight: s.inFlight ?? 0, ...(s.handInCpuMs !== undefined ? { handInCpuNs: s.handInCpuMs * 1e6 } : {}) };
+    return { threads: [thread], inFlight: s.inFlight ?? 0, readLateMs: s.readLateMs ?? 0, ...(s.handInCpuMs !== undefined ? { handInCpuNs: s.handInCpuMs * 1e6 } : {}) };
   };
   return drive(budgetMs, sample, { minWallCapMs: 5000, wallFactor: 5 }, maxSamples);
 }
@@ -110,6 +114,25 @@ describe('OwnClock: a wait measured in the hand-in’s own time', () => {
     const { verdict, atMs } = await replay(700, (i) => ({ state: 'S', wait: 'timer', cpuMs: i * 5, delayMs: i * 30 }));
     expect(verdict.kind).toBe('expired');
     expect(atMs).toBe(1000);
+  });
+
+  it('an interval in which the kit’s reading of /proc was held up counts only the part it was not', async () => {
+    // Asleep by its own choice, but each reading came 60 ms late: the kit's worker threads, which also
+    // write the reference server's data, were held up, and the hand-in may have waited on them.
+    const { verdict, atMs } = await replay(400, () => ({ state: 'S', wait: 'timer', cpuMs: 0, delayMs: 0, readLateMs: 60 }));
+    expect(verdict.kind).toBe('expired');
+    expect(atMs).toBe(1000);
+  });
+
+  it('slow readings of /proc neither stop a silent server from running out of time nor from being called stuck', async () => {
+    // Held up for all but 10 ms of each interval: a server that never answers still expires, in ten
+    // times the wall time, well within the wall clock's cap (the kit's error).
+    const slow = await replay(300, () => ({ state: 'S', wait: 'timer', cpuMs: 0, delayMs: 0, readLateMs: 90 }));
+    expect(slow.verdict.kind).toBe('expired');
+    expect(slow.atMs).toBe(3000);
+    const stuck = await replay(10_000, () => ({ state: 'S', wait: 'input', cpuMs: 0, delayMs: 0, readLateMs: 90 }));
+    expect(stuck.verdict.kind).toBe('stuck');
+    expect(stuck.atMs).toBe(400);
   });
 
   it('every thread blocked on input, no CPU, nothing in flight: stuck after three quiet samples, long before the budget', async () => {

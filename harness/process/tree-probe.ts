@@ -28,11 +28,15 @@ export function treeProbe(source: TreeProbeSource): ProgressProbe {
   // /proc also share one reading of the box. A failed read is "not known" (own-time.ts then counts the
   // tree's CPU), never a rejection left for nobody to take when only the threads were asked for.
   let cache: { at: number; threads: Promise<readonly ThreadSample[] | undefined>; handInCpuNs: Promise<number | undefined> | undefined } | undefined;
+  const cost = readCost();
   const read = async (): Promise<readonly ThreadSample[] | undefined> => {
     const pid = source.pid();
     if (pid === undefined) return undefined;
     if (!source.running()) return [];
-    return sampleThreads(await processTree(pid), source.rootIsKit ? new Set([pid]) : undefined);
+    const from = performance.now();
+    const threads = await sampleThreads(await processTree(pid), source.rootIsKit ? new Set([pid]) : undefined);
+    cost.took(performance.now() - from, threads.length);
+    return threads;
   };
   const fresh = () => {
     const now = performance.now();
@@ -42,6 +46,27 @@ export function treeProbe(source: TreeProbeSource): ProgressProbe {
   return {
     threads: () => fresh().threads,
     kitInFlight: () => source.kitInFlight?.() ?? 0,
+    readLateMs: () => cost.lateMs,
     ...(source.handInCpuNs ? { handInCpuNs: () => fresh().handInCpuNs ?? Promise.resolve(undefined) } : {}),
+  };
+}
+
+/**
+ * How long a reading of /proc took past what it costs: the cheapest reading so far, per thread read
+ * (a tree grows and shrinks, and its files are read a few per thread), times this one's threads.
+ * What is left over is time the kit's worker threads were held up (by load, or by its own work).
+ */
+export function readCost(): { took: (ms: number, threads: number) => void; readonly lateMs: number } {
+  let perThreadMs = Number.POSITIVE_INFINITY;
+  let lateMs = 0;
+  return {
+    took(ms, threads) {
+      const n = Math.max(1, threads);
+      perThreadMs = Math.min(perThreadMs, ms / n);
+      lateMs = ms - perThreadMs * n;
+    },
+    get lateMs() {
+      return lateMs;
+    },
   };
 }
