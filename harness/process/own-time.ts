@@ -5,7 +5,8 @@ import type { ThreadSample } from './thread-sample.ts';
 // busy machine a correct hand-in may be runnable and still not get a CPU, and that time is the
 // machine's, not the student's. So a wait is measured in the hand-in's OWN time:
 //   - an interval in which no thread of the hand-in waited for a CPU, and nothing of the kit's was
-//     still on its way to the hand-in, counts whole (it ran, or slept by its own choice);
+//     still on its way to the hand-in, counts whole (it ran, or slept by its own choice), less the
+//     time the kit's own reading of /proc was held up (the hand-in may have been waiting on the kit);
 //   - otherwise only the CPU time the hand-in actually got counts (a spinning hand-in still uses up
 //     its budget, however many threads it starts; a starved one does not). With a resource box
 //     that is the CPU of all its processes, uncapped: the box's share is the hand-in's, and what it
